@@ -1,0 +1,253 @@
+"""The ``signstudio`` command: the desktop window, and every job headless.
+
+``signstudio`` alone (or ``signstudio gui``) opens the window. Errors caused by input print one line
+on stderr and exit with status 2; ``--json`` prints exactly one JSON object on stdout (progress
+bars go to stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from signstudio import __version__
+from signstudio.errors import Cancelled, SignStudioError
+
+EXIT_INPUT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def _emit(args: argparse.Namespace, payload: dict[str, Any] | list, human: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        print(human)
+
+
+def _progress(args: argparse.Namespace, desc: str):
+    from signstudio.tasks import TqdmTask
+
+    return TqdmTask(desc=desc, disable=not sys.stderr.isatty())
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    """Open the desktop window (the only command that loads Qt)."""
+    # Imported by name at run time so that no headless command ever loads Qt.
+    app = importlib.import_module("signstudio.gui.app")
+    return app.run([sys.argv[0]])
+
+
+def cmd_pose(args: argparse.Namespace) -> int:
+    """MediaPipe Holistic landmarks of a video, written as a pose-format `.pose` file."""
+    from signstudio.capture.holistic import extract_pose
+    from signstudio.pose.io import write_pose
+
+    out = Path(args.output) if args.output else Path(Path(args.video).stem + ".pose")
+    task = _progress(args, "pose")
+    try:
+        ex = extract_pose(args.video, task)
+    finally:
+        task.close()
+    write_pose(ex.pose, out)
+    frames = int(ex.pose.body.data.shape[0])
+    payload = {"frames": frames, "fps": float(ex.pose.body.fps), "hands_detected": ex.hands_detected,
+               "seconds": round(ex.seconds, 3)}
+    human = (f"wrote {out}: {frames} frames at {payload['fps']:g} fps, hands found in {ex.hands_detected} "
+             f"frames, {ex.seconds:.1f} s ({frames / max(ex.seconds, 1e-9):.1f} frames/s)")
+    _emit(args, payload, human)
+    return 0
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    """Translate a sign-language video or `.pose` file to text."""
+    from signstudio.inference import load_translator, translate_file
+
+    translator = load_translator(args.model)
+    task = _progress(args, "pose")
+    try:
+        result = translate_file(args.input, translator, task)
+    finally:
+        task.close()
+    payload = {"text": result.text, "glosses": result.glosses, "model": result.model, "frames": result.frames,
+               "seconds": {k: round(v, 3) for k, v in result.seconds.items()}}
+    human = result.text if result.text else "(no signs recognised)"
+    if args.verbose:
+        human += (f"\n  glosses: {' '.join(result.glosses) or '-'}\n  model: {result.model}, {result.frames} frames, "
+                  f"pose {result.seconds['pose']:.2f} s, model {result.seconds['model']:.2f} s")
+    _emit(args, payload, human)
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """List installed models (and, with --presets, the architecture presets)."""
+    from dataclasses import asdict
+
+    from signstudio.inference import list_models
+
+    models = [asdict(m) for m in list_models()]
+    presets = []
+    if args.presets:
+        from signstudio.models.registry import PRESETS, preset_parameter_counts
+
+        presets = [{"name": n, "task": "preset", "path": None, "parameters": c, "metrics": {},
+                    "model_type": PRESETS[n][0]} for n, c in preset_parameter_counts().items()]
+    if args.json:
+        print(json.dumps(models + presets))
+        return 0
+    if not models:
+        print("no models installed (train one with `signstudio train CONFIG.yaml`)")
+    for m in models + presets:
+        metrics = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in m["metrics"].items())
+        print(f"{m['name']:<24} {m['task']:<13} {m['parameters']:>10,} parameters  {metrics}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a model from a YAML config; keeps the checkpoint with the best dev score."""
+    from dataclasses import replace
+
+    from signstudio.training.config import load_config
+    from signstudio.training.trainer import train
+
+    cfg = load_config(args.config)
+    if args.output:
+        cfg = replace(cfg, output=args.output)
+    if args.epochs:
+        cfg = replace(cfg, train=replace(cfg.train, epochs=args.epochs))
+
+    from signstudio.tasks import TqdmTask
+
+    class _Task(TqdmTask):
+        def partial(self, row: dict) -> None:
+            if not args.json:
+                self_bar = self._bar
+                msg = (f"epoch {row['epoch']:>4}  loss {row['loss']:.3f}  dev WER {row['dev_wer']:.3f}  "
+                       f"({row['seconds']:.0f} s)")
+                (self_bar.write if self_bar is not None else print)(msg, file=sys.stderr)
+
+    task = _Task(desc=cfg.name, disable=not sys.stderr.isatty())
+    try:
+        result = train(cfg, task)
+    finally:
+        task.close()
+    payload = {"name": cfg.name, "output": str(result.output), "parameters": result.parameters,
+               "best_epoch": result.best_epoch, "n": result.metrics.get("dev_n", 0),
+               "wer": result.metrics.get("dev_wer"), "split": "dev", "seconds": round(result.seconds, 1)}
+    human = (f"trained {cfg.name}: {result.parameters:,} parameters, best dev WER {payload['wer']:.3f} "
+             f"at epoch {result.best_epoch}, {result.seconds:.0f} s\nsaved {result.output / 'model.pt'}")
+    _emit(args, payload, human)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Score a model on a split of the dataset it was trained on."""
+    from signstudio.data.datasets import load_splits
+    from signstudio.errors import InputError
+    from signstudio.inference import resolve_model
+    from signstudio.training.checkpoint import load_model
+    from signstudio.training.evaluation import evaluate_examples
+
+    loaded = load_model(resolve_model(args.model))
+    data = loaded.config.get("data", {})
+    dataset = args.dataset or data.get("dataset")
+    if not dataset:
+        raise InputError("the checkpoint names no dataset; pass --dataset")
+    splits = load_splits(dataset, data.get("dev_every", 10))
+    if args.split not in splits:
+        raise InputError(f"unknown split {args.split!r}; known: {', '.join(splits)}")
+    t0 = time.perf_counter()
+    res = evaluate_examples(loaded.model, splits[args.split], loaded.gloss_vocab, loaded.text_vocab,
+                            args.beam_size, args.length_penalty)
+    seconds = time.perf_counter() - t0
+    payload = {"model": loaded.name, "dataset": dataset, "split": args.split, "n": res["n"],
+               **{k: round(v, 4) for k, v in res.items() if k.startswith("wer")}, "seconds": round(seconds, 2)}
+    if args.show:
+        payload["hypotheses"] = res["hypotheses"]
+    lines = [f"{loaded.name} on {dataset} {args.split} (n={res['n']}): WER {res['wer']:.3f}"
+             + "".join(f", {k.replace('_', ' ')} {res[k]:.3f}" for k in ("wer_ctc", "wer_decoder") if k in res)]
+    if args.show:
+        for h in res["hypotheses"]:
+            lines.append(f"  {h['id']:<14} ref: {h['reference']}\n  {'':<14} hyp: {h['glosses'] or h['text']}")
+    _emit(args, payload, "\n".join(lines))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``signstudio`` command."""
+    p = argparse.ArgumentParser(
+        prog="signstudio",
+        description="SignStudio: translate sign language video to text, on your own machine. "
+                    "Run without a command to open the window.",
+    )
+    p.add_argument("--version", action="version", version=f"signstudio {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, func, help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.set_defaults(func=func)
+        return sp
+
+    add("gui", cmd_gui, "open the SignStudio window (the default)")
+
+    sp = add("pose", cmd_pose, "extract MediaPipe Holistic landmarks from a video into a .pose file")
+    sp.add_argument("video", help="a video file (mp4, mov, avi, ...)")
+    sp.add_argument("-o", "--output", help="the .pose file to write (default: VIDEO's name with .pose, here)")
+    sp.add_argument("--json", action="store_true", help="print one JSON object: frames, fps, hands_detected, seconds")
+
+    sp = add("translate", cmd_translate, "translate a sign-language video or .pose file to text")
+    sp.add_argument("input", help="a video file or a .pose file made by `signstudio pose`")
+    sp.add_argument("-m", "--model", default=None, help="installed model name or checkpoint path "
+                    "(default: boston104-signformer); see `signstudio models`")
+    sp.add_argument("-v", "--verbose", action="store_true", help="also print glosses, model and timings")
+    sp.add_argument("--json", action="store_true", help="print one JSON object: text, glosses, model, frames, seconds")
+
+    sp = add("models", cmd_models, "list installed models with their size and metrics")
+    sp.add_argument("--presets", action="store_true", help="also list architecture presets with parameter counts")
+    sp.add_argument("--json", action="store_true", help="print a JSON list")
+
+    sp = add("train", cmd_train, "train a model from a YAML config")
+    sp.add_argument("config", help="training config, e.g. resources/configs/boston104-signformer.yaml")
+    sp.add_argument("-o", "--output", help="output folder (overrides the config's `output`)")
+    sp.add_argument("--epochs", type=int, help="override the number of epochs")
+    sp.add_argument("--json", action="store_true", help="print one JSON object with the run's summary")
+
+    sp = add("evaluate", cmd_evaluate, "score a model on a dataset split (WER for gloss recognition)")
+    sp.add_argument("model", help="installed model name or checkpoint path")
+    sp.add_argument("--split", default="test", help="train, dev or test (default: test)")
+    sp.add_argument("--dataset", help="dataset name (default: the one the model was trained on)")
+    sp.add_argument("--beam-size", type=int, default=4, help="beam size for the translation decoder")
+    sp.add_argument("--length-penalty", type=float, default=1.0, help="GNMT length-penalty alpha")
+    sp.add_argument("--show", action="store_true", help="also list every reference and hypothesis")
+    sp.add_argument("--json", action="store_true", help="print one JSON object with n and the metrics")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad input, 130 interrupted)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args.func = cmd_gui
+    try:
+        return args.func(args)
+    except Cancelled:
+        print("signstudio: cancelled", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("signstudio: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SignStudioError as exc:
+        print(f"signstudio: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except Exception as exc:  # a bug: still one line, the traceback only on request
+        if os.environ.get("SIGNSTUDIO_DEBUG"):
+            raise
+        print(f"signstudio: internal error: {type(exc).__name__}: {exc} "
+              "(set SIGNSTUDIO_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1

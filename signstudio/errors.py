@@ -1,0 +1,33 @@
+"""Errors that reach the user.
+
+Every failure a user can cause (a missing file, a file that is not a video, an unknown model) is
+raised as a :class:`SignStudioError` whose message is one readable line. The CLI prints it and
+exits non-zero; the GUI shows it in a message box. Anything else is a bug.
+"""
+
+
+class SignStudioError(Exception):
+    """A failure caused by input or environment, with a one-line message meant for the user."""
+
+
+class InputError(SignStudioError):
+    """The input file is missing, unreadable or of the wrong kind."""
+
+
+class NoSignerError(InputError):
+    """The video was read, but MediaPipe found nobody in any frame."""
+
+
+class ModelError(SignStudioError):
+    """A model name or checkpoint cannot be resolved or loaded."""
+
+
+class ConfigError(SignStudioError):
+    """A configuration file is invalid (unknown keys, wrong types, missing data)."""
+
+
+class Cancelled(SignStudioError):
+    """A long job was cancelled through its task handle."""
+
+    def __init__(self, message: str = "cancelled") -> None:
+        super().__init__(message)

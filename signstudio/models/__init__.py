@@ -1,0 +1,1 @@
+"""Model architectures, built from typed configs through :mod:`signstudio.models.registry`."""

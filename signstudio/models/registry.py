@@ -1,0 +1,69 @@
+"""Model registry: name -> (config dataclass, model class), and presets with known sizes."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from torch import nn
+
+from signstudio.errors import ConfigError
+from signstudio.models.signformer import Signformer, SignformerConfig
+
+REGISTRY: dict[str, tuple[type, type[nn.Module]]] = {
+    "signformer": (SignformerConfig, Signformer),
+}
+
+#: Named configurations. ``signformer-phoenix`` is the paper's smallest variant on PHOENIX-2014-T
+#: (1024-d CNN features, 2887-word German vocabulary, 1+1 layers of width 64);
+#: ``signformer-boston`` is the shipped BOSTON-104 model on hand/nose track features.
+PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
+    "signformer-phoenix": ("signformer", dict(
+        input_dim=1024, d_model=64, num_heads=4, encoder_layers=1, decoder_layers=1, ff_dim=256,
+        conv_kernel=9, cope_positions=16, text_vocab_size=2887, gloss_vocab_size=1085)),
+    "signformer-boston": ("signformer", dict(
+        input_dim=12, d_model=128, num_heads=4, encoder_layers=2, decoder_layers=1, ff_dim=256,
+        conv_kernel=9, cope_positions=0, text_vocab_size=108, gloss_vocab_size=108)),
+}
+
+
+def make_config(name: str, values: dict[str, Any]):
+    """Build the config dataclass of model ``name`` from ``values``.
+
+    Raises:
+        ConfigError: unknown model name, unknown keys, or a value of the wrong type.
+    """
+    if name not in REGISTRY:
+        raise ConfigError(f"unknown model type {name!r}; known: {', '.join(sorted(REGISTRY))}")
+    cls = REGISTRY[name][0]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ConfigError(f"unknown {name} config key(s): {', '.join(unknown)}; known: {', '.join(fields)}")
+    for key, value in values.items():
+        expected = type(fields[key].default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            values = {**values, key: float(value)}
+        elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(f"{name} config key {key!r} must be {expected.__name__}, got {value!r}")
+    return cls(**values)
+
+
+def build_model(name: str, config) -> nn.Module:
+    """Instantiate model ``name`` from its config dataclass (or a dict of its fields)."""
+    if isinstance(config, dict):
+        config = make_config(name, config)
+    try:
+        return REGISTRY[name][1](config)
+    except ValueError as exc:
+        raise ConfigError(f"invalid {name} config: {exc}") from None
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of distinct trainable parameters (tied weights counted once)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def preset_parameter_counts() -> dict[str, int]:
+    """Measured parameter count of every preset, by building it."""
+    return {p: count_parameters(build_model(n, dict(v))) for p, (n, v) in PRESETS.items()}

@@ -1,0 +1,1 @@
+"""Poses: `.pose` I/O through pose-format, MediaPipe Holistic layout, and model features."""

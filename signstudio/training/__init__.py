@@ -1,0 +1,1 @@
+"""Training: YAML configs, the training loop, checkpoints, evaluation."""
