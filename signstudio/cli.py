@@ -162,18 +162,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.split not in splits:
         raise InputError(f"unknown split {args.split!r}; known: {', '.join(splits)}")
     t0 = time.perf_counter()
-    res = evaluate_examples(loaded.model, splits[args.split], loaded.gloss_vocab, loaded.text_vocab,
-                            args.beam_size, args.length_penalty)
+    from dataclasses import replace
+
+    options = loaded.decoding
+    if args.beam_size:
+        options = replace(options, beam_size=args.beam_size)
+    if args.length_penalty is not None:
+        options = replace(options, length_penalty=args.length_penalty)
+    res = evaluate_examples(loaded.model, splits[args.split], loaded.gloss_vocab, loaded.text_vocab, options,
+                            None if args.no_lm else loaded.gloss_lm)
     seconds = time.perf_counter() - t0
     payload = {"model": loaded.name, "dataset": dataset, "split": args.split, "n": res["n"],
                **{k: round(v, 4) for k, v in res.items() if k.startswith("wer")}, "seconds": round(seconds, 2)}
     if args.show:
         payload["hypotheses"] = res["hypotheses"]
     lines = [f"{loaded.name} on {dataset} {args.split} (n={res['n']}): WER {res['wer']:.3f}"
-             + "".join(f", {k.replace('_', ' ')} {res[k]:.3f}" for k in ("wer_ctc", "wer_decoder") if k in res)]
+             + "".join(f", {k.replace('_', ' ')} {res[k]:.3f}" for k in ("wer_ctc", "wer_ctc_lm", "wer_decoder") if k in res)]
     if args.show:
         for h in res["hypotheses"]:
-            lines.append(f"  {h['id']:<14} ref: {h['reference']}\n  {'':<14} hyp: {h['glosses'] or h['text']}")
+            lines.append(f"  {h['id']:<14} ref: {h['reference']}\n  {'':<14} hyp: {h['glosses']}")
     _emit(args, payload, "\n".join(lines))
     return 0
 
@@ -221,8 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("model", help="installed model name or checkpoint path")
     sp.add_argument("--split", default="test", help="train, dev or test (default: test)")
     sp.add_argument("--dataset", help="dataset name (default: the one the model was trained on)")
-    sp.add_argument("--beam-size", type=int, default=4, help="beam size for the translation decoder")
-    sp.add_argument("--length-penalty", type=float, default=1.0, help="GNMT length-penalty alpha")
+    sp.add_argument("--beam-size", type=int, help="beam size for the decoder (default: the model's)")
+    sp.add_argument("--length-penalty", type=float, help="GNMT length-penalty alpha (default: the model's)")
+    sp.add_argument("--no-lm", action="store_true", help="decode CTC without the gloss language model")
     sp.add_argument("--show", action="store_true", help="also list every reference and hypothesis")
     sp.add_argument("--json", action="store_true", help="print one JSON object with n and the metrics")
     return p

@@ -48,6 +48,16 @@ def length_penalty(length: int, alpha: float) -> float:
 def beam_search(model, memory: torch.Tensor, memory_mask: torch.Tensor, max_length: int,
                 beam_size: int = 4, alpha: float = 1.0,
                 bos: int = Vocabulary.bos_index, eos: int = Vocabulary.eos_index) -> list[list[int]]:
+    """The best hypothesis of :func:`beam_search_nbest` per sentence (see there)."""
+    return [hyps[0][1] for hyps in beam_search_nbest(model, memory, memory_mask, max_length, beam_size, alpha,
+                                                      bos, eos)]
+
+
+@torch.no_grad()
+def beam_search_nbest(model, memory: torch.Tensor, memory_mask: torch.Tensor, max_length: int,
+                      beam_size: int = 4, alpha: float = 1.0,
+                      bos: int = Vocabulary.bos_index, eos: int = Vocabulary.eos_index,
+                      ) -> list[list[tuple[float, list[int]]]]:
     """Beam search with the GNMT length penalty, one sentence at a time.
 
     Hypotheses are ranked by ``sum log p / length_penalty(len, alpha)``; a hypothesis ends at
@@ -60,7 +70,8 @@ def beam_search(model, memory: torch.Tensor, memory_mask: torch.Tensor, max_leng
         alpha: length-penalty strength (0: none).
 
     Returns:
-        One token-id list per sentence, without ``<s>`` and ``</s>``.
+        Per sentence, the ended hypotheses as ``(length-normalised score, token ids)``, best
+        first; token ids exclude ``<s>`` and ``</s>``.
 
     Raises:
         ValueError: ``beam_size < 1``.
@@ -96,8 +107,9 @@ def beam_search(model, memory: torch.Tensor, memory_mask: torch.Tensor, max_leng
                 break
             prefixes = torch.tensor(keep_prefix, device=memory.device)
             scores = torch.tensor(keep_score, device=memory.device)
-        best = max(ended, key=lambda e: e[0]) if ended else (0.0, prefixes[0].tolist()[1:])
-        results.append(best[1])
+        if not ended:
+            ended = [(0.0, prefixes[0].tolist()[1:])]
+        results.append(sorted(ended, key=lambda e: -e[0]))
     return results
 
 

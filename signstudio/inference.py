@@ -97,14 +97,11 @@ class Translator:
 
     Args:
         loaded: a :class:`signstudio.training.checkpoint.LoadedModel`.
-        beam_size, alpha: beam search settings for the translation decoder.
     """
 
-    def __init__(self, loaded, beam_size: int = 4, alpha: float = 1.0) -> None:
+    def __init__(self, loaded) -> None:
         self.loaded = loaded
         self.name = loaded.name
-        self.beam_size = beam_size
-        self.alpha = alpha
         kind = loaded.features.get("kind")
         if kind != "hand_nose_tracks":
             raise ModelError(f"model {self.name!r} needs {kind!r} features, which this version cannot compute")
@@ -116,16 +113,21 @@ class Translator:
             InputError: the pose is not in Holistic layout or lacks hands; NoSignerError: nobody
                 appears in it.
         """
-        from signstudio.training.evaluation import decode_features
+        from signstudio.training.evaluation import best_glosses, decode_features
 
         t0 = time.perf_counter()
         fps = float(pose.body.fps)
         feats = track_features(tracks_from_holistic(pose), fps)
         with torch.no_grad():
-            glosses, texts = decode_features(self.loaded.model, [feats], self.loaded.gloss_vocab,
-                                             self.loaded.text_vocab, self.beam_size, self.alpha)
-        text = " ".join(texts[0]) if self.loaded.model.has_decoder else " ".join(glosses[0])
-        return Translation(text=text, glosses=glosses[0], model=self.name, frames=int(pose.body.data.shape[0]),
+            decoded = decode_features(self.loaded.model, [feats], self.loaded.gloss_vocab, self.loaded.text_vocab,
+                                      self.loaded.decoding, self.loaded.gloss_lm)
+        glosses = best_glosses(decoded)[0]
+        # A gloss-only corpus (BOSTON-104: text == glosses) writes its glosses as the text; a
+        # translation model writes its decoder output.
+        same = self.loaded.gloss_vocab is not None and self.loaded.text_vocab is not None and (
+            self.loaded.gloss_vocab.itos == self.loaded.text_vocab.itos)
+        text = " ".join(glosses if same or "decoder" not in decoded else decoded["decoder"][0])
+        return Translation(text=text, glosses=glosses, model=self.name, frames=int(pose.body.data.shape[0]),
                            seconds={"pose": 0.0, "model": time.perf_counter() - t0})
 
 

@@ -20,6 +20,32 @@ class TrackExample:
     fps: float
     glosses: tuple[str, ...]
     text: tuple[str, ...]
+    spans: tuple[tuple[int, int], ...] = ()  # per gloss (start, end) frames, if annotated
+
+
+def crop_to_glosses(ex: TrackExample, rng: np.random.Generator, margin: int = 4) -> TrackExample:
+    """A random run of consecutive glosses cut out of ``ex`` by its annotated gloss boundaries.
+
+    The cut starts and ends a few frames (up to ``margin``) outside the chosen glosses but never
+    past the middle of the gap to a neighbouring gloss, so the labels stay exact. Examples without
+    spans (or whose spans do not match the glosses, as in text-only corpora) are returned as is.
+    Used only when the gloss sequence is the text (BOSTON-104).
+    """
+    n = len(ex.glosses)
+    if not ex.spans or len(ex.spans) != n or n < 2 or ex.text != ex.glosses:
+        return ex
+    i = int(rng.integers(0, n))
+    j = int(rng.integers(i, n))
+    lo_limit = (ex.spans[i - 1][1] + ex.spans[i][0]) // 2 + 1 if i > 0 else 0
+    hi_limit = (ex.spans[j][1] + ex.spans[j + 1][0]) // 2 if j < n - 1 else len(ex.tracks) - 1
+    start = max(lo_limit, ex.spans[i][0] - int(rng.integers(0, margin + 1)))
+    end = min(hi_limit, ex.spans[j][1] + int(rng.integers(0, margin + 1)))
+    start, end = max(0, start), min(len(ex.tracks) - 1, end)
+    if end - start < 4:
+        return ex
+    spans = tuple((a - start, b - start) for a, b in ex.spans[i : j + 1])
+    g = ex.glosses[i : j + 1]
+    return TrackExample(f"{ex.id}[{i}:{j + 1}]", ex.tracks[start : end + 1], ex.fps, g, g, spans)
 
 
 @dataclass

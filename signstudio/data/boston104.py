@@ -32,12 +32,14 @@ class BostonSentence:
         speaker: ``woman-1``, ``woman-2`` or ``man-1``.
         glosses: the gloss sequence, e.g. ``["JOHN", "WRITE", "HOMEWORK"]``.
         tracks: ``(T, 3, 2)`` float64 ``[left hand, right hand, nose]`` x ``(x, y)`` in pixels.
+        spans: per gloss, its ``(start, end)`` frames (inclusive) as annotated in the corpus.
     """
 
     video: int
     speaker: str
     glosses: tuple[str, ...]
     tracks: np.ndarray
+    spans: tuple[tuple[int, int], ...] = ()
 
 
 def boston_dir() -> Path:
@@ -61,11 +63,13 @@ def load_boston104(split: str, root: str | Path | None = None) -> list[BostonSen
             raise InputError(f"BOSTON-104 file not found: {f} (set SIGNSTUDIO_DATA)")
 
     glosses: dict[int, list[str]] = defaultdict(list)
+    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
     speakers: dict[int, str] = {}
     with open(words_file, newline="") as f:
         for row in csv.DictReader(f):
             v = int(row["video"])
             glosses[v].append(row["word"])
+            spans[v].append((int(row["startframe"]), int(row["endframe"])))
             speakers[v] = row["speaker"]
 
     frames: dict[int, list[tuple[int, list[float]]]] = defaultdict(list)
@@ -82,5 +86,5 @@ def load_boston104(split: str, root: str | Path | None = None) -> list[BostonSen
             raise InputError(f"BOSTON-104 video {v} has glosses but no tracks in {tracks_file}")
         rows = sorted(frames[v])
         tracks = np.array([r[1] for r in rows], dtype=np.float64).reshape(-1, 3, 2)
-        out.append(BostonSentence(v, speakers[v], tuple(glosses[v]), tracks))
+        out.append(BostonSentence(v, speakers[v], tuple(glosses[v]), tracks, tuple(spans[v])))
     return out

@@ -24,7 +24,7 @@ def load_splits(name: str, dev_every: int = 10) -> dict[str, list[TrackExample]]
 
     def examples(split: str) -> list[TrackExample]:
         return [
-            TrackExample(f"boston104/{s.video}", s.tracks, BOSTON_FPS, s.glosses, s.glosses)
+            TrackExample(f"boston104/{s.video}", s.tracks, BOSTON_FPS, s.glosses, s.glosses, s.spans)
             for s in load_boston104(split)
         ]
 

@@ -69,6 +69,8 @@ def tracks_from_holistic(pose) -> np.ndarray:
         return header.get_point_index(component, point)
 
     def mean_of(indices: list[int]) -> np.ndarray:
+        if not indices:
+            return np.full((data.shape[0], 2), np.nan)
         pts = data[:, indices]  # (T, K, 2)
         ok = conf[:, indices] > 0  # (T, K)
         counts = ok.sum(axis=1, keepdims=True)  # (T, 1)
@@ -78,13 +80,27 @@ def tracks_from_holistic(pose) -> np.ndarray:
         out[counts[:, 0] == 0] = np.nan
         return out
 
+    def points_of(component: str, wanted) -> list[int]:
+        comp = [c for c in header.components if c.name == component]
+        have = set(comp[0].points) if comp else set()
+        return [idx(component, p) for p in wanted if p in have]
+
     tracks = np.full((data.shape[0], 3, 2), np.nan)
-    hand_points = [p.points for p in header.components if p.name == "LEFT_HAND_LANDMARKS"][0]
+    hand_points = [c.points for c in header.components if c.name == "LEFT_HAND_LANDMARKS"][0]
     for slot, side in ((0, "LEFT"), (1, "RIGHT")):
-        from_hand = mean_of([idx(f"{side}_HAND_LANDMARKS", p) for p in hand_points])
-        from_pose = mean_of([idx("POSE_LANDMARKS", p) for p in _POSE_HAND_POINTS[side]])
-        tracks[:, slot] = np.where(np.isnan(from_hand), from_pose, from_hand)
-    tracks[:, 2] = mean_of([idx("POSE_LANDMARKS", "NOSE")])
+        tracks[:, slot] = mean_of(points_of(f"{side}_HAND_LANDMARKS", hand_points))
+        fallback = points_of("POSE_LANDMARKS", _POSE_HAND_POINTS[side])
+        if fallback:
+            from_pose = mean_of(fallback)
+            tracks[:, slot] = np.where(np.isnan(tracks[:, slot]), from_pose, tracks[:, slot])
+    # The nose: the Pose model's NOSE, else face-mesh point 1 (the nose tip), else the face's
+    # centre (reduced layouts such as pose-format's 128-point face subset).
+    face = [c.points for c in header.components if c.name == "FACE_LANDMARKS"]
+    nose = (points_of("POSE_LANDMARKS", ["NOSE"]) or points_of("FACE_LANDMARKS", ["1"])
+            or points_of("FACE_LANDMARKS", face[0] if face else []))
+    if not nose:
+        raise InputError("this pose has no nose or face landmarks to centre the signer on")
+    tracks[:, 2] = mean_of(nose)
     return tracks
 
 

@@ -35,6 +35,8 @@ class LoadedModel:
     metrics: dict[str, Any]
     config: dict[str, Any]
     path: Path
+    decoding: Any = None  # signstudio.training.evaluation.DecodingOptions
+    gloss_lm: Any = None  # signstudio.lm.GlossLM, if the model decodes CTC with a gloss LM
 
     @property
     def parameters(self) -> int:
@@ -44,8 +46,12 @@ class LoadedModel:
 
 def save_model(path: str | Path, *, name: str, model_type: str, model: torch.nn.Module,
                gloss_vocab: Vocabulary | None, text_vocab: Vocabulary | None,
-               features: dict[str, Any], metrics: dict[str, Any], config: dict[str, Any]) -> None:
-    """Write a self-contained model checkpoint atomically (temp file, fsync, rename)."""
+               features: dict[str, Any], metrics: dict[str, Any], config: dict[str, Any],
+               decoding=None, gloss_lm=None) -> None:
+    """Write a self-contained model checkpoint atomically (temp file, fsync, rename).
+
+    ``decoding`` (DecodingOptions) and ``gloss_lm`` (GlossLM) are stored as plain data.
+    """
     import dataclasses
 
     payload = {
@@ -62,6 +68,8 @@ def save_model(path: str | Path, *, name: str, model_type: str, model: torch.nn.
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "metrics": dict(metrics),
         "config": config,
+        "decoding": dataclasses.asdict(decoding) if decoding is not None else None,
+        "gloss_lm": gloss_lm.to_dict() if gloss_lm is not None else None,
     }
     with atomic_write(path) as f:
         torch.save(payload, f)
@@ -92,6 +100,9 @@ def load_model(path: str | Path) -> LoadedModel:
     except RuntimeError as exc:
         raise ModelError(f"{path}: weights do not match the model config ({str(exc).splitlines()[0]})") from None
     model.eval()
+    from signstudio.lm import GlossLM
+    from signstudio.training.evaluation import DecodingOptions
+
     vocabs = ckpt["vocabularies"]
     return LoadedModel(
         name=ckpt["name"],
@@ -103,6 +114,8 @@ def load_model(path: str | Path) -> LoadedModel:
         metrics=ckpt.get("metrics", {}),
         config=ckpt.get("config", {}),
         path=path,
+        decoding=DecodingOptions(**ckpt["decoding"]) if ckpt.get("decoding") else DecodingOptions(),
+        gloss_lm=GlossLM.from_dict(ckpt["gloss_lm"]) if ckpt.get("gloss_lm") else None,
     )
 
 

@@ -23,6 +23,7 @@ class DataConfig:
     dataset: str = "boston104"  # a name from signstudio.data.datasets.DATASETS
     dev_every: int = 10  # every n-th training sentence is held out as dev (BOSTON has no dev split)
     augment: bool = True  # random rotation/scale/speed/jitter of the tracks (see Augmentation)
+    crop_glosses: float = 0.0  # probability of training on a random run of glosses cut by their boundaries
 
 
 @dataclass
@@ -43,6 +44,9 @@ class TrainConfig:
     eval_every: int = 10  # evaluate on dev (and checkpoint) every n epochs
     beam_size: int = 4  # beam for dev/test decoding
     length_penalty: float = 1.0  # GNMT alpha for beam search
+    lm_order: int = 3  # n of the gloss n-gram LM fitted on the training glosses (0: no LM)
+    lm_weight: float = 0.5  # LM weight in CTC prefix beam search during training (re-tuned on dev at the end)
+    insertion_bonus: float = 0.5  # per-gloss bonus in CTC prefix beam search (re-tuned on dev at the end)
     threads: int = 0  # torch CPU threads (0: torch's default)
 
 

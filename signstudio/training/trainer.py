@@ -14,7 +14,7 @@ import torch
 from torch.nn import functional as F
 
 from signstudio.atomic import atomic_write
-from signstudio.data.batching import Augmentation, collate, example_features
+from signstudio.data.batching import Augmentation, collate, crop_to_glosses, example_features
 from signstudio.data.datasets import load_splits
 from signstudio.data.vocabulary import Vocabulary
 from signstudio.models.registry import build_model, count_parameters
@@ -23,7 +23,9 @@ from signstudio.pose.features import FEATURE_FPS, NUM_FEATURES
 from signstudio.tasks import NullTask, TaskHandle, check_cancelled
 from signstudio.training.checkpoint import save_model
 from signstudio.training.config import ExperimentConfig
-from signstudio.training.evaluation import evaluate_examples
+from signstudio.lm import GlossLM
+from signstudio.training.checkpoint import load_model
+from signstudio.training.evaluation import DecodingOptions, evaluate_examples, tune_lm_decoding
 
 FEATURE_SPEC = {"kind": "hand_nose_tracks", "fps": FEATURE_FPS, "num_features": NUM_FEATURES}
 
@@ -103,6 +105,9 @@ def train(cfg: ExperimentConfig, task: TaskHandle | None = None) -> TrainResult:
     model = build_model(cfg.model_type, model_cfg)
     n_params = count_parameters(model)
     augment = Augmentation() if cfg.data.augment else None
+    lm = GlossLM.fit((e.glosses for e in train_set), tc.lm_order) if tc.lm_order and model_cfg.gloss_vocab_size else None
+    decoding = DecodingOptions(beam_size=tc.beam_size, length_penalty=tc.length_penalty, lm_weight=tc.lm_weight,
+                               insertion_bonus=tc.insertion_bonus)
 
     steps_per_epoch = math.ceil(len(train_set) / tc.batch_size)
     total = tc.epochs * steps_per_epoch
@@ -126,6 +131,7 @@ def train(cfg: ExperimentConfig, task: TaskHandle | None = None) -> TrainResult:
         for b in range(steps_per_epoch):
             check_cancelled(task)
             items = [train_set[i] for i in order[b * tc.batch_size : (b + 1) * tc.batch_size]]
+            items = [crop_to_glosses(e, rng) if rng.random() < cfg.data.crop_glosses else e for e in items]
             feats = [example_features(e, augment, rng) for e in items]
             batch = collate(feats, [gloss_vocab.encode(e.glosses) for e in items],
                             [text_vocab.encode(e.text) for e in items])
@@ -140,11 +146,10 @@ def train(cfg: ExperimentConfig, task: TaskHandle | None = None) -> TrainResult:
             epoch_loss += float(loss.detach())
             task.advance()
         if epoch % tc.eval_every == 0 or epoch == tc.epochs:
-            dev = evaluate_examples(model, dev_set, gloss_vocab, text_vocab, tc.beam_size, tc.length_penalty)
-            row = {"epoch": epoch, "step": step, "loss": epoch_loss / steps_per_epoch,
-                   "dev_wer": dev["wer"], "dev_wer_ctc": dev.get("wer_ctc"),
-                   "dev_wer_decoder": dev.get("wer_decoder"), "lr": sched.get_last_lr()[0],
-                   "seconds": round(time.perf_counter() - t0, 1)}
+            dev = evaluate_examples(model, dev_set, gloss_vocab, text_vocab, decoding, lm)
+            row = {"epoch": epoch, "step": step, "loss": epoch_loss / steps_per_epoch, "dev_wer": dev["wer"],
+                   **{f"dev_{k}": v for k, v in dev.items() if k.startswith("wer_")},
+                   "lr": sched.get_last_lr()[0], "seconds": round(time.perf_counter() - t0, 1)}
             with open(log_path, "a") as f:
                 f.write(json.dumps(row) + "\n")
             task.partial(row)
@@ -155,7 +160,19 @@ def train(cfg: ExperimentConfig, task: TaskHandle | None = None) -> TrainResult:
                 save_model(out_dir / "model.pt", name=cfg.name, model_type=cfg.model_type, model=model,
                            gloss_vocab=gloss_vocab if model_cfg.gloss_vocab_size else None,
                            text_vocab=text_vocab if model_cfg.text_vocab_size else None,
-                           features=FEATURE_SPEC, metrics=metrics, config=cfg.to_dict())
+                           features=FEATURE_SPEC, metrics=metrics, config=cfg.to_dict(), decoding=decoding,
+                           gloss_lm=lm)
+    if lm is not None and best[1]:
+        # Tune the LM weight and insertion bonus of the best model on dev (never on test).
+        task.set_status("tuning the gloss LM weight on dev")
+        best_model = load_model(out_dir / "model.pt")
+        tuned, dev_wer = tune_lm_decoding(best_model.model, dev_set, gloss_vocab, lm, decoding)
+        metrics = {**best[2], "dev_wer": dev_wer, "lm_weight": tuned.lm_weight,
+                   "insertion_bonus": tuned.insertion_bonus}
+        best = (dev_wer, best[1], metrics)
+        save_model(out_dir / "model.pt", name=cfg.name, model_type=cfg.model_type, model=best_model.model,
+                   gloss_vocab=best_model.gloss_vocab, text_vocab=best_model.text_vocab, features=FEATURE_SPEC,
+                   metrics=metrics, config=cfg.to_dict(), decoding=tuned, gloss_lm=lm)
     with atomic_write(out_dir / "train_summary.json", "w") as f:
         json.dump({"best_epoch": best[1], "dev": best[2], "parameters": n_params,
                    "seconds": round(time.perf_counter() - t0, 1)}, f, indent=2)

@@ -1,0 +1,74 @@
+"""The main window: four tabs (Translate, Produce, Attention, Train), a menu and a status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from signstudio.gui.coming_tab import ATTENTION, PRODUCE, TRAIN, ComingTab
+from signstudio.gui.translate_tab import TranslateTab
+
+DEFAULT_SIZE = (1280, 800)
+
+
+class MainWindow(QMainWindow):
+    """SignStudio's window. ``translate_tab`` is the working tab; the others describe what is
+    planned. Closing the window cancels running jobs and waits for their threads."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("SignStudio")
+        self.resize(*DEFAULT_SIZE)
+        self.setMinimumSize(800, 560)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.translate_tab = TranslateTab()
+        self.tabs.addTab(self.translate_tab, "&Translate")
+        self.tabs.setTabToolTip(0, "Turn signing in a video or from your webcam into text")
+        for feature in (PRODUCE, ATTENTION, TRAIN):
+            index = self.tabs.addTab(ComingTab(feature), f"&{feature.title}")
+            self.tabs.setTabToolTip(index, f"{feature.summary} (not available yet)")
+        self.setCentralWidget(self.tabs)
+
+        self.translate_tab.status_message.connect(self._show_status)
+        self.statusBar().showMessage(
+            "Ready. Open a video of signing, or start the webcam.")
+        self._build_menus()
+
+    def _build_menus(self) -> None:
+        tab = self.translate_tab
+        file_menu = self.menuBar().addMenu("&File")
+        self._add_action(file_menu, "Open &video…", QKeySequence.StandardKey.Open, tab.choose_video)
+        self._add_action(file_menu, "Open .&pose file…", QKeySequence("Ctrl+Shift+O"),
+                         tab.choose_pose)
+        self._add_action(file_menu, "Start/stop &webcam", QKeySequence("Ctrl+R"),
+                         tab.toggle_webcam)
+        self._add_action(file_menu, "&Cancel job", None, tab.cancel)
+        file_menu.addSeparator()
+        self._add_action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._add_action(help_menu, "&About SignStudio", None, self._about)
+
+    def _add_action(self, menu, text: str, shortcut, slot) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text)
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self, "About SignStudio",
+            "<b>SignStudio</b><br>A local-first studio for sign languages.<br><br>"
+            "Everything runs on this computer: videos and webcam images are never uploaded.<br>"
+            "Landmarks: MediaPipe Holistic. Pose files: pose-format.")
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Cancel running jobs and wait for their threads before closing."""
+        self.translate_tab.shutdown()
+        super().closeEvent(event)

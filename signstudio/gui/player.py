@@ -1,0 +1,198 @@
+"""The clip player: the video view with its landmarks, play/pause, a position slider.
+
+It shows live frames while landmarks are being found (:meth:`ClipPlayer.show_live`), keeps a
+memory-bounded cache of downscaled frames, and once the pose is known plays the clip back at its
+frame rate with the landmarks of the pose (:meth:`ClipPlayer.load_pose`). No job logic here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSlider, QStyle,
+                               QVBoxLayout, QWidget)
+
+from signstudio.gui.frames import (CACHE_BUDGET_BYTES, DisplayFrame, FrameCache, PoseTrack,
+                                   fit_scale)
+from signstudio.gui.skeleton import holistic_skeleton, skeleton_for_pose
+from signstudio.gui.widgets import VideoView
+
+
+class ClipPlayer(QWidget):
+    """A :class:`VideoView` with playback controls underneath.
+
+    Signals:
+        frame_shown(int): a frame (live or played back) was put on screen.
+    """
+
+    frame_shown = Signal(int)
+
+    def __init__(self, placeholder: str = "", cache_budget_bytes: int = CACHE_BUDGET_BYTES,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.cache = FrameCache(cache_budget_bytes)
+        self._track: PoseTrack | None = None
+        self._index = 0
+        self._seekable = True
+
+        self.view = VideoView()
+        self.view.set_placeholder(placeholder)
+
+        self.play_button = QPushButton()
+        self.play_button.setToolTip("Play or pause the clip (Alt+P)")
+        self.play_button.setAccessibleName("Play or pause")
+        self.play_button.clicked.connect(self.toggle_play)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setAccessibleName("Frame position")
+        self.slider.setToolTip("Drag to move through the clip")
+        self.slider.valueChanged.connect(self._slider_moved)
+        self.frame_label = QLabel("")
+        self.frame_label.setMinimumWidth(120)
+        self.landmarks_check = QCheckBox("Show &landmarks")
+        self.landmarks_check.setChecked(True)
+        self.landmarks_check.setToolTip(
+            "Draw the body (blue), the signer's left hand (orange), right hand (pink) and face")
+        self.landmarks_check.toggled.connect(self.view.set_show_landmarks)
+
+        controls = QHBoxLayout()
+        controls.addWidget(self.play_button)
+        controls.addWidget(self.slider, 1)
+        controls.addWidget(self.frame_label)
+        controls.addWidget(self.landmarks_check)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(controls)
+
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self._update_controls()
+
+    # --- content -------------------------------------------------------------------------------
+    def clear(self) -> None:
+        """Forget the clip and its frames; the view shows its placeholder."""
+        self._timer.stop()
+        self.cache.clear()
+        self._track = None
+        self._index = 0
+        self.view.set_frame(None)
+        self.view.set_badge("")
+        self.frame_label.setText("")
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, 0)
+        self.slider.blockSignals(False)
+        self._update_controls()
+
+    def show_live(self, frame: DisplayFrame) -> None:
+        """Show a frame as it arrives from the landmark job, and keep it for playback."""
+        if self.view.frame() is None:
+            self.view.set_skeleton(holistic_skeleton())
+        if frame.image is not None:
+            self.cache.add(frame.index, frame.image)
+        self.view.set_frame(frame)
+        self.frame_label.setText(f"frame {frame.index + 1}")
+        self.frame_shown.emit(frame.index)
+
+    def load_pose(self, pose: Any, info: Any = None) -> None:
+        """Play ``pose`` (a pose-format ``Pose``) back over the frames cached so far.
+
+        Args:
+            pose: landmarks in pixels of the source video.
+            info: the video's ``VideoInfo`` (width, height, fps), or ``None`` for a ``.pose``
+                file (its header's dimensions and fps are used, with no video behind it).
+        """
+        self._timer.stop()
+        dims = pose.header.dimensions
+        width = getattr(info, "width", None) or dims.width
+        height = getattr(info, "height", None) or dims.height
+        scale = fit_scale(width, height) * (width / dims.width if dims.width else 1.0)
+        self._track = PoseTrack(pose, scale)
+        if info is not None and getattr(info, "fps", 0):
+            self._track.fps = float(info.fps)
+        self.view.set_skeleton(skeleton_for_pose(pose))
+        self.view.set_badge("")
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(self._track.frames - 1, 0))
+        self.slider.blockSignals(False)
+        self.show_frame(0)
+
+    def set_badge(self, text: str) -> None:
+        """A label in the view's corner ("● LIVE"); "" hides it."""
+        self.view.set_badge(text)
+
+    def set_seekable(self, seekable: bool) -> None:
+        """Allow (True) or block (False) moving through the clip, e.g. while a job runs."""
+        self._seekable = bool(seekable)
+        self._update_controls()
+
+    def has_clip(self) -> bool:
+        """True once a pose is loaded for playback."""
+        return self._track is not None
+
+    def frame_count(self) -> int:
+        """Frames of the loaded clip (0 if none)."""
+        return self._track.frames if self._track is not None else 0
+
+    # --- playback ------------------------------------------------------------------------------
+    def play(self) -> None:
+        """Play the clip at its frame rate, looping."""
+        if self._track is None or self._track.frames < 1:
+            return
+        fps = self._track.fps if self._track.fps > 0 else 25.0
+        self._timer.start(max(1, round(1000.0 / fps)))
+        self._update_controls()
+
+    def pause(self) -> None:
+        """Stop at the current frame."""
+        self._timer.stop()
+        self._update_controls()
+
+    def toggle_play(self) -> None:
+        """Play if paused, pause if playing."""
+        if self._timer.isActive():
+            self.pause()
+        else:
+            self.play()
+
+    def is_playing(self) -> bool:
+        """True while the clip plays."""
+        return self._timer.isActive()
+
+    def show_frame(self, index: int) -> None:
+        """Show frame ``index`` of the loaded clip with its landmarks."""
+        track = self._track
+        if track is None:
+            return
+        index = min(max(int(index), 0), track.frames - 1)
+        self._index = index
+        points, conf = track.landmarks(index)
+        image = self.cache.get(index)
+        size = (image.shape[1], image.shape[0]) if image is not None else track.size
+        self.view.set_frame(DisplayFrame(index, image, size, points, conf))
+        self.slider.blockSignals(True)
+        self.slider.setValue(index)
+        self.slider.blockSignals(False)
+        self.frame_label.setText(f"frame {index + 1} / {track.frames}")
+        self.frame_shown.emit(index)
+
+    def _tick(self) -> None:
+        if self._track is None:
+            self._timer.stop()
+            return
+        self.show_frame((self._index + 1) % max(self._track.frames, 1))
+
+    def _slider_moved(self, value: int) -> None:
+        if self._track is not None and value != self._index:
+            self.show_frame(value)
+
+    def _update_controls(self) -> None:
+        playing = self._timer.isActive()
+        icons = QStyle.StandardPixmap
+        icon = icons.SP_MediaPause if playing else icons.SP_MediaPlay
+        self.play_button.setIcon(self.style().standardIcon(icon))
+        self.play_button.setText("&Pause" if playing else "&Play")
+        has_clip = self._track is not None
+        self.play_button.setEnabled(has_clip)
+        self.slider.setEnabled(has_clip and self._seekable)

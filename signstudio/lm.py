@@ -1,0 +1,167 @@
+"""An n-gram gloss language model and CTC prefix beam search that uses it.
+
+Continuous sign language recognition systems decode CTC outputs with a gloss language model
+(e.g. Koller et al. 2015 on RWTH-PHOENIX and RWTH-BOSTON); on small corpora an n-gram LM is far
+more robust than a neural one. The LM is estimated on the training glosses and stored in the
+checkpoint.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import torch
+
+BOS, EOS = "<s>", "</s>"
+
+
+class GlossLM:
+    """Interpolated n-gram LM over glosses (Jelinek-Mercer smoothing).
+
+    ``P(w | h) = sum_k lambda_k P_ML(w | last k-1 glosses of h) + lambda_0 / V``, with the
+    lambdas fixed (higher orders first). Sentences are padded with ``<s>`` and ``</s>``.
+
+    Args:
+        counts: n-gram counts keyed by tuples of glosses, for orders 1..order (as from :meth:`fit`).
+        order: n (2 for bigrams, 3 for trigrams).
+        vocab_size: number of glosses plus ``</s>``, for the uniform floor.
+        weights: interpolation weights, highest order first, then the uniform floor; sum to 1.
+    """
+
+    def __init__(self, counts: dict[tuple[str, ...], int], order: int, vocab_size: int,
+                 weights: Sequence[float] | None = None) -> None:
+        self.counts = Counter(counts)
+        self.order = order
+        self.vocab_size = vocab_size
+        self.weights = list(weights) if weights is not None else self.default_weights(order)
+        if len(self.weights) != order + 1 or abs(sum(self.weights) - 1) > 1e-6:
+            raise ValueError("weights must have order + 1 entries summing to 1")
+        self.context_counts: Counter = Counter()
+        for gram, c in self.counts.items():
+            self.context_counts[gram[:-1]] += c
+
+    @staticmethod
+    def default_weights(order: int) -> list[float]:
+        """Geometric interpolation weights: each lower order gets half the weight of the one above."""
+        raw = [0.5 ** k for k in range(order)] + [0.05]
+        total = sum(raw)
+        return [w / total for w in raw]
+
+    @classmethod
+    def fit(cls, sentences: Iterable[Sequence[str]], order: int = 3) -> GlossLM:
+        """Count n-grams of ``sentences`` (gloss lists)."""
+        counts: Counter = Counter()
+        vocab = {EOS}
+        for s in sentences:
+            toks = [BOS] * (order - 1) + list(s) + [EOS]
+            vocab.update(s)
+            for n in range(1, order + 1):
+                for i in range(order - 1, len(toks)):
+                    if i - n + 1 >= 0:
+                        counts[tuple(toks[i - n + 1 : i + 1])] += 1
+        return cls(dict(counts), order, len(vocab))
+
+    def log_prob(self, history: Sequence[str], word: str) -> float:
+        """Natural-log probability of ``word`` after ``history`` (without the ``<s>`` padding)."""
+        h = ([BOS] * (self.order - 1) + list(history))[-(self.order - 1):] if self.order > 1 else []
+        p = self.weights[-1] / self.vocab_size
+        for k, w in zip(range(self.order, 0, -1), self.weights):
+            ctx = tuple(h[len(h) - (k - 1):]) if k > 1 else ()
+            denom = self.context_counts.get(ctx, 0)
+            if denom:
+                p += w * self.counts.get(ctx + (word,), 0) / denom
+        return math.log(p)
+
+    def sentence_log_prob(self, glosses: Sequence[str]) -> float:
+        """Log-probability of a whole gloss sentence, including ``</s>``."""
+        return sum(self.log_prob(glosses[:i], g) for i, g in enumerate(list(glosses) + [EOS]))
+
+    def to_dict(self) -> dict:
+        """Plain data for a checkpoint."""
+        return {"order": self.order, "vocab_size": self.vocab_size, "weights": self.weights,
+                "ngrams": [" ".join(g) for g in self.counts], "counts": list(self.counts.values())}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> GlossLM:
+        """Inverse of :meth:`to_dict`."""
+        counts = {tuple(g.split(" ")): c for g, c in zip(d["ngrams"], d["counts"])}
+        return cls(counts, d["order"], d["vocab_size"], d["weights"])
+
+
+def _logsumexp(a: float, b: float) -> float:
+    if a == -math.inf:
+        return b
+    if b == -math.inf:
+        return a
+    m = max(a, b)
+    return m + math.log(math.exp(a - m) + math.exp(b - m))
+
+
+def ctc_prefix_beam_search(log_probs: torch.Tensor, itos: Sequence[str], lm: GlossLM | None = None,
+                           lm_weight: float = 0.5, insertion_bonus: float = 0.0, beam_size: int = 8,
+                           blank: int = 0, prune: float = -12.0) -> list[str]:
+    """CTC prefix beam search with a gloss LM (Hannun et al. 2014, "First-pass LVCSR", alg. 1).
+
+    A prefix is scored ``log p_ctc(prefix) + lm_weight * log p_lm(prefix) + insertion_bonus *
+    len(prefix)``; at the end ``</s>`` is scored by the LM too.
+
+    Args:
+        log_probs: ``(T, G)`` CTC log-probabilities of one clip's real frames.
+        itos: gloss for each output index (index ``blank`` and other specials are never emitted).
+        lm: the gloss LM, or None for plain prefix search.
+        prune: per frame, only outputs with a log-probability above this are extended.
+
+    Returns:
+        The best gloss sequence.
+    """
+    lp = log_probs.detach().cpu().numpy().astype(np.float64)
+    ninf = -math.inf
+    # prefix -> (log p ending in blank, log p ending in non-blank)
+    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, ninf)}
+    lm_cache: dict[tuple[int, ...], float] = {(): 0.0}
+
+    def lm_score(prefix: tuple[int, ...]) -> float:
+        if prefix not in lm_cache:
+            last = itos[prefix[-1]]
+            lm_cache[prefix] = lm_cache[prefix[:-1]] + (
+                lm.log_prob([itos[i] for i in prefix[:-1]], last) if lm is not None else 0.0)
+        return lm_cache[prefix]
+
+    def total(prefix, pb, pnb):
+        return _logsumexp(pb, pnb) + lm_weight * lm_score(prefix) + insertion_bonus * len(prefix)
+
+    for t in range(lp.shape[0]):
+        row = lp[t]
+        candidates = [k for k in np.nonzero(row > prune)[0].tolist() if k != blank and k >= 4]
+        nxt: dict[tuple[int, ...], list[float]] = {}
+
+        def add(prefix, pb=ninf, pnb=ninf):
+            cur = nxt.setdefault(prefix, [ninf, ninf])
+            cur[0] = _logsumexp(cur[0], pb)
+            cur[1] = _logsumexp(cur[1], pnb)
+
+        for prefix, (pb, pnb) in beams.items():
+            p_all = _logsumexp(pb, pnb)
+            add(prefix, pb=p_all + row[blank])
+            if prefix:
+                add(prefix, pnb=pnb + row[prefix[-1]])  # repeat collapses
+            for k in candidates:
+                new = prefix + (k,)
+                if prefix and k == prefix[-1]:
+                    add(new, pnb=pb + row[k])  # a repeat needs a blank in between
+                else:
+                    add(new, pnb=p_all + row[k])
+        ranked = sorted(nxt.items(), key=lambda kv: -total(kv[0], *kv[1]))[:beam_size]
+        for prefix, _ in ranked:
+            lm_score(prefix)
+        beams = {p: (v[0], v[1]) for p, v in ranked}
+
+    def final(prefix, v):
+        end = lm.log_prob([itos[i] for i in prefix], EOS) if lm is not None else 0.0
+        return total(prefix, *v) + lm_weight * end
+
+    best = max(beams.items(), key=lambda kv: final(*kv))[0]
+    return [itos[i] for i in best]
