@@ -172,6 +172,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     res = evaluate_examples(loaded.model, splits[args.split], loaded.gloss_vocab, loaded.text_vocab, options,
                             None if args.no_lm else loaded.gloss_lm)
     seconds = time.perf_counter() - t0
+    if args.record:
+        from signstudio.training.checkpoint import update_metrics
+
+        update_metrics(loaded.path, {f"{args.split}_wer": round(res["wer"], 4), f"{args.split}_n": res["n"]})
     payload = {"model": loaded.name, "dataset": dataset, "split": args.split, "n": res["n"],
                **{k: round(v, 4) for k, v in res.items() if k.startswith("wer")}, "seconds": round(seconds, 2)}
     if args.show:
@@ -230,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--dataset", help="dataset name (default: the one the model was trained on)")
     sp.add_argument("--beam-size", type=int, help="beam size for the decoder (default: the model's)")
     sp.add_argument("--length-penalty", type=float, help="GNMT length-penalty alpha (default: the model's)")
+    sp.add_argument("--record", action="store_true",
+                    help="store the WER in the checkpoint's metrics (shown by `signstudio models`)")
     sp.add_argument("--no-lm", action="store_true", help="decode CTC without the gloss language model")
     sp.add_argument("--show", action="store_true", help="also list every reference and hypothesis")
     sp.add_argument("--json", action="store_true", help="print one JSON object with n and the metrics")

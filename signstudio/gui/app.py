@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTimer
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import QApplication
 
 from signstudio.gui.main_window import MainWindow
@@ -28,6 +28,11 @@ def ensure_app(argv: list[str] | None = None) -> QApplication:
         app.setApplicationName(APP_NAME)
         app.setApplicationDisplayName(APP_NAME)
         app.setOrganizationName(APP_NAME)
+        from signstudio.paths import PROJECT_ROOT
+
+        icon = PROJECT_ROOT / "resources" / "icons" / "signstudio.svg"
+        if icon.is_file():
+            app.setWindowIcon(QIcon(str(icon)))
         font = QFont(app.font())
         if font.pointSizeF() > 0 and font.pointSizeF() < 11:
             font.setPointSizeF(11)  # readable by default; captions are larger still

@@ -128,3 +128,17 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     loaded = load_model(path)
     return {"name": loaded.name, "model_type": loaded.model_type, "metrics": loaded.metrics,
             "parameters": loaded.parameters, "path": str(loaded.path)}
+
+
+def update_metrics(path: str | Path, metrics: dict[str, Any]) -> None:
+    """Merge ``metrics`` into a checkpoint's stored metrics, rewriting it atomically.
+
+    Raises:
+        ModelError: as :func:`load_model`.
+    """
+    path = Path(path)
+    load_model(path)  # validates the file
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    ckpt["metrics"] = {**ckpt.get("metrics", {}), **metrics}
+    with atomic_write(path) as f:
+        torch.save(ckpt, f)
