@@ -21,8 +21,9 @@ BOS, EOS = "<s>", "</s>"
 class GlossLM:
     """Interpolated n-gram LM over glosses (Jelinek-Mercer smoothing).
 
-    ``P(w | h) = sum_k lambda_k P_ML(w | last k-1 glosses of h) + lambda_0 / V``, with the
-    lambdas fixed (higher orders first). Sentences are padded with ``<s>`` and ``</s>``.
+    ``P(w | h) = (1 - lambda_0) sum_k lambda_k P_ML(w | last k-1 glosses of h) / sum_k lambda_k
+    + lambda_0 / V``, the sums running over the orders whose context was seen in training, with
+    the lambdas fixed (higher orders first). Sentences are padded with ``<s>`` and ``</s>``.
 
     Args:
         counts: n-gram counts keyed by tuples of glosses, for orders 1..order (as from :meth:`fit`).
@@ -67,12 +68,15 @@ class GlossLM:
     def log_prob(self, history: Sequence[str], word: str) -> float:
         """Natural-log probability of ``word`` after ``history`` (without the ``<s>`` padding)."""
         h = ([BOS] * (self.order - 1) + list(history))[-(self.order - 1):] if self.order > 1 else []
-        p = self.weights[-1] / self.vocab_size
+        floor = self.weights[-1]
+        mass, seen = 0.0, 0.0
         for k, w in zip(range(self.order, 0, -1), self.weights):
             ctx = tuple(h[len(h) - (k - 1):]) if k > 1 else ()
             denom = self.context_counts.get(ctx, 0)
-            if denom:
-                p += w * self.counts.get(ctx + (word,), 0) / denom
+            if denom:  # orders whose context was never seen give their weight to the others
+                mass += w * self.counts.get(ctx + (word,), 0) / denom
+                seen += w
+        p = (1 - floor) * (mass / seen if seen else 0.0) + floor / self.vocab_size
         return math.log(p)
 
     def sentence_log_prob(self, glosses: Sequence[str]) -> float:

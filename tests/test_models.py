@@ -72,7 +72,7 @@ def test_beam_search_finds_a_sequence_at_least_as_likely_as_greedy():
         toks = torch.tensor([[2] + seq])
         out = model.decode_step(toks, mem, mask)[0]
         target = seq + [3]
-        return float(sum(out[i, t] for i, t in enumerate(target)))
+        return float(sum(out[i, t] for i, t in enumerate(target)).detach())
 
     g = greedy_decode(model, mem, mask, 8)[0]
     b = beam_search(model, mem, mask, 8, beam_size=5, alpha=0.0)[0]

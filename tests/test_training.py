@@ -1,0 +1,114 @@
+"""Training on real BOSTON-104 data, the gloss LM and CTC prefix beam search."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from signstudio.data.batching import crop_to_glosses
+from signstudio.data.datasets import load_splits
+from signstudio.decoding import ctc_greedy_decode
+from signstudio.errors import ConfigError
+from signstudio.lm import EOS, GlossLM, ctc_prefix_beam_search
+from signstudio.paths import data_dir
+from signstudio.tasks import RecordingTask
+from signstudio.training.checkpoint import load_model
+from signstudio.training.config import config_from_dict
+from signstudio.training.trainer import lr_factor, train
+
+DATA = data_dir()
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"real data not found at {DATA} (set SIGNSTUDIO_DATA)")
+
+
+def test_gloss_lm_is_a_distribution():
+    lm = GlossLM.fit([["JOHN", "LOVE", "MARY"], ["MARY", "LOVE", "JOHN"], ["JOHN", "BUY", "HOUSE"]])
+    words = ["JOHN", "LOVE", "MARY", "BUY", "HOUSE", EOS]
+    for history in ([], ["JOHN"], ["JOHN", "LOVE"], ["HOUSE", "HOUSE"]):
+        assert math.isclose(sum(math.exp(lm.log_prob(history, w)) for w in words), 1.0, rel_tol=1e-9)
+    assert lm.log_prob(["JOHN"], "LOVE") > lm.log_prob(["JOHN"], "HOUSE")
+    again = GlossLM.from_dict(lm.to_dict())
+    assert again.sentence_log_prob(["JOHN", "LOVE", "MARY"]) == lm.sentence_log_prob(["JOHN", "LOVE", "MARY"])
+
+
+def _frames(ids, vocab_size=8, peak=0.0, rest=-8.0):
+    lp = torch.full((len(ids), vocab_size), rest)
+    for t, i in enumerate(ids):
+        lp[t, i] = peak
+    return torch.log_softmax(lp, -1)
+
+
+def test_prefix_beam_search_without_lm_matches_best_path_on_peaked_outputs():
+    itos = ["<pad>", "<unk>", "<s>", "</s>", "A", "B", "C", "D"]
+    lp = _frames([0, 4, 4, 0, 4, 5, 0, 6, 6])
+    assert ctc_prefix_beam_search(lp, itos, None, beam_size=8) == ["A", "A", "B", "C"]
+    assert ctc_greedy_decode(lp[None], torch.ones(1, 9, dtype=torch.bool)) == [[4, 4, 5, 6]]
+
+
+def test_the_lm_resolves_an_ambiguous_frame():
+    itos = ["<pad>", "<unk>", "<s>", "</s>", "JOHN", "LOVE", "LOSE", "MARY"]
+    lp = _frames([4, 0, 5, 0, 7])
+    lp[2] = torch.log_softmax(torch.tensor([-8.0, -8, -8, -8, -8, 0.0, 0.1, -8]), -1)  # LOSE slightly ahead
+    assert ctc_prefix_beam_search(lp, itos, None) == ["JOHN", "LOSE", "MARY"]
+    lm = GlossLM.fit([["JOHN", "LOVE", "MARY"]] * 5 + [["MARY", "LOSE"]])
+    assert ctc_prefix_beam_search(lp, itos, lm, lm_weight=1.0) == ["JOHN", "LOVE", "MARY"]
+
+
+def test_learning_rate_schedule():
+    assert lr_factor(0, 10, 100, 0.1) == pytest.approx(0.1)
+    assert lr_factor(9, 10, 100, 0.1) == pytest.approx(1.0)
+    assert lr_factor(100, 10, 100, 0.1) == pytest.approx(0.1)
+
+
+def test_config_errors():
+    with pytest.raises(ConfigError, match="unknown key"):
+        config_from_dict({"name": "x", "model": {"preset": "signformer-boston"}, "train": {"epoch": 3}})
+    with pytest.raises(ConfigError, match="must be int"):
+        config_from_dict({"name": "x", "model": {"preset": "signformer-boston"}, "train": {"epochs": "3"}})
+    with pytest.raises(ConfigError, match="unknown preset"):
+        config_from_dict({"name": "x", "model": {"preset": "gpt"}})
+
+
+@needs_data
+def test_gloss_crops_keep_exact_labels():
+    ex = load_splits("boston104")["train"][0]
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        c = crop_to_glosses(ex, rng)
+        assert 1 <= len(c.glosses) <= len(ex.glosses)
+        joined = " " + " ".join(ex.glosses) + " "
+        assert " " + " ".join(c.glosses) + " " in joined
+        assert all(0 <= a <= b < len(c.tracks) + 4 for a, b in c.spans)
+
+
+@needs_data
+def test_training_on_boston104_learns_and_checkpoints(tmp_path):
+    cfg = config_from_dict({
+        "name": "tiny-boston",
+        "model": {"preset": "signformer-boston", "d_model": 64, "ff_dim": 128, "encoder_layers": 1},
+        "train": {"epochs": 32, "eval_every": 4, "learning_rate": 0.003, "warmup_steps": 20, "threads": 2},
+        "output": str(tmp_path / "run"),
+    })
+    task = RecordingTask()
+    result = train(cfg, task)
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == list(range(4, 33, 4)) and task.partials == rows
+    assert rows[-1]["loss"] < 0.6 * rows[0]["loss"]  # it learns (epoch 4 -> 32)
+    assert result.metrics["dev_wer"] < 0.95  # and recognises some dev glosses
+    assert task.done == task.total == 32 * 10
+    loaded = load_model(tmp_path / "run")
+    assert loaded.name == "tiny-boston" and loaded.gloss_lm is not None
+    assert loaded.metrics["dev_wer"] == result.metrics["dev_wer"]
+    assert not list((tmp_path / "run").glob("*.tmp"))
+
+
+@needs_data
+def test_cancelled_training_stops_and_keeps_nothing_half_written(tmp_path):
+    from signstudio.errors import Cancelled
+
+    cfg = config_from_dict({"name": "c", "model": {"preset": "signformer-boston", "d_model": 32, "ff_dim": 64},
+                            "train": {"epochs": 5}, "output": str(tmp_path / "run")})
+    with pytest.raises(Cancelled):
+        train(cfg, RecordingTask(cancel_after=3))
+    assert not list((tmp_path / "run").glob("*.tmp"))
