@@ -38,6 +38,10 @@ def _progress(args: argparse.Namespace, desc: str):
 
 def cmd_gui(args: argparse.Namespace) -> int:
     """Open the desktop window (the only command that loads Qt)."""
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+        raise SignStudioError("no display found: the window needs a desktop session (or xvfb-run); "
+                   "the other commands work without one, see `signstudio --help`")
     # Imported by name at run time so that no headless command ever loads Qt.
     app = importlib.import_module("signstudio.gui.app")
     return app.run([sys.argv[0]])

@@ -142,3 +142,11 @@ def test_a_video_with_nobody_in_it(tmp_path):
         w.write(np.full((240, 320, 3), 90 + i, np.uint8))
     w.release()
     assert_one_line_error(run("pose", path, "-o", tmp_path / "e.pose"), "nobody")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="display detection is for Linux/X11/Wayland")
+def test_the_window_without_a_display_says_so():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    proc = subprocess.run([sys.executable, "-m", "signstudio"], capture_output=True, text=True, timeout=60,
+                          env={**env, "PYTHONPATH": str(PROJECT_ROOT)})
+    assert_one_line_error(proc, "no display found")
