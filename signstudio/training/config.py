@@ -24,6 +24,9 @@ class DataConfig:
     dev_every: int = 10  # every n-th training sentence is held out as dev (BOSTON has no dev split)
     augment: bool = True  # random rotation/scale/speed/jitter of the tracks (see Augmentation)
     crop_glosses: float = 0.0  # probability of training on a random run of glosses cut by their boundaries
+    language: str = ""  # sign language code of the glosses (Prompt2LangGloss tag, MLSF group), e.g. "gsg"
+    direction: str = "text2gloss"  # gloss-translator models: "text2gloss" or "gloss2text"
+    path: str = ""  # a user dataset folder (overrides the named dataset's location)
 
 
 @dataclass
