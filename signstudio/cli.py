@@ -112,6 +112,21 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _metrics_line(row: dict) -> str:
+    """``loss 1.234  dev_bleu4 20.10 ...``: the numeric entries of a metrics row, nested ones flattened."""
+    parts = []
+    for key, value in row.items():
+        if key in ("epoch", "step", "lr"):
+            continue
+        if isinstance(value, dict):
+            parts.append(f"{key}: " + _metrics_line(value))
+        elif isinstance(value, float):
+            parts.append(f"{key} {value:.3f}" if abs(value) < 10 else f"{key} {value:.1f}")
+        elif isinstance(value, int) and not isinstance(value, bool):
+            parts.append(f"{key} {value}")
+    return "  ".join(parts)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a model from a YAML config; keeps the checkpoint with the best dev score."""
     from dataclasses import replace
@@ -130,10 +145,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     class _Task(TqdmTask):
         def partial(self, row: dict) -> None:
             if not args.json:
-                self_bar = self._bar
-                msg = (f"epoch {row['epoch']:>4}  loss {row['loss']:.3f}  dev WER {row['dev_wer']:.3f}  "
-                       f"({row['seconds']:.0f} s)")
-                (self_bar.write if self_bar is not None else print)(msg, file=sys.stderr)
+                msg = f"epoch {row['epoch']:>4}  " + _metrics_line(row)
+                (self._bar.write if self._bar is not None else print)(msg, file=sys.stderr)
 
     task = _Task(desc=cfg.name, disable=not sys.stderr.isatty())
     try:
@@ -141,10 +154,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     finally:
         task.close()
     payload = {"name": cfg.name, "output": str(result.output), "parameters": result.parameters,
-               "best_epoch": result.best_epoch, "n": result.metrics.get("dev_n", 0),
-               "wer": result.metrics.get("dev_wer"), "split": "dev", "seconds": round(result.seconds, 1)}
-    human = (f"trained {cfg.name}: {result.parameters:,} parameters, best dev WER {payload['wer']:.3f} "
-             f"at epoch {result.best_epoch}, {result.seconds:.0f} s\nsaved {result.output / 'model.pt'}")
+               "best_epoch": result.best_epoch, "split": "dev", "metrics": result.metrics,
+               "seconds": round(result.seconds, 1)}
+    human = (f"trained {cfg.name}: {result.parameters:,} parameters, best at epoch {result.best_epoch}, "
+             f"{result.seconds:.0f} s\n  dev: {_metrics_line(result.metrics)}\nsaved {result.output / 'model.pt'}")
     _emit(args, payload, human)
     return 0
 

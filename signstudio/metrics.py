@@ -39,3 +39,28 @@ def bleu(references: Sequence[str], hypotheses: Sequence[str]) -> dict[str, floa
         scores[f"bleu{n}"] = float(BLEU(max_ngram_order=n, tokenize="13a").corpus_score(hyps, refs).score)
     scores["chrf"] = float(CHRF().corpus_score(hyps, refs).score)
     return scores
+
+
+class _WhitespaceTokenizer:
+    """rouge-score tokenizer that splits on spaces only (keeps glosses like ``loc-NORD`` whole)."""
+
+    @staticmethod
+    def tokenize(text: str) -> list[str]:
+        return text.lower().split()
+
+
+def rouge_l(references: Sequence[str], hypotheses: Sequence[str]) -> float:
+    """Sentence-averaged ROUGE-L F-score (rouge-score) on a 0-100 scale, as slt reports it.
+
+    Tokens are the space-separated words or glosses, lowercased.
+
+    Raises:
+        ValueError: the lists differ in length or are empty.
+    """
+    from rouge_score.rouge_scorer import RougeScorer
+
+    if len(references) != len(hypotheses) or not references:
+        raise ValueError("references and hypotheses must be non-empty and equally long")
+    scorer = RougeScorer(["rougeL"], tokenizer=_WhitespaceTokenizer())
+    scores = [scorer.score(r, h)["rougeL"].fmeasure for r, h in zip(references, hypotheses)]
+    return 100.0 * sum(scores) / len(scores)

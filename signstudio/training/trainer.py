@@ -82,6 +82,14 @@ def train(cfg: ExperimentConfig, task: TaskHandle | None = None) -> TrainResult:
         Cancelled: the task was cancelled (the best checkpoint so far stays on disk).
         ConfigError, InputError: bad config or missing data.
     """
+    if cfg.model_type == "text-transformer":
+        from signstudio.training.text import train_text_model
+
+        return train_text_model(cfg, task)
+    if cfg.model_type == "signllm":
+        from signstudio.training.production import train_signllm
+
+        return train_signllm(cfg, task)
     task = task or NullTask()
     t0 = time.perf_counter()
     tc = cfg.train

@@ -1,0 +1,308 @@
+"""Training, evaluation and inference for text-to-gloss and gloss-to-text models.
+
+One code path serves both directions of the :class:`~signstudio.models.seq2seq.TextTransformer`
+(``data.direction``). The sign language enters as a Prompt2LangGloss tag (SignLLM, Sec. 3): in
+``text2gloss`` the decoder starts from ``<gsg>`` instead of ``<s>``; in ``gloss2text`` the tag is
+the first source token. The checkpoint with the best dev BLEU-4 (greedy) is kept; at the end the
+beam search length penalty is tuned on dev and stored with the model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from signstudio.atomic import atomic_write
+from signstudio.data.phoenix import PHOENIX_LANGUAGE, TextGlossPair, load_phoenix_annotations
+from signstudio.data.vocabulary import Vocabulary
+from signstudio.decoding import beam_search, greedy_decode
+from signstudio.errors import ConfigError, InputError, ModelError
+from signstudio.metrics import bleu, rouge_l
+from signstudio.models.registry import build_model, count_parameters
+from signstudio.tasks import NullTask, TaskHandle, check_cancelled
+from signstudio.training.checkpoint import LoadedModel, load_model, save_model
+from signstudio.training.config import ExperimentConfig
+from signstudio.training.evaluation import DecodingOptions
+
+DIRECTIONS = ("text2gloss", "gloss2text")
+TEXT_DATASETS = ("phoenix14t",)
+#: Longest input accepted at inference, in tokens (longer input gets a clear error, not a crash).
+MAX_INPUT_TOKENS = 120
+
+
+def language_tag(language: str) -> str:
+    """The Prompt2LangGloss attribute token of a sign language code, e.g. ``"<gsg>"``."""
+    return f"<{language}>"
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase and split into words and punctuation, like the PHOENIX-2014-T text files."""
+    return re.findall(r"\w+(?:-\w+)*|[^\w\s]", text.lower())
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A source/target token pair of one direction."""
+
+    id: str
+    source: list[str]
+    target: list[str]
+
+
+def load_text_splits(cfg: ExperimentConfig) -> dict[str, list[Pair]]:
+    """``{"train", "dev", "test"}`` pairs for ``cfg.data`` (dataset, direction, language, path).
+
+    Raises:
+        ConfigError: unknown dataset or direction. InputError: missing files.
+    """
+    d = cfg.data
+    if d.direction not in DIRECTIONS:
+        raise ConfigError(f"unknown data.direction {d.direction!r}; known: {', '.join(DIRECTIONS)}")
+    if d.dataset not in TEXT_DATASETS:
+        raise ConfigError(f"unknown dataset {d.dataset!r} for a text model; known: {', '.join(TEXT_DATASETS)}")
+    tag = language_tag(d.language or PHOENIX_LANGUAGE)
+
+    def pairs(split: str) -> list[Pair]:
+        rows: list[TextGlossPair] = load_phoenix_annotations(split, d.path or None)
+        if d.direction == "text2gloss":
+            return [Pair(r.id, r.text, r.glosses) for r in rows]
+        return [Pair(r.id, [tag] + r.glosses, r.text) for r in rows]
+
+    return {s: pairs(s) for s in ("train", "dev", "test")}
+
+
+def _batch(pairs: Sequence[Pair], src_vocab: Vocabulary, tgt_vocab: Vocabulary, bos: int):
+    src = [src_vocab.encode(p.source) for p in pairs]
+    tgt = [tgt_vocab.encode(p.target) for p in pairs]
+    s_len = max(len(s) for s in src)
+    u_len = max(len(t) for t in tgt) + 1
+    src_t = torch.zeros(len(pairs), s_len, dtype=torch.long)
+    tin = torch.zeros(len(pairs), u_len, dtype=torch.long)
+    tout = torch.zeros(len(pairs), u_len, dtype=torch.long)
+    for i, (s, t) in enumerate(zip(src, tgt)):
+        src_t[i, : len(s)] = torch.tensor(s)
+        tin[i, : len(t) + 1] = torch.tensor([bos] + t)
+        tout[i, : len(t) + 1] = torch.tensor(t + [Vocabulary.eos_index])
+    lengths = torch.tensor([len(s) for s in src])
+    return src_t, lengths, tin, tout
+
+
+@torch.no_grad()
+def translate_tokens(model, sources: Sequence[Sequence[str]], src_vocab: Vocabulary, tgt_vocab: Vocabulary,
+                     bos: int, beam_size: int = 1, alpha: float = 1.0, batch_size: int = 64) -> list[list[str]]:
+    """Decode token sequences: greedy (batched) when ``beam_size == 1``, else beam search.
+
+    Returns one list of target tokens per source (specials removed).
+    """
+    model.eval()
+    out: list[list[str]] = []
+    for i in range(0, len(sources), batch_size):
+        chunk = [Pair("", list(s) or ["<unk>"], []) for s in sources[i : i + batch_size]]
+        src, lengths, _, _ = _batch(chunk, src_vocab, tgt_vocab, bos)
+        memory, mask = model.encode(src, lengths)
+        max_len = min(model.config.max_output_length, int(lengths.max()) * 2 + 10)
+        if beam_size <= 1:
+            ids = greedy_decode(model, memory, mask, max_len, bos=bos)
+        else:
+            ids = beam_search(model, memory, mask, max_len, beam_size, alpha, bos=bos)
+        out.extend(tgt_vocab.decode(row) for row in ids)
+    return out
+
+
+def score(references: Sequence[Sequence[str]], hypotheses: Sequence[Sequence[str]]) -> dict[str, float]:
+    """BLEU-1..4 and chrF (sacrebleu) and ROUGE-L (rouge-score), all 0-100, on lowercased tokens."""
+    refs = [" ".join(r) for r in references]
+    hyps = [" ".join(h) for h in hypotheses]
+    return {**bleu(refs, hyps), "rouge_l": rouge_l(refs, hyps)}
+
+
+def _vocabularies(train: Sequence[Pair], direction: str, tag: str) -> tuple[Vocabulary, Vocabulary]:
+    src = Vocabulary.build(p.source for p in train)
+    tgt_tokens = Vocabulary.build(p.target for p in train).itos[4:]
+    tgt = Vocabulary(([tag] if direction == "text2gloss" else []) + tgt_tokens)
+    return src, tgt
+
+
+def train_text_model(cfg: ExperimentConfig, task: TaskHandle | None = None):
+    """Train a text-to-gloss or gloss-to-text :class:`TextTransformer` on ``cfg.data``.
+
+    Every ``eval_every`` epochs the dev split is decoded greedily; a better dev BLEU-4 rewrites
+    ``<output>/model.pt`` atomically. Rows (``epoch, step, loss, dev_bleu4, lr, seconds``) go to
+    ``<output>/metrics.jsonl`` and ``task.partial``. At the end the beam-search length penalty is
+    tuned on dev (beam ``train.beam_size``) and stored in the checkpoint with the dev scores.
+
+    Raises:
+        Cancelled: the task was cancelled (the best checkpoint so far stays on disk).
+        ConfigError, InputError: bad config or missing data.
+    """
+    from signstudio.training.trainer import TrainResult, lr_factor, output_dir
+
+    task = task or NullTask()
+    t0 = time.perf_counter()
+    tc = cfg.train
+    if tc.threads:
+        torch.set_num_threads(tc.threads)
+    torch.manual_seed(tc.seed)
+    rng = np.random.default_rng(tc.seed)
+    task.set_status("loading data")
+    splits = load_text_splits(cfg)
+    train_set, dev_set = splits["train"], splits["dev"]
+    language = cfg.data.language or PHOENIX_LANGUAGE
+    tag = language_tag(language)
+    src_vocab, tgt_vocab = _vocabularies(train_set, cfg.data.direction, tag)
+    bos = tgt_vocab.stoi[tag] if cfg.data.direction == "text2gloss" else Vocabulary.bos_index
+    model_cfg = replace(cfg.model, src_vocab_size=len(src_vocab), tgt_vocab_size=len(tgt_vocab))
+    cfg = replace(cfg, model=model_cfg)
+    model = build_model(cfg.model_type, model_cfg)
+    n_params = count_parameters(model)
+
+    steps_per_epoch = math.ceil(len(train_set) / tc.batch_size)
+    total = tc.epochs * steps_per_epoch
+    opt = torch.optim.AdamW(model.parameters(), lr=tc.learning_rate, weight_decay=tc.weight_decay,
+                            betas=(0.9, 0.98))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, tc.warmup_steps, total, tc.min_lr_ratio))
+    out_dir = output_dir(cfg)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log_path = out_dir / "metrics.jsonl"
+    log_path.unlink(missing_ok=True)
+    task.set_total(total, unit="step")
+    task.set_status(f"training {cfg.name}: {n_params:,} parameters, {len(train_set)} sentences")
+    (src_key, tgt_key) = ("text", "gloss") if cfg.data.direction == "text2gloss" else ("gloss", "text")
+    features = {"kind": "tokens", "direction": cfg.data.direction, "language": language,
+                "source": src_key, "target": tgt_key, "bos": tgt_vocab.itos[bos]}
+    vocabs = {f"{src_key}_vocab": src_vocab, f"{tgt_key}_vocab": tgt_vocab}
+
+    def save(metrics: dict, decoding: DecodingOptions) -> None:
+        save_model(out_dir / "model.pt", name=cfg.name, model_type=cfg.model_type, model=model,
+                   gloss_vocab=vocabs["gloss_vocab"], text_vocab=vocabs["text_vocab"], features=features,
+                   metrics=metrics, config=cfg.to_dict(), decoding=decoding)
+
+    dev_refs = [p.target for p in dev_set]
+    best = (-1.0, 0)
+    step = 0
+    for epoch in range(1, tc.epochs + 1):
+        model.train()
+        # Length-bucketed batches (shuffled buckets of similar source length) waste less padding.
+        order = rng.permutation(len(train_set))
+        chunks = [order[i : i + tc.batch_size * 20] for i in range(0, len(order), tc.batch_size * 20)]
+        batches = []
+        for chunk in chunks:
+            chunk = sorted(chunk, key=lambda i: len(train_set[i].source))
+            batches += [chunk[i : i + tc.batch_size] for i in range(0, len(chunk), tc.batch_size)]
+        rng.shuffle(batches)
+        epoch_loss = 0.0
+        for idx in batches:
+            check_cancelled(task)
+            src, lengths, tin, tout = _batch([train_set[i] for i in idx], src_vocab, tgt_vocab, bos)
+            logp = model(src, lengths, tin)
+            loss = F.nll_loss(logp.flatten(0, 1), tout.flatten(), ignore_index=0, reduction="mean")
+            if tc.label_smoothing:
+                smooth = -logp.mean(-1).flatten()[tout.flatten() != 0].mean()
+                loss = (1 - tc.label_smoothing) * loss + tc.label_smoothing * smooth
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+            opt.step()
+            sched.step()
+            step += 1
+            epoch_loss += loss.item()
+            task.advance()
+        if epoch % tc.eval_every == 0 or epoch == tc.epochs:
+            task.set_status(f"epoch {epoch}: decoding dev")
+            hyps = translate_tokens(model, [p.source for p in dev_set], src_vocab, tgt_vocab, bos)
+            dev = score(dev_refs, hyps)
+            row = {"epoch": epoch, "step": step, "loss": round(epoch_loss / len(batches), 4),
+                   "dev_bleu4": round(dev["bleu4"], 2), "dev_rouge_l": round(dev["rouge_l"], 2),
+                   "lr": sched.get_last_lr()[0], "seconds": round(time.perf_counter() - t0, 1)}
+            with open(log_path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(row) + "\n")
+            task.partial(row)
+            task.set_status(f"epoch {epoch}: loss {row['loss']:.3f}, dev BLEU-4 {row['dev_bleu4']:.2f}")
+            if dev["bleu4"] > best[0]:
+                best = (dev["bleu4"], epoch)
+                save({"dev_greedy": dev, "epoch": epoch},
+                     DecodingOptions(beam_size=1, length_penalty=tc.length_penalty))
+
+    # Tune the beam search length penalty on dev with the best checkpoint.
+    loaded = load_model(out_dir / "model.pt")
+    model.load_state_dict(loaded.model.state_dict())
+    tuned = (-1.0, tc.length_penalty, {})
+    for alpha in sorted({0.0, 0.6, 1.0, tc.length_penalty}):
+        check_cancelled(task)
+        task.set_status(f"tuning the length penalty on dev: alpha {alpha}")
+        hyps = translate_tokens(model, [p.source for p in dev_set], src_vocab, tgt_vocab, bos, tc.beam_size, alpha)
+        dev = score(dev_refs, hyps)
+        if dev["bleu4"] > tuned[0]:
+            tuned = (dev["bleu4"], alpha, dev)
+    metrics = {"dev": tuned[2], "dev_greedy": loaded.metrics["dev_greedy"], "epoch": best[1],
+               "parameters": n_params}
+    save(metrics, DecodingOptions(beam_size=tc.beam_size, length_penalty=tuned[1]))
+    with atomic_write(out_dir / "train_summary.json", "w") as f:
+        f.write(json.dumps({"name": cfg.name, "parameters": n_params, "best_epoch": best[1],
+                            "metrics": metrics, "seconds": round(time.perf_counter() - t0, 1)}, indent=2))
+    return TrainResult(out_dir, best[1], metrics, n_params, time.perf_counter() - t0)
+
+
+class TextTranslator:
+    """A loaded text-to-gloss or gloss-to-text model ready to translate (beam search)."""
+
+    def __init__(self, loaded: LoadedModel) -> None:
+        if loaded.model_type != "text-transformer":
+            raise ModelError(f"{loaded.name} is a {loaded.model_type} model, not a text/gloss translator")
+        f = loaded.features
+        self.loaded = loaded
+        self.direction: str = f["direction"]
+        self.language: str = f["language"]
+        self.src_vocab = loaded.text_vocab if f["source"] == "text" else loaded.gloss_vocab
+        self.tgt_vocab = loaded.gloss_vocab if f["target"] == "gloss" else loaded.text_vocab
+        self.bos = self.tgt_vocab.stoi[f["bos"]]
+        self.decoding = loaded.decoding or DecodingOptions()
+
+    def translate(self, sources: Sequence[Sequence[str]], beam_size: int | None = None) -> list[list[str]]:
+        """Translate token lists (words for text2gloss, glosses for gloss2text) to token lists."""
+        if self.direction == "gloss2text":
+            tag = language_tag(self.language)
+            sources = [s if s[:1] == [tag] else [tag] + list(s) for s in sources]
+        return translate_tokens(self.loaded.model, sources, self.src_vocab, self.tgt_vocab, self.bos,
+                                beam_size or self.decoding.beam_size, self.decoding.length_penalty)
+
+    def translate_text(self, text: str) -> list[str]:
+        """One sentence of raw text (text2gloss) or space-separated glosses (gloss2text).
+
+        Raises:
+            InputError: empty or over-long input (more than ``MAX_INPUT_TOKENS`` tokens).
+        """
+        tokens = tokenize(text) if self.direction == "text2gloss" else text.split()
+        if not tokens:
+            raise InputError("nothing to translate: the text is empty")
+        if len(tokens) > MAX_INPUT_TOKENS:
+            raise InputError(f"too long: {len(tokens)} tokens (the limit is {MAX_INPUT_TOKENS}); "
+                             "split the text into sentences")
+        return self.translate([tokens])[0]
+
+
+def evaluate_text_model(loaded: LoadedModel, split: str = "test", beam_size: int | None = None) -> dict:
+    """Decode a split of the model's dataset and score it (BLEU-1..4, chrF, ROUGE-L).
+
+    Returns ``{"model", "split", "n", "direction", "bleu4", ..., "rouge_l", "examples": [...]}``.
+    """
+    from signstudio.training.config import config_from_dict
+
+    cfg = config_from_dict(loaded.config)
+    pairs = load_text_splits(cfg)[split]
+    translator = TextTranslator(loaded)
+    hyps = translator.translate([p.source for p in pairs], beam_size)
+    scores = score([p.target for p in pairs], hyps)
+    return {"model": loaded.name, "split": split, "n": len(pairs), "direction": translator.direction,
+            "beam_size": beam_size or translator.decoding.beam_size,
+            "length_penalty": translator.decoding.length_penalty, **{k: round(v, 2) for k, v in scores.items()},
+            "examples": [{"source": " ".join(p.source), "reference": " ".join(p.target), "output": " ".join(h)}
+                         for p, h in zip(pairs[:5], hyps[:5])]}
