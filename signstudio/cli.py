@@ -108,7 +108,58 @@ def cmd_models(args: argparse.Namespace) -> int:
         print("no models installed (train one with `signstudio train CONFIG.yaml`)")
     for m in models + presets:
         metrics = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in m["metrics"].items())
-        print(f"{m['name']:<24} {m['task']:<13} {m['parameters']:>10,} parameters  {metrics}")
+        print(f"{m['name']:<24} {m['task']:<13} {m['parameters']:>10,} parameters  {metrics[:90]}")
+    return 0
+
+
+def cmd_produce(args: argparse.Namespace) -> int:
+    """Sign a text: glosses, then a pose sequence (.pose), optionally a video (.mp4 or .gif)."""
+    from signstudio.errors import InputError
+    from signstudio.production.pipeline import produce
+    from signstudio.production.render import EXPORT_SUFFIXES, export, export_pose
+
+    out = Path(args.output)
+    if out.suffix.lower() != ".pose":
+        raise InputError(f"-o must name a .pose file, got {out.name!r}")
+    if args.video and Path(args.video).suffix.lower() not in EXPORT_SUFFIXES[1:]:
+        raise InputError(f"--video must name a .mp4 or .gif file, got {Path(args.video).name!r}")
+    glosses = args.glosses.split() if args.glosses is not None else None
+    task = _progress(args, "produce")
+    t0 = time.perf_counter()
+    try:
+        result = produce(args.text, args.lang, glosses=glosses, method=args.method,
+                         lexicons=args.lexicon or (), task=task)
+    finally:
+        task.close()
+    seconds = time.perf_counter() - t0
+    export_pose(result.pose, out)
+    if args.video:
+        export(result.pose, args.video)
+    payload = result.to_json()
+    width = max(len(s.gloss) for s in result.segments)
+    lines = [f"glosses: {' '.join(result.glosses)}"]
+    lines += [f"  {s.gloss:<{width}}  frames {s.start:>4}-{s.end:<4} {s.source}" for s in result.segments]
+    lines.append(f"wrote {out}: {result.frames} frames at {result.fps:g} fps "
+                 f"({result.frames / result.fps:.1f} s of signing), made in {seconds:.1f} s")
+    if args.video:
+        lines.append(f"wrote {args.video}")
+    lines += [f"note: {n}" for n in result.notes]
+    _emit(args, payload, "\n".join(lines))
+    return 0
+
+
+def cmd_lexicon(args: argparse.Namespace) -> int:
+    """Make a folder of recordings named after their gloss into a lexicon (writes index.csv)."""
+    from signstudio.production.lexicon import index_folder, load_lexicon
+
+    index, skipped = index_folder(args.folder, args.lang)
+    lexicon = load_lexicon(args.folder)
+    glosses = sorted({e.glosses for e in lexicon.entries})
+    payload = {"index": str(index), "entries": len(lexicon.entries), "glosses": glosses, "skipped": skipped}
+    human = (f"wrote {index}: {len(lexicon.entries)} recordings of {len(glosses)} glosses ({', '.join(glosses)})"
+             + (f"\nskipped (no gloss in the file name): {', '.join(skipped)}" if skipped else "")
+             + f"\nuse it with: signstudio produce TEXT --lang {args.lang} --lexicon {args.folder} -o OUT.pose")
+    _emit(args, payload, human)
     return 0
 
 
@@ -171,6 +222,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from signstudio.training.evaluation import evaluate_examples
 
     loaded = load_model(resolve_model(args.model))
+    if loaded.model_type == "text-transformer":
+        return _evaluate_text(args, loaded)
+    if loaded.model_type == "signllm":
+        return _evaluate_signllm(args, loaded)
     data = loaded.config.get("data", {})
     dataset = args.dataset or data.get("dataset")
     if not dataset:
@@ -206,6 +261,47 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_text(args: argparse.Namespace, loaded) -> int:
+    """``evaluate`` for text-to-gloss / gloss-to-text models: BLEU-1..4, chrF, ROUGE-L."""
+    from signstudio.errors import InputError
+    from signstudio.training.text import evaluate_text_model
+
+    if args.split not in ("train", "dev", "test"):
+        raise InputError(f"unknown split {args.split!r}; known: train, dev, test")
+    t0 = time.perf_counter()
+    res = evaluate_text_model(loaded, args.split, args.beam_size)
+    res["seconds"] = round(time.perf_counter() - t0, 2)
+    if args.record:
+        from signstudio.training.checkpoint import update_metrics
+
+        update_metrics(loaded.path, {f"{args.split}_bleu4": res["bleu4"], f"{args.split}_rouge_l": res["rouge_l"],
+                                     f"{args.split}_n": res["n"]})
+    if not args.show:
+        res.pop("examples")
+    lines = [f"{loaded.name} ({res['direction']}) on {args.split} (n={res['n']}, beam {res['beam_size']}): "
+             f"BLEU-4 {res['bleu4']:.2f}, ROUGE-L {res['rouge_l']:.2f}, chrF {res['chrf']:.2f}, "
+             f"BLEU-1 {res['bleu1']:.2f}"]
+    for ex in res.get("examples", []):
+        lines.append(f"  src: {ex['source']}\n  ref: {ex['reference']}\n  out: {ex['output']}")
+    _emit(args, res, "\n".join(lines))
+    return 0
+
+
+def _evaluate_signllm(args: argparse.Namespace, loaded) -> int:
+    """``evaluate`` for SignLLM gloss-to-pose models: DTW-MJE against the reference skeletons."""
+    from signstudio.training.production import evaluate_signllm
+
+    t0 = time.perf_counter()
+    res = evaluate_signllm(loaded, args.split)
+    res["seconds"] = round(time.perf_counter() - t0, 2)
+    if args.record:
+        from signstudio.training.checkpoint import update_metrics
+
+        update_metrics(loaded.path, {f"{args.split}_dtw_mje": res["dtw_mje"], f"{args.split}_n": res["n"]})
+    _emit(args, res, f"{loaded.name} on {args.split} (n={res['n']}): DTW-MJE {res['dtw_mje']:.4f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``signstudio`` command."""
     p = argparse.ArgumentParser(
@@ -235,6 +331,24 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-v", "--verbose", action="store_true", help="also print glosses, model and timings")
     sp.add_argument("--json", action="store_true", help="print one JSON object: text, glosses, model, frames, seconds")
 
+    sp = add("produce", cmd_produce, "sign a text: glosses, then a pose sequence (.pose) and optionally a video")
+    sp.add_argument("text", help="the text to sign (spoken language of --lang, e.g. English for ASL)")
+    sp.add_argument("--lang", required=True, help="sign language: code or abbreviation (ase/asl, gsg/dgs, ...)")
+    sp.add_argument("-o", "--output", required=True, help="the .pose file to write")
+    sp.add_argument("--video", help="also render the signing to this .mp4 or .gif")
+    sp.add_argument("--glosses", help="sign these space-separated glosses instead of glossing TEXT")
+    sp.add_argument("--method", default="auto", choices=("auto", "lexicon", "model"),
+                    help="lexicon: recorded signs + fingerspelling (default); model: an installed SignLLM model")
+    sp.add_argument("--lexicon", action="append", metavar="DIR",
+                    help="a lexicon folder (index.csv + .pose files) searched before fingerspelling; repeatable")
+    sp.add_argument("--json", action="store_true", help="print one JSON object: glosses, frames, fps, segments")
+
+    sp = add("lexicon", cmd_lexicon, "make a folder of .pose recordings named after their gloss "
+             "(e.g. anna-HOUSE.pose) into a lexicon for `produce --lexicon`")
+    sp.add_argument("folder", help="folder with .pose files; index.csv is written into it")
+    sp.add_argument("--lang", required=True, help="the recordings' sign language (ase/asl, gsg/dgs, ...)")
+    sp.add_argument("--json", action="store_true", help="print one JSON object: index, entries, glosses, skipped")
+
     sp = add("models", cmd_models, "list installed models with their size and metrics")
     sp.add_argument("--presets", action="store_true", help="also list architecture presets with parameter counts")
     sp.add_argument("--json", action="store_true", help="print a JSON list")
@@ -245,7 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--epochs", type=int, help="override the number of epochs")
     sp.add_argument("--json", action="store_true", help="print one JSON object with the run's summary")
 
-    sp = add("evaluate", cmd_evaluate, "score a model on a dataset split (WER for gloss recognition)")
+    sp = add("evaluate", cmd_evaluate, "score a model on a dataset split (WER for sign-to-gloss, BLEU-4 and "
+             "ROUGE-L for text-to-gloss/gloss-to-text, DTW-MJE for gloss-to-pose)")
     sp.add_argument("model", help="installed model name or checkpoint path")
     sp.add_argument("--split", default="test", help="train, dev or test (default: test)")
     sp.add_argument("--dataset", help="dataset name (default: the one the model was trained on)")

@@ -48,10 +48,11 @@ class ModelInfo:
     """An installed model, as ``signstudio models`` lists it."""
 
     name: str
-    task: str  # "sign-to-text"
+    task: str  # "sign-to-text", "text-to-gloss", "gloss-to-text" or "gloss-to-pose"
     path: str
     parameters: int
     metrics: dict[str, Any]
+    language: str = ""  # sign language code of its glosses, when it has one (e.g. "gsg")
 
 
 def resolve_model(name_or_path: str | None) -> Path:
@@ -73,8 +74,20 @@ def resolve_model(name_or_path: str | None) -> Path:
     raise ModelError(f"unknown model {name_or_path!r}; installed models: {names}")
 
 
-def list_models() -> list[ModelInfo]:
+def model_task(model_type: str, features: dict[str, Any]) -> str:
+    """What a checkpoint does, from its model type and feature spec."""
+    if model_type == "text-transformer":
+        return "text-to-gloss" if features.get("direction") == "text2gloss" else "gloss-to-text"
+    if model_type == "signllm":
+        return "gloss-to-pose"
+    return "sign-to-text"
+
+
+def list_models(task: str | None = None) -> list[ModelInfo]:
     """Installed models (folders of :func:`signstudio.paths.models_dir` with ``model.pt``), by name.
+
+    Args:
+        task: keep only models of this task (see :func:`model_task`); None: all.
 
     A folder whose checkpoint cannot be read is skipped.
     """
@@ -88,7 +101,11 @@ def list_models() -> list[ModelInfo]:
             meta = read_metadata(ckpt)
         except SignStudioError:
             continue
-        out.append(ModelInfo(ckpt.parent.name, "sign-to-text", str(ckpt), meta["parameters"], meta["metrics"]))
+        features = meta.get("features") or {}
+        info = ModelInfo(ckpt.parent.name, model_task(meta["model_type"], features), str(ckpt),
+                         meta["parameters"], meta["metrics"], str(features.get("language", "")))
+        if task is None or info.task == task:
+            out.append(info)
     return out
 
 

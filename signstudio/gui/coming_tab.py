@@ -19,20 +19,6 @@ class PlannedFeature:
     today: str = ""
 
 
-PRODUCE = PlannedFeature(
-    "Produce",
-    "Turn written text into signing: text → glosses → a pose sequence → a 3D signer.",
-    (
-        "Type a sentence (or a sequence of glosses) in a spoken language.",
-        "A text-to-gloss model proposes the glosses; you can edit them.",
-        "Each gloss becomes movement, from a learned model or from a lexicon of recorded "
-        "signs with fingerspelling for names.",
-        "Watch the result as a 3D skeleton, change the signing speed, and see which gloss "
-        "is being signed.",
-        "Save it as a .pose file or a video.",
-    ),
-)
-
 ATTENTION = PlannedFeature(
     "Attention",
     "See what a translation model looked at when it produced each word.",

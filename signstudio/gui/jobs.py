@@ -86,3 +86,93 @@ def list_models_safely() -> tuple[list[Any], str, str]:
         return [], "", f"the translation module is not available ({exc})"
     except Exception as exc:  # noqa: BLE001
         return [], "", f"{type(exc).__name__}: {exc}"
+
+
+# --- the Produce tab -----------------------------------------------------------------------------
+def list_languages_safely() -> tuple[list[Any], str]:
+    """``(languages, problem)``: :func:`signstudio.languages.known_languages` and "" — or an
+    empty list and a one-line reason. Never raises (the tab must open regardless)."""
+    try:
+        from signstudio.languages import known_languages
+
+        return list(known_languages()), ""
+    except ImportError as exc:
+        return [], f"the sign-language list is not available ({exc})"
+    except Exception as exc:  # noqa: BLE001
+        return [], f"{type(exc).__name__}: {exc}"
+
+
+def available_methods_safely(language: str) -> tuple[list[str], str]:
+    """``(methods, problem)`` from ``production.pipeline.available_methods(language)``.
+
+    Never raises: on any failure the methods are ``["auto"]`` and ``problem`` says why.
+    """
+    try:
+        from signstudio.production.pipeline import available_methods
+
+        return [str(m) for m in available_methods(language)] or ["auto"], ""
+    except ImportError as exc:
+        return ["auto"], f"production is not available ({exc})"
+    except Exception as exc:  # noqa: BLE001
+        return ["auto"], f"{type(exc).__name__}: {exc}"
+
+
+def gloss_job(text: str, language: str,
+              text_to_glosses: Callable[..., list[str]] | None = None) -> Job:
+    """Glosses for ``text``: ``pipeline.text_to_glosses(text, language)`` (or the given
+    function, for tests)."""
+
+    def job(task: Any) -> list[str]:
+        fn = text_to_glosses
+        if fn is None:
+            from signstudio.production.pipeline import text_to_glosses as fn
+        task.set_status("Finding the glosses…")
+        return [str(g) for g in fn(text, language)]
+
+    return job
+
+
+def produce_job(text: str, language: str, glosses: list[str] | None = None,
+                method: str = "auto", produce: Callable[..., Any] | None = None) -> Job:
+    """A ``Production``: ``pipeline.produce(text, language, glosses=..., method=..., task=task)``
+    (or the given function with the same signature, for tests)."""
+
+    def job(task: Any) -> Any:
+        fn = produce
+        if fn is None:
+            from signstudio.production.pipeline import produce as fn
+        task.set_status("Preparing the signs…")
+        return fn(text, language, glosses=list(glosses) if glosses else None, method=method,
+                  task=task)
+
+    return job
+
+
+def read_production_job(path: str, language: str) -> Job:
+    """A ``.pose`` file as a ``Production`` with no glosses, to view it in 3D."""
+
+    def job(task: Any) -> Any:
+        from signstudio.pose.io import read_pose
+        from signstudio.production.types import Production
+
+        task.set_status("Reading pose file…")
+        return Production(read_pose(path), [], [], language, [])
+
+    return job
+
+
+def export_job(pose: Any, path: str) -> Job:
+    """Write ``pose`` to ``path`` (.pose, .mp4 or .gif): ``production.render.export``."""
+
+    def job(task: Any) -> str:
+        from signstudio.production.render import export
+
+        task.set_status(f"Writing {path}…")
+        try:
+            return str(export(pose, path))
+        except OSError as exc:  # a folder that is not there or not writable: the user's to fix
+            from signstudio.errors import InputError
+
+            raise InputError(f"could not write {path}: {exc.strerror or exc}") from None
+
+    return job

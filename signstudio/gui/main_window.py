@@ -5,15 +5,17 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from signstudio.gui.coming_tab import ATTENTION, PRODUCE, TRAIN, ComingTab
+from signstudio.gui.coming_tab import ATTENTION, TRAIN, ComingTab
+from signstudio.gui.produce_tab import ProduceTab
 from signstudio.gui.translate_tab import TranslateTab
 
 DEFAULT_SIZE = (1280, 800)
 
 
 class MainWindow(QMainWindow):
-    """SignStudio's window. ``translate_tab`` is the working tab; the others describe what is
-    planned. Closing the window cancels running jobs and waits for their threads."""
+    """SignStudio's window. ``translate_tab`` and ``produce_tab`` are working tabs; the others
+    describe what is planned. Closing the window cancels running jobs and waits for their
+    threads."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -26,12 +28,16 @@ class MainWindow(QMainWindow):
         self.translate_tab = TranslateTab()
         self.tabs.addTab(self.translate_tab, "&Translate")
         self.tabs.setTabToolTip(0, "Turn signing in a video or from your webcam into text")
-        for feature in (PRODUCE, ATTENTION, TRAIN):
+        self.produce_tab = ProduceTab()
+        index = self.tabs.addTab(self.produce_tab, "&Produce")
+        self.tabs.setTabToolTip(index, "Turn written text into signing by a 3D signer")
+        for feature in (ATTENTION, TRAIN):
             index = self.tabs.addTab(ComingTab(feature), f"&{feature.title}")
             self.tabs.setTabToolTip(index, f"{feature.summary} (not available yet)")
         self.setCentralWidget(self.tabs)
 
         self.translate_tab.status_message.connect(self._show_status)
+        self.produce_tab.status_message.connect(self._show_status)
         self.statusBar().showMessage(
             "Ready. Open a video of signing, or start the webcam.")
         self._build_menus()
@@ -71,4 +77,5 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         """Cancel running jobs and wait for their threads before closing."""
         self.translate_tab.shutdown()
+        self.produce_tab.shutdown()
         super().closeEvent(event)

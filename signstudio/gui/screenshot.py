@@ -1,6 +1,8 @@
 """Save a PNG of the SignStudio window: ``python -m signstudio.gui.screenshot OUT.png``.
 
 Options: ``--size 1280x800``, ``--open VIDEO_OR_POSE`` (translate it first), ``--tab N``.
+The Produce tab with a result: ``--produce "TEXT" [--glosses "HOUSE SAD"] [--lang ase]
+[--method lexicon]`` signs the text first; ``--pose FILE.pose`` shows a pose file in its 3D view.
 Under Xvfb (``xvfb-run -a ... QT_QPA_PLATFORM=xcb``) this is a real rendering of the window.
 """
 
@@ -8,6 +10,61 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+PRODUCE_TAB = 1
+
+
+def produce_screenshot(path: str, size: tuple[int, int] = (1280, 800), text: str = "",
+                       glosses: str = "", language: str = "ase", method: str = "",
+                       pose_path: str | None = None, position: float = 0.45,
+                       timeout: float = 300.0) -> Path:
+    """Open the window on the Produce tab, sign ``text`` (or show ``pose_path``), save a PNG.
+
+    The shot is taken once the tab is idle again (signed, or showing an error), with playback
+    paused at ``position`` (0-1) of the signing.
+
+    Returns:
+        The path written. Raises ``RuntimeError`` if Qt could not write the image.
+    """
+    from signstudio.gui.app import _process_events_for, _wait_for, ensure_app
+    from signstudio.gui.main_window import MainWindow
+
+    ensure_app()
+    window = MainWindow()
+    try:
+        window.resize(*size)
+        window.tabs.setCurrentIndex(PRODUCE_TAB)
+        window.show()
+        _process_events_for(0.3)
+        tab = window.produce_tab
+        tab.set_language(language)
+        if method:
+            _wait_for(lambda: tab.method_combo.findData(method) >= 0, 10.0)
+            tab.method_combo.setCurrentIndex(max(tab.method_combo.findData(method), 0))
+        if text:
+            tab.set_text(text)
+        if glosses:
+            tab.set_glosses(glosses)
+        started = tab.open_pose(pose_path) if pose_path else (tab.sign() if text or glosses
+                                                              else False)
+        if started:
+            _wait_for(lambda: not tab.is_busy(), timeout)
+        tab.pause()
+        if tab.frame_count():
+            tab.show_frame(int(tab.frame_count() * position))
+        _process_events_for(0.5)
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(out)):
+            raise RuntimeError(f"could not write {out}")
+        if tab.error_text():
+            print(f"note: the Produce tab shows an error: {tab.error_text()}", file=sys.stderr)
+        return out
+    finally:
+        window.close()
+        window.deleteLater()
+        _process_events_for(0.05)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,18 +77,34 @@ def main(argv: list[str] | None = None) -> int:
                         help="a video or .pose file to translate before the shot")
     parser.add_argument("--tab", type=int, default=0,
                         help="tab to show: 0 Translate, 1 Produce, 2 Attention, 3 Train")
+    parser.add_argument("--produce", default=None, metavar="TEXT",
+                        help="sign TEXT in the Produce tab before the shot")
+    parser.add_argument("--glosses", default="",
+                        help="with --produce: the glosses to sign (space-separated)")
+    parser.add_argument("--lang", default="ase", help="sign language code for --produce")
+    parser.add_argument("--method", default="", help="production method for --produce")
+    parser.add_argument("--pose", dest="pose_path", default=None,
+                        help="a .pose file to show in the Produce tab's 3D view")
+    parser.add_argument("--position", type=float, default=0.45,
+                        help="where to pause the signing, 0-1 (default 0.45)")
     parser.add_argument("--timeout", type=float, default=300.0,
-                        help="seconds to wait for the translation")
+                        help="seconds to wait for the translation or production")
     args = parser.parse_args(argv)
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
         parser.error(f"--size must look like 1280x800, not {args.size!r}")
 
-    from signstudio.gui.app import screenshot
+    if args.produce is not None or args.pose_path or args.glosses:
+        out = produce_screenshot(args.out, size=(width, height), text=args.produce or "",
+                                 glosses=args.glosses, language=args.lang, method=args.method,
+                                 pose_path=args.pose_path, position=args.position,
+                                 timeout=args.timeout)
+    else:
+        from signstudio.gui.app import screenshot
 
-    out = screenshot(args.out, size=(width, height), open_path=args.open_path, tab=args.tab,
-                     timeout=args.timeout)
+        out = screenshot(args.out, size=(width, height), open_path=args.open_path, tab=args.tab,
+                         timeout=args.timeout)
     print(out)
     return 0
 

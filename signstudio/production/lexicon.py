@@ -35,6 +35,7 @@ import csv
 import io
 import math
 import os
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
@@ -690,3 +691,60 @@ def produce_from_lexicon(items: Sequence[tuple[str, str]], language: SignLanguag
     segments = [Segment(p.gloss, start, end, p.source) for p, (start, end) in zip(pieces, ranges)]
     return Production(pose=pose, glosses=[p.gloss for p in pieces], segments=segments,
                       language=language.code, notes=notes)
+
+
+# --------------------------------------------------------------------------------------------
+# Making a lexicon from a folder of recordings
+# --------------------------------------------------------------------------------------------
+
+_GLOSS_IN_NAME = re.compile(r"(?:^|[-_ ])([A-Z][A-Z0-9+]*(?:-[A-Z0-9+]+)*)$")
+
+
+def gloss_from_filename(path: str | os.PathLike) -> str | None:
+    """The gloss a recording's file name ends with, in capitals: ``colin-1-HOUSE.pose`` -> ``HOUSE``,
+    ``HOUSE.pose`` -> ``HOUSE``; ``None`` when the name ends with no capitalised word."""
+    stem = Path(path).stem
+    if stem.endswith("-needs-trim"):
+        stem = stem[: -len("-needs-trim")]
+    m = _GLOSS_IN_NAME.search(stem)
+    return m.group(1) if m else None
+
+
+def index_folder(folder: str | os.PathLike, language: SignLanguage | str) -> tuple[Path, list[str]]:
+    """Write ``index.csv`` for a folder of ``.pose`` recordings named after their gloss.
+
+    Every ``*.pose`` below ``folder`` whose name ends with a gloss in capitals (see
+    :func:`gloss_from_filename`) becomes a row (word = the gloss in lower case, whole clip,
+    priority by file order); the index is written atomically, replacing an existing one.
+
+    Returns:
+        the index path and the files skipped because their name carries no gloss.
+
+    Raises:
+        InputError: no such folder, or no recording with a gloss in its name.
+    """
+    from signstudio.atomic import atomic_write
+
+    language = get_language(language)
+    folder = Path(folder).expanduser().resolve()
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such folder")
+    rows, skipped = [], []
+    for path in sorted(folder.rglob("*.pose")):
+        gloss = gloss_from_filename(path)
+        if gloss is None:
+            skipped.append(str(path.relative_to(folder)))
+            continue
+        rows.append([path.relative_to(folder).as_posix(), language.spoken, language.code, 0, 0,
+                     gloss.lower(), gloss, len(rows)])
+    if not rows:
+        raise InputError(f"{folder}: no .pose file whose name ends with a gloss in capitals "
+                         "(e.g. HOUSE.pose or anna-HOUSE.pose)")
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(INDEX_FORMAT.split(","))
+    writer.writerows(rows)
+    index = folder / "index.csv"
+    with atomic_write(index, "w") as f:
+        f.write(buf.getvalue())
+    return index, skipped

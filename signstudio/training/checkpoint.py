@@ -127,7 +127,7 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     """
     loaded = load_model(path)
     return {"name": loaded.name, "model_type": loaded.model_type, "metrics": loaded.metrics,
-            "parameters": loaded.parameters, "path": str(loaded.path)}
+            "parameters": loaded.parameters, "path": str(loaded.path), "features": loaded.features}
 
 
 def update_metrics(path: str | Path, metrics: dict[str, Any]) -> None:

@@ -1,0 +1,195 @@
+"""Produce: text -> glosses -> pose sequence, by recorded signs or by a learned SignLLM model.
+
+The path the ``signstudio produce`` command and the Produce tab share:
+
+1. **Text to glosses** (:func:`text_to_glosses`): an installed text-to-gloss model for the sign
+   language (e.g. ``phoenix14t-text2gloss`` for DGS, Prompt2LangGloss tags) when there is one;
+   otherwise spoken-to-signed's lemmatising glosser (simplemma), which keeps the word order.
+2. **Glosses to pose** (:func:`produce`): ``lexicon`` stitches real recorded signs from the user's
+   lexicon folders and fingerspells the rest (:mod:`signstudio.production.lexicon`); ``model``
+   generates a skeleton with an installed SignLLM gloss-to-pose model for that language.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from signstudio.errors import InputError, ModelError
+from signstudio.languages import SignLanguage, get_language
+from signstudio.production.types import Production, Segment
+from signstudio.tasks import NullTask, TaskHandle, check_cancelled
+
+METHODS = ("auto", "lexicon", "model")
+#: Longest text accepted (characters); longer input gets a clear error instead of minutes of work.
+MAX_TEXT_CHARS = 1000
+#: PHOENIX glosses that mark the signer's hands going up/down, not signs.
+NON_SIGNS = {"__ON__", "__OFF__", "__EMOTION__", "__PU__", "__LEFTHAND__"}
+
+
+def _check_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InputError("nothing to sign: the text is empty")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(f"too long: {len(text)} characters (the limit is {MAX_TEXT_CHARS}); "
+                         "split the text into shorter sentences")
+    return text
+
+
+def installed_model(task: str, language: SignLanguage) -> str | None:
+    """Path of the first installed model of ``task`` (``text-to-gloss``, ``gloss-to-pose``) for
+    ``language``, or None."""
+    from signstudio.inference import list_models
+
+    for m in list_models(task):
+        if m.language == language.code:
+            return m.path
+    return None
+
+
+@lru_cache(maxsize=4)
+def _text_translator(path: str, mtime: float):
+    from signstudio.training.checkpoint import load_model
+    from signstudio.training.text import TextTranslator
+
+    return TextTranslator(load_model(path))
+
+
+@lru_cache(maxsize=4)
+def _pose_producer(path: str, mtime: float):
+    from signstudio.training.production import load_signllm
+
+    return load_signllm(path)
+
+
+def text_to_gloss_items(text: str, language: str | SignLanguage, *, model: str | None = None
+                        ) -> tuple[list[tuple[str, str]], str]:
+    """``(word, gloss)`` pairs for ``text`` and the name of what glossed it.
+
+    Args:
+        text: spoken-language text (at most :data:`MAX_TEXT_CHARS` characters).
+        language: the target sign language (code, abbreviation or :class:`SignLanguage`).
+        model: a text-to-gloss checkpoint path; default: an installed one for the language, else
+            the rule-based glosser.
+
+    Raises:
+        InputError: empty or too-long text, unknown language.
+    """
+    lang = get_language(language)
+    text = _check_text(text)
+    path = model or installed_model("text-to-gloss", lang)
+    if path:
+        translator = _text_translator(str(path), os.path.getmtime(path))
+        glosses = [g for g in translator.translate_text(text) if g not in NON_SIGNS and not g.startswith("<")]
+        return [(g.lower(), g) for g in glosses], translator.loaded.name
+    with _quiet_stdout():
+        from spoken_to_signed.text_to_gloss.simple import text_to_gloss
+
+        sentences = text_to_gloss(text, lang.spoken)
+    items = [(w, g.upper()) for s in sentences for w, g in s if re.search(r"\w", w or "")]
+    return items, "rule-based glosser (simplemma lemmas)"
+
+
+def text_to_glosses(text: str, language: str | SignLanguage, *, model: str | None = None) -> list[str]:
+    """The glosses for ``text`` in ``language`` (see :func:`text_to_gloss_items`)."""
+    return [g for _, g in text_to_gloss_items(text, language, model=model)[0]]
+
+
+def available_methods(language: str | SignLanguage) -> list[str]:
+    """Production methods usable for ``language``: ``lexicon`` always, ``model`` when a SignLLM
+    gloss-to-pose model for it is installed."""
+    lang = get_language(language)
+    return ["lexicon"] + (["model"] if installed_model("gloss-to-pose", lang) else [])
+
+
+def produce(text: str | None, language: str | SignLanguage, *, glosses: Sequence[str] | None = None,
+            method: str = "auto", lexicons: Sequence[str | os.PathLike] = (),
+            model: str | None = None, use_cache: bool = True, task: TaskHandle | None = None) -> Production:
+    """Sign ``text`` (or the given ``glosses``) in ``language``.
+
+    Args:
+        text: spoken-language text; ignored when ``glosses`` is given.
+        language: sign language code, abbreviation or name (``"ase"``, ``"asl"``, ``"dgs"``).
+        glosses: glosses to sign as they are (e.g. edited by the user), skipping text-to-gloss.
+        method: ``"lexicon"`` (recorded signs + fingerspelling), ``"model"`` (SignLLM), or
+            ``"auto"`` (lexicon).
+        lexicons: user lexicon folders (``index.csv`` + ``.pose``), searched before fingerspelling.
+        model: a SignLLM checkpoint for ``method="model"`` (default: the installed one).
+        use_cache: decode the SignLLM model with its KV cache.
+        task: progress and cancellation.
+
+    Returns:
+        a :class:`Production`; its ``notes`` say how the text was glossed.
+
+    Raises:
+        InputError: empty or too-long input, unknown language or method, an unsignable word.
+        ModelError: ``method="model"`` with no SignLLM model for the language.
+        Cancelled: the task was cancelled.
+    """
+    task = task or NullTask()
+    lang = get_language(language)
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
+    notes: list[str] = []
+    if glosses is not None:
+        items = [(g.lower(), g) for g in glosses if g.strip()]
+        if not items:
+            raise InputError("nothing to sign: no glosses given")
+    else:
+        task.set_status("glossing the text")
+        items, glosser = text_to_gloss_items(text or "", lang)
+        notes.append(f"glossed by {glosser}")
+        if not items:
+            raise InputError("nothing to sign: the text has no words")
+    check_cancelled(task)
+    if method == "model":
+        production = _produce_with_model(items, lang, model, use_cache, task)
+    else:
+        from signstudio.production.lexicon import produce_from_lexicon
+
+        task.set_status(f"signing {len(items)} glosses from the lexicon")
+        production = produce_from_lexicon(items, lang, lexicons, task=task)
+    production.notes[:0] = notes
+    return production
+
+
+def _produce_with_model(items: Sequence[tuple[str, str]], lang: SignLanguage, model: str | None,
+                        use_cache: bool, task: TaskHandle) -> Production:
+    from signstudio.pose.skeletons import skels_to_pose
+    from signstudio.production.lexicon import MAX_GLOSSES
+
+    if len(items) > MAX_GLOSSES:
+        raise InputError(f"too long: {len(items)} glosses (the limit is {MAX_GLOSSES}); "
+                         "split the text into shorter sentences")
+    path = model or installed_model("gloss-to-pose", lang)
+    if not path:
+        raise ModelError(f"no gloss-to-pose (SignLLM) model for {lang.abbreviation} is installed; "
+                         "use the lexicon method or train one with `signstudio train`")
+    producer = _pose_producer(str(path), os.path.getmtime(path))
+    glosses = [g for _, g in items]
+    task.set_status(f"generating {len(glosses)} glosses with {producer.name}")
+    result = producer.produce(glosses, lang.code, use_cache=use_cache)
+    check_cancelled(task)
+    pose = skels_to_pose(result.frames, fps=result.fps)
+    segments = [Segment(g, int(s), int(e), "model") for g, (s, e) in zip(glosses, result.spans)]
+    notes = [f"generated by {producer.name} (SignLLM); gloss boundaries are approximate"]
+    if result.unknown:
+        notes.append("not in the model's vocabulary (signed as <unk>): " + ", ".join(result.unknown))
+    return Production(pose, glosses, segments, lang.code, notes)
+
+
+class _quiet_stdout:
+    """Silence a library's progress prints (so ``--json`` output stays one object)."""
+
+    def __enter__(self):
+        import contextlib
+        import io
+
+        self._ctx = contextlib.redirect_stdout(io.StringIO())
+        return self._ctx.__enter__()
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
