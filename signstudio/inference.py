@@ -52,7 +52,7 @@ class ModelInfo:
     path: str
     parameters: int
     metrics: dict[str, Any]
-    language: str = ""  # sign language code of its glosses, when it has one (e.g. "gsg")
+    language: str = ""  # sign language code(s) of its glosses, comma-separated (e.g. "gsg")
 
 
 def resolve_model(name_or_path: str | None) -> Path:
@@ -103,7 +103,7 @@ def list_models(task: str | None = None) -> list[ModelInfo]:
             continue
         features = meta.get("features") or {}
         info = ModelInfo(ckpt.parent.name, model_task(meta["model_type"], features), str(ckpt),
-                         meta["parameters"], meta["metrics"], str(features.get("language", "")))
+                         meta["parameters"], meta["metrics"], ",".join(meta.get("languages", [])))
         if task is None or info.task == task:
             out.append(info)
     return out

@@ -132,6 +132,26 @@ class MultiHeadAttention(nn.Module):
         out = (self.dropout(weights) @ v).transpose(1, 2).reshape(b, tq, -1)
         return self.out_proj(out), weights
 
+    def transformed_values(self, key: torch.Tensor) -> torch.Tensor:
+        """Per-head transformed value vectors ``f_h(x_j) = (x_j W_V + b_V)_h W_O^h``.
+
+        The quantity of the norm-based attention analysis (Kobayashi et al. 2020, eq. 6): the
+        output of :meth:`forward` for query ``i`` equals ``sum_h sum_j weights[h, i, j] f_h(x_j)``
+        plus the output bias ``b_O`` (without dropout, i.e. in eval mode). Read-only: it changes
+        nothing in :meth:`forward`.
+
+        Args:
+            key: ``(B, Tk, D)``, the same tensor passed as ``key`` to :meth:`forward`.
+
+        Returns:
+            ``(B, H, Tk, D)``: each head's value vector of each key, mapped to model space by that
+            head's slice of the output projection.
+        """
+        b, tk, _ = key.shape
+        v = self.v_proj(key).view(b, tk, self.h, self.dh).transpose(1, 2)  # (B, H, Tk, Dh)
+        w_o = self.out_proj.weight.view(-1, self.h, self.dh).permute(1, 2, 0)  # (H, Dh, D)
+        return v @ w_o[None]
+
 
 class FeedForward(nn.Module):
     """Position-wise feed-forward block: Linear -> GELU -> dropout -> Linear."""

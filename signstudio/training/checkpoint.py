@@ -127,7 +127,9 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     """
     loaded = load_model(path)
     return {"name": loaded.name, "model_type": loaded.model_type, "metrics": loaded.metrics,
-            "parameters": loaded.parameters, "path": str(loaded.path), "features": loaded.features}
+            "parameters": loaded.parameters, "path": str(loaded.path), "features": loaded.features,
+            "languages": list(getattr(loaded.model.config, "languages", ()) or
+                              ([loaded.features["language"]] if loaded.features.get("language") else []))}
 
 
 def update_metrics(path: str | Path, metrics: dict[str, Any]) -> None:
