@@ -163,6 +163,26 @@ def cmd_lexicon(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_datasets(args: argparse.Namespace) -> int:
+    """List the sign-language datasets found in the data folder, with split sizes and licences."""
+    from dataclasses import asdict
+
+    from signstudio.data.catalog import find_datasets, format_table
+    from signstudio.paths import data_dir
+
+    from signstudio.errors import InputError
+
+    root = Path(args.root) if args.root else data_dir()
+    if not root.is_dir():
+        raise InputError(f"{root}: no such data folder (set SIGNSTUDIO_DATA or pass a folder)")
+    infos = find_datasets(root)
+    if args.json:
+        print(json.dumps([{**asdict(i), "path": str(i.path)} for i in infos], ensure_ascii=False))
+    else:
+        print(format_table(infos, root) if infos else f"no datasets found in {root} (set SIGNSTUDIO_DATA)")
+    return 0
+
+
 def _metrics_line(row: dict) -> str:
     """``loss 1.234  dev_bleu4 20.10 ...``: the numeric entries of a metrics row, nested ones flattened."""
     parts = []
@@ -348,6 +368,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("folder", help="folder with .pose files; index.csv is written into it")
     sp.add_argument("--lang", required=True, help="the recordings' sign language (ase/asl, gsg/dgs, ...)")
     sp.add_argument("--json", action="store_true", help="print one JSON object: index, entries, glosses, skipped")
+
+    sp = add("datasets", cmd_datasets, "list the datasets found in the data folder ($SIGNSTUDIO_DATA)")
+    sp.add_argument("root", nargs="?", help="folder to scan (default: $SIGNSTUDIO_DATA or ../shared/data)")
+    sp.add_argument("--json", action="store_true", help="print a JSON list")
 
     sp = add("models", cmd_models, "list installed models with their size and metrics")
     sp.add_argument("--presets", action="store_true", help="also list architecture presets with parameter counts")
