@@ -8,10 +8,14 @@ from typing import Any
 from torch import nn
 
 from signstudio.errors import ConfigError
+from signstudio.models.seq2seq import TextTransformer, TextTransformerConfig
 from signstudio.models.signformer import Signformer, SignformerConfig
+from signstudio.models.signllm import SignLLM, SignLLMConfig
 
 REGISTRY: dict[str, tuple[type, type[nn.Module]]] = {
     "signformer": (SignformerConfig, Signformer),
+    "signllm": (SignLLMConfig, SignLLM),
+    "text-transformer": (TextTransformerConfig, TextTransformer),
 }
 
 #: Named configurations, with vocabulary sizes of their corpora (training replaces them with the
@@ -19,6 +23,8 @@ REGISTRY: dict[str, tuple[type, type[nn.Module]]] = {
 #: (1024-d CNN features, 2887-word German vocabulary, 1+1 layers of width 64); it measures 0.45 M
 #: parameters here against the paper's 0.57 M, whose exact widths the paper summary does not give.
 #: ``signformer-boston``: the shipped BOSTON-104 model on hand/nose track features.
+#: ``signllm-phoenix-skels``: SignLLM (MLSF, one DGS group) sized to learn the 5 training sentences
+#: of the PHOENIX-2014-T skels sample on a CPU in a few minutes (width 128, 2+2 layers).
 PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     "signformer-phoenix": ("signformer", dict(
         input_dim=1024, d_model=64, num_heads=4, encoder_layers=1, decoder_layers=1, ff_dim=256,
@@ -26,6 +32,10 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     "signformer-boston": ("signformer", dict(
         input_dim=12, d_model=128, num_heads=4, encoder_layers=2, decoder_layers=1, ff_dim=256,
         conv_kernel=9, cope_positions=0, text_vocab_size=112, gloss_vocab_size=112)),
+    "signllm-phoenix-skels": ("signllm", dict(
+        d_model=128, num_heads=4, encoder_layers=2, decoder_layers=2, ff_dim=256, dropout=0.1,
+        gloss_vocab_size=64, num_joints=50, languages=("gsg",), mode="mlsf", max_frames=300,
+        future_prediction=0)),
 }
 
 

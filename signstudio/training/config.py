@@ -51,6 +51,13 @@ class TrainConfig:
     lm_weight: float = 0.5  # LM weight in CTC prefix beam search during training (re-tuned on dev at the end)
     insertion_bonus: float = 0.5  # per-gloss bonus in CTC prefix beam search (re-tuned on dev at the end)
     threads: int = 0  # torch CPU threads (0: torch's default)
+    pose_loss: str = "mse"  # signllm: "mse" or "l1" on the produced joints
+    counter_weight: float = 1.0  # signllm: weight of the counter (progress) MSE beside the joint loss
+    pose_noise: float = 0.0  # signllm: std of Gaussian noise on teacher-forced input joints (skeleton units)
+    rl_weight: float = 0.0  # signllm: weight of the reward-weighted RL loss (0: off); rewards are -MSE per sample
+    plc: bool = False  # signllm: Priority Learning Channel - sample sentences by last epoch's rewards
+    plc_threshold: float = 0.0  # signllm PLC: skip a batch whose mean reward is below this quantile of recent ones
+    plc_temperature: float = 1.0  # signllm: temperature of the softmax over standardised rewards (PLC, RL weights)
 
 
 @dataclass
