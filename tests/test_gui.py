@@ -118,6 +118,16 @@ def test_model_selector_offers_the_default_model(window):
     assert "Default" in combo.itemText(0)
 
 
+def test_model_selector_offers_only_sign_to_text_models(window, qtbot):
+    from signstudio.inference import list_models
+
+    combo = window.translate_tab.model_combo
+    qtbot.waitUntil(window.translate_tab.models_ready, timeout=20000)
+    offered = " ".join(combo.itemText(i) for i in range(combo.count()))
+    for m in list_models():
+        assert (m.name in offered) == (m.task == "sign-to-text"), m.name
+
+
 # --- the worker --------------------------------------------------------------------------------
 def test_worker_delivers_progress_status_partial_and_result(qtbot):
     threads = []

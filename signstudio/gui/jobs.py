@@ -74,14 +74,14 @@ def translate_job(pose: Any, model: str | None, translator: Any | None = None) -
 def list_models_safely() -> tuple[list[Any], str, str]:
     """``(models, default_name, problem)`` from :mod:`signstudio.inference`.
 
-    ``models`` is ``list_models()``; ``default_name`` the model used when none is named ("" if
+    ``models`` is ``list_models("sign-to-text")`` (what the Translate tab can run); ``default_name`` the model used when none is named ("" if
     unknown); ``problem`` a one-line reason when the list could not be made ("" otherwise).
     Never raises: a broken models folder must not stop the window from opening.
     """
     try:
         from signstudio import inference
 
-        return list(inference.list_models()), str(getattr(inference, "DEFAULT_MODEL", "")), ""
+        return list(inference.list_models("sign-to-text")), str(getattr(inference, "DEFAULT_MODEL", "")), ""
     except ImportError as exc:
         return [], "", f"the translation module is not available ({exc})"
     except Exception as exc:  # noqa: BLE001
