@@ -189,7 +189,7 @@ def test_shipped_text_to_gloss_reproduces_its_model_card(data_dir, capsys):
     res = json.loads(capsys.readouterr().out)
     assert res["n"] == 642
     assert res["bleu4"] == pytest.approx(recorded, abs=0.01)
-    assert res["bleu4"] > 18.0 and res["rouge_l"] > 40.0
+    assert res["bleu4"] > 10.0 and res["rouge_l"] > 45.0
 
 
 @pytest.mark.skipif(not SHIPPED_T2G.is_file(), reason="the phoenix14t-text2gloss model is not installed")
