@@ -107,7 +107,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     if not models:
         print("no models installed (train one with `signstudio train CONFIG.yaml`)")
     for m in models + presets:
-        metrics = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in m["metrics"].items())
+        metrics = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                            for k, v in m["metrics"].items() if isinstance(v, (int, float)))
         print(f"{m['name']:<24} {m['task']:<13} {m['parameters']:>10,} parameters  {metrics[:90]}")
     return 0
 
