@@ -63,7 +63,7 @@ from signstudio.production.evaluation import dtw_mje
 from signstudio.tasks import NullTask, TaskHandle, check_cancelled
 from signstudio.training.checkpoint import save_model
 from signstudio.training.config import ExperimentConfig
-from signstudio.training.trainer import TrainResult, lr_factor, output_dir
+from signstudio.training.trainer import TrainResult, lr_factor, output_dir, seed_run
 
 #: The features a SignLLM checkpoint produces.
 FEATURE_SPEC = {"kind": "pt_skeleton_50", "fps": SKELETON_FPS, "num_joints": NUM_JOINTS}
@@ -281,11 +281,8 @@ def train_signllm(cfg: ExperimentConfig, task: TaskHandle | None = None) -> Trai
     if cfg.model_type != "signllm":
         raise ConfigError(f"train_signllm trains model type 'signllm', not {cfg.model_type!r}")
     tc = cfg.train
-    if tc.threads:
-        torch.set_num_threads(tc.threads)
-    torch.manual_seed(tc.seed)
     np.random.seed(tc.seed)
-    rng = np.random.default_rng(tc.seed)
+    rng = seed_run(tc)
 
     task.set_status("loading data")
     language = dataset_language(cfg.data.dataset, cfg.data.language)

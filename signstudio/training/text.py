@@ -143,15 +143,12 @@ def train_text_model(cfg: ExperimentConfig, task: TaskHandle | None = None):
         Cancelled: the task was cancelled (the best checkpoint so far stays on disk).
         ConfigError, InputError: bad config or missing data.
     """
-    from signstudio.training.trainer import TrainResult, lr_factor, output_dir
+    from signstudio.training.trainer import TrainResult, lr_factor, output_dir, seed_run
 
     task = task or NullTask()
     t0 = time.perf_counter()
     tc = cfg.train
-    if tc.threads:
-        torch.set_num_threads(tc.threads)
-    torch.manual_seed(tc.seed)
-    rng = np.random.default_rng(tc.seed)
+    rng = seed_run(tc)
     task.set_status("loading data")
     splits = load_text_splits(cfg)
     train_set, dev_set = splits["train"], splits["dev"]

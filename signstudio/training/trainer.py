@@ -30,6 +30,17 @@ from signstudio.training.evaluation import DecodingOptions, evaluate_examples, t
 FEATURE_SPEC = {"kind": "hand_nose_tracks", "fps": FEATURE_FPS, "num_features": NUM_FEATURES}
 
 
+def seed_run(tc) -> np.random.Generator:
+    """Apply a :class:`TrainConfig`'s thread count and seed to torch; return the run's NumPy RNG.
+
+    Every trainer starts with this, so runs with the same config are deterministic on CPU.
+    """
+    if tc.threads:
+        torch.set_num_threads(tc.threads)
+    torch.manual_seed(tc.seed)
+    return np.random.default_rng(tc.seed)
+
+
 def lr_factor(step: int, warmup: int, total: int, floor: float) -> float:
     """Learning-rate multiplier: linear warm-up over ``warmup`` steps, then cosine to ``floor``."""
     if step < warmup:
@@ -72,7 +83,11 @@ def loss_terms(model, batch: dict[str, torch.Tensor], label_smoothing: float) ->
 
 
 def train(cfg: ExperimentConfig, task: TaskHandle | None = None) -> TrainResult:
-    """Train ``cfg``'s model on its dataset; keep the checkpoint with the best dev WER.
+    """Train ``cfg``'s model on its dataset; keep the checkpoint with the best dev score.
+
+    Text-transformer and SignLLM configs go to :func:`signstudio.training.text.train_text_model`
+    and :func:`signstudio.training.production.train_signllm`; the rest of this docstring is about
+    the sign-to-text (Signformer) loop, which keeps the best dev WER.
 
     Every ``eval_every`` epochs the dev split is decoded; a better dev WER rewrites
     ``<output>/model.pt`` atomically. Each evaluation is appended to ``<output>/metrics.jsonl``
@@ -93,10 +108,7 @@ def train(cfg: ExperimentConfig, task: TaskHandle | None = None) -> TrainResult:
     task = task or NullTask()
     t0 = time.perf_counter()
     tc = cfg.train
-    if tc.threads:
-        torch.set_num_threads(tc.threads)
-    torch.manual_seed(tc.seed)
-    rng = np.random.default_rng(tc.seed)
+    rng = seed_run(tc)
 
     task.set_status("loading data")
     splits = load_splits(cfg.data.dataset, cfg.data.dev_every)
