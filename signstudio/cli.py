@@ -184,6 +184,60 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_attention(args: argparse.Namespace) -> int:
+    """Record a model's attention on one input; save it as .npz (+ heatmap PNG, CSV) and analyse it."""
+    from signstudio.errors import InputError
+    from signstudio.interpret.analysis import summarize
+    from signstudio.interpret.plot import record_csv, record_heatmap_png
+    from signstudio.interpret.record import record_file, save_record
+
+    out = Path(args.output)
+    if out.suffix.lower() != ".npz":
+        raise InputError(f"{out}: the attention record must be an .npz file")
+    for extra, suffix in ((args.png, ".png"), (args.csv, ".csv")):
+        if extra and Path(extra).suffix.lower() != suffix:
+            raise InputError(f"{extra}: expected a {suffix} file")
+    target = args.target.split() if args.target else None
+    task = _progress(args, "pose")
+    try:
+        record = record_file(args.input, args.model, target, task)
+    finally:
+        task.close()
+    layer = args.layer
+    if not -len(record.cross) <= layer < len(record.cross):
+        raise InputError(f"--layer {layer}: the model has {len(record.cross)} decoder layer(s)")
+    if args.head is not None and not 0 <= args.head < record.num_heads:
+        raise InputError(f"--head {args.head}: the model has {record.num_heads} heads (0-{record.num_heads - 1})")
+    save_record(record, out)
+    if args.png:
+        record_heatmap_png(record, args.png, layer=layer, head=args.head)
+    if args.csv:
+        record_csv(record, args.csv, layer=layer, head=args.head)
+    summary = summarize(record, layer=layer)
+    payload = {"record": str(out), "png": args.png, "csv": args.csv,
+               **{k: summary[k] for k in ("model", "input", "tokens", "frames", "fps", "clusters_per_token",
+                                         "cluster_frames_mean", "diagonal_score", "cross_share")}}
+    shares = summary["cross_share"][layer]
+    lines = [f"wrote {out}: {record.model}, {len(summary['tokens'])} output token(s) x {record.num_frames} "
+             f"{'frame' if record.fps else 'source token'}(s), {len(record.cross)} decoder layer(s) x "
+             f"{record.num_heads} head(s)",
+             f"  output: {' '.join(summary['tokens']) or '(nothing)'}"]
+    for tok in summary["clusters"]:
+        spans = ", ".join(
+            (f"{c['start_s']:.2f}-{c['end_s']:.2f}s" if c["start_s"] is not None else f"{c['start']}-{c['end']}")
+            for c in tok["clusters"])
+        lines.append(f"  {tok['token']:<14} attends {spans or '(nothing above threshold)'}")
+    diag = summary["diagonal_score"][layer]
+    lines.append(f"  diagonal score {diag:.3f}" if diag is not None else "  diagonal score: undefined (one token)")
+    lines.append("  cross-attention share per step: " + " ".join(f"{s:.2f}" for s in shares if s is not None))
+    if args.png:
+        lines.append(f"wrote {args.png}")
+    if args.csv:
+        lines.append(f"wrote {args.csv}")
+    _emit(args, payload, "\n".join(lines))
+    return 0
+
+
 def _metrics_line(row: dict) -> str:
     """``loss 1.234  dev_bleu4 20.10 ...``: the numeric entries of a metrics row, nested ones flattened."""
     parts = []
@@ -200,7 +254,12 @@ def _metrics_line(row: dict) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train a model from a YAML config; keeps the checkpoint with the best dev score."""
+    """Train a model from a YAML config; keeps the checkpoint with the best dev score.
+
+    With ``--resume`` the run continues from ``<output>/train_state.pt`` (same step, optimiser,
+    scheduler and RNG states). With ``--events`` progress goes to stdout as JSON lines
+    (:class:`signstudio.tasks.JsonLinesTask`): the Train tab runs this command in a child process.
+    """
     from dataclasses import replace
 
     from signstudio.training.config import load_config
@@ -212,6 +271,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.epochs:
         cfg = replace(cfg, train=replace(cfg.train, epochs=args.epochs))
 
+    if args.events:
+        return _train_with_events(args, cfg)
+
     from signstudio.tasks import TqdmTask
 
     class _Task(TqdmTask):
@@ -222,15 +284,47 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     task = _Task(desc=cfg.name, disable=not sys.stderr.isatty())
     try:
-        result = train(cfg, task)
+        result = train(cfg, task, resume=args.resume)
     finally:
         task.close()
-    payload = {"name": cfg.name, "output": str(result.output), "parameters": result.parameters,
-               "best_epoch": result.best_epoch, "split": "dev", "metrics": result.metrics,
-               "seconds": round(result.seconds, 1)}
+    payload = _train_payload(cfg, result)
     human = (f"trained {cfg.name}: {result.parameters:,} parameters, best at epoch {result.best_epoch}, "
              f"{result.seconds:.0f} s\n  dev: {_metrics_line(result.metrics)}\nsaved {result.output / 'model.pt'}")
     _emit(args, payload, human)
+    return 0
+
+
+def _train_payload(cfg, result) -> dict[str, Any]:
+    return {"name": cfg.name, "output": str(result.output), "parameters": result.parameters,
+            "best_epoch": result.best_epoch, "split": "dev", "metrics": result.metrics,
+            "seconds": round(result.seconds, 1)}
+
+
+def _train_with_events(args: argparse.Namespace, cfg) -> int:
+    """``signstudio train --events``: JSON-lines progress on stdout; SIGTERM cancels cleanly."""
+    import signal
+
+    from signstudio.tasks import JsonLinesTask
+    from signstudio.training.trainer import output_dir, train
+
+    out = sys.stdout
+    sys.stdout = sys.stderr  # nothing but events on the real stdout
+    task = JsonLinesTask(out)
+    signal.signal(signal.SIGTERM, lambda *_: task.cancel())
+    task.emit("started", name=cfg.name, output=str(output_dir(cfg)), pid=os.getpid(), resume=args.resume,
+              epochs=cfg.train.epochs)
+    try:
+        result = train(cfg, task, resume=args.resume)
+    except Cancelled:
+        task.emit("cancelled", output=str(output_dir(cfg)))
+        raise
+    except SignStudioError as exc:
+        task.emit("error", message=str(exc))
+        raise
+    except Exception as exc:
+        task.emit("error", message=f"internal error: {type(exc).__name__}: {exc}")
+        raise
+    task.emit("done", result=_train_payload(cfg, result))
     return 0
 
 
@@ -378,10 +472,26 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--presets", action="store_true", help="also list architecture presets with parameter counts")
     sp.add_argument("--json", action="store_true", help="print a JSON list")
 
+    sp = add("attention", cmd_attention, "record what a model attends to on one input (SignAttention analyses)")
+    sp.add_argument("input", help="a video or .pose file (sign-to-text model), or a text file (text model)")
+    sp.add_argument("-m", "--model", default=None, help="installed model name or checkpoint path "
+                    "(default: the default sign-to-text model)")
+    sp.add_argument("-o", "--output", required=True, help="the attention record to write (.npz)")
+    sp.add_argument("--png", help="also write the cross-attention heatmap (tokens x frames) as PNG")
+    sp.add_argument("--csv", help="also write the cross-attention matrix as CSV")
+    sp.add_argument("--layer", type=int, default=-1, help="decoder layer for the heatmap and analyses (default: last)")
+    sp.add_argument("--head", type=int, default=None, help="one attention head (default: mean over heads)")
+    sp.add_argument("--target", help="force this output (space-separated tokens) instead of decoding it")
+    sp.add_argument("--json", action="store_true", help="print one JSON object: record path, tokens, analyses")
+
     sp = add("train", cmd_train, "train a model from a YAML config")
     sp.add_argument("config", help="training config, e.g. resources/configs/boston104-signformer.yaml")
     sp.add_argument("-o", "--output", help="output folder (overrides the config's `output`)")
     sp.add_argument("--epochs", type=int, help="override the number of epochs")
+    sp.add_argument("--resume", action="store_true",
+                    help="continue the run from OUTPUT/train_state.pt (written at every evaluation)")
+    sp.add_argument("--events", action="store_true",
+                    help="print progress as JSON lines on stdout (used by the window's Train tab)")
     sp.add_argument("--json", action="store_true", help="print one JSON object with the run's summary")
 
     sp = add("evaluate", cmd_evaluate, "score a model on a dataset split (WER for sign-to-gloss, BLEU-4 and "

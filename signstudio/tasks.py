@@ -118,6 +118,55 @@ class TqdmTask(NullTask):
             self._bar = None
 
 
+class JsonLinesTask(NullTask):
+    """Progress as JSON lines on a stream: how a training process talks to the window.
+
+    ``signstudio train --events`` runs with this handle; the window (or any other parent
+    process) reads one JSON object per line (see :mod:`signstudio.training.process`):
+
+    - ``{"event": "total", "total": int, "unit": str}``
+    - ``{"event": "progress", "done": int, "total": int|null}`` (at most every ``interval`` seconds)
+    - ``{"event": "status", "text": str}``
+    - ``{"event": "metrics", "row": {...}}`` (one evaluation: epoch, step, loss, dev metrics, lr, seconds)
+
+    The command itself adds ``started``, ``done``, ``cancelled`` and ``error`` events.
+    """
+
+    def __init__(self, stream, interval: float = 0.25) -> None:
+        super().__init__()
+        self._stream = stream
+        self._interval = interval
+        self._total: int | None = None
+        self._done = 0
+        self._last = 0.0
+
+    def emit(self, event: str, **fields: Any) -> None:
+        """Write one event line and flush."""
+        import json
+
+        self._stream.write(json.dumps({"event": event, **fields}, ensure_ascii=False, default=str) + "\n")
+        self._stream.flush()
+
+    def set_total(self, total: int | None, unit: str = "it") -> None:
+        self._total, self._done = total, 0
+        self.emit("total", total=total, unit=unit)
+
+    def advance(self, n: int = 1) -> None:
+        import time
+
+        self._done += n
+        now = time.monotonic()
+        if now - self._last >= self._interval or (self._total is not None and self._done >= self._total):
+            self._last = now
+            self.emit("progress", done=self._done, total=self._total)
+
+    def set_status(self, text: str) -> None:
+        self.emit("status", text=text)
+
+    def partial(self, result: Any) -> None:
+        self.emit("metrics", row=result)
+
+
 def check_cancelled(task: TaskHandle) -> None:
     """Raise :class:`Cancelled` if ``task`` was cancelled."""
     if task.cancelled:

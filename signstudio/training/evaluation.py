@@ -40,7 +40,8 @@ def decode_features(model, features: Sequence[np.ndarray], gloss_vocab, text_voc
     options = options or DecodingOptions()
     model.eval()
     batch = collate(list(features), [[]] * len(features), [[]] * len(features))
-    memory, mask = model.encode(batch["features"], batch["lengths"])
+    device = next(model.parameters()).device
+    memory, mask = model.encode(batch["features"].to(device), batch["lengths"].to(device))
     out: dict[str, list[list[str]]] = {}
     if model.gloss_head is not None and gloss_vocab is not None:
         lp = model.gloss_log_probs(memory)

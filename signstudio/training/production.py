@@ -168,6 +168,18 @@ class PriorityLearningChannel:
         self.skipped = 0
         self.seen = 0
 
+    def state(self) -> dict[str, Any]:
+        """JSON-ready state (rewards, recent batch rewards, counters) for a resumable run."""
+        return {"rewards": [None if np.isnan(r) else float(r) for r in self.rewards],
+                "recent": list(self.recent), "skipped": self.skipped, "seen": self.seen}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state` returned."""
+        self.rewards = np.array([np.nan if r is None else r for r in state["rewards"]], dtype=float)
+        self.recent.clear()
+        self.recent.extend(state["recent"])
+        self.skipped, self.seen = int(state["skipped"]), int(state["seen"])
+
     def priorities(self) -> np.ndarray:
         """Sampling probabilities from the latest rewards (uniform before any is known)."""
         r = self.rewards
@@ -260,7 +272,7 @@ def evaluate_signllm(loaded, split: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- training
-def train_signllm(cfg: ExperimentConfig, task: TaskHandle | None = None) -> TrainResult:
+def train_signllm(cfg: ExperimentConfig, task: TaskHandle | None = None, resume: bool = False) -> TrainResult:
     """Train ``cfg``'s SignLLM on its skeleton dataset; keep the checkpoint with the best dev DTW-MJE.
 
     ``cfg.data``: ``dataset`` (``phoenix14t-skels``) or ``path`` (a folder of ``.skels`` or a
@@ -270,17 +282,25 @@ def train_signllm(cfg: ExperimentConfig, task: TaskHandle | None = None) -> Trai
     Every ``eval_every`` epochs (and after the last) the train and dev sentences are produced by
     counter decoding and scored by DTW-MJE; a row ``{epoch, step, loss, joint_loss, counter_loss,
     train_dtw_mje, dev_dtw_mje, dev_length_ratio, skipped, lr, seconds}`` goes to
-    ``<output>/metrics.jsonl`` and to ``task.partial``.
+    ``<output>/metrics.jsonl`` and to ``task.partial``. With ``resume`` the run continues from
+    ``<output>/train_state.pt`` (the Priority Learning Channel's reward history included). It
+    trains in one process (``accelerate launch`` with several processes is refused).
 
     Raises:
         Cancelled: the task was cancelled (the best checkpoint so far stays on disk).
-        ConfigError, InputError: a bad config or missing data.
+        ConfigError, InputError: a bad config, missing data, or nothing to resume.
     """
+    from signstudio.training.distributed import launched_processes
+    from signstudio.training.resume import restore_train_state, save_train_state
+
+    if launched_processes() > 1:
+        raise ConfigError("SignLLM trains in one process; run it without `accelerate launch`")
     task = task or NullTask()
     t0 = time.perf_counter()
     if cfg.model_type != "signllm":
         raise ConfigError(f"train_signllm trains model type 'signllm', not {cfg.model_type!r}")
     tc = cfg.train
+    given = cfg.to_dict()
     np.random.seed(tc.seed)
     rng = seed_run(tc)
 
@@ -307,13 +327,20 @@ def train_signllm(cfg: ExperimentConfig, task: TaskHandle | None = None) -> Trai
     out_dir = output_dir(cfg)
     out_dir.mkdir(parents=True, exist_ok=True)
     log_path = out_dir / "metrics.jsonl"
-    log_path.unlink(missing_ok=True)
-    task.set_total(total, unit="step")
-    task.set_status(f"training {cfg.name}: {n_params:,} parameters, {len(train_set)} sentences")
-
     best: tuple[float, int, dict[str, Any]] = (math.inf, 0, {})
-    step = 0
-    for epoch in range(1, tc.epochs + 1):
+    step, first_epoch = 0, 1
+    if resume:
+        point = restore_train_state(out_dir, config=given, model=model, optimizer=opt, scheduler=sched, rng=rng)
+        step, first_epoch, best, t0 = point.step, point.epoch + 1, tuple(point.best), t0 - point.seconds
+        plc.load_state(point.extra["plc"])
+    else:
+        log_path.unlink(missing_ok=True)
+    task.set_total(total, unit="step")
+    task.advance(step)
+    task.set_status(f"{'resuming' if resume else 'training'} {cfg.name}: {n_params:,} parameters, "
+                    f"{len(train_set)} sentences" + (f", epoch {first_epoch}" if resume else ""))
+
+    for epoch in range(first_epoch, tc.epochs + 1):
         model.train()
         order = plc.epoch_order(rng) if tc.plc else rng.permutation(len(train_set))
         sums = {"loss": 0.0, "joint": 0.0, "counter": 0.0}
@@ -365,6 +392,9 @@ def train_signllm(cfg: ExperimentConfig, task: TaskHandle | None = None) -> Trai
                 save_model(out_dir / "model.pt", name=cfg.name, model_type="signllm", model=model,
                            gloss_vocab=vocab, text_vocab=None, features=FEATURE_SPEC, metrics=metrics,
                            config=cfg.to_dict())
+            save_train_state(out_dir, config=given, model=model, optimizer=opt, scheduler=sched, rng=rng,
+                             epoch=epoch, step=step, best=best, seconds=time.perf_counter() - t0,
+                             extra={"plc": plc.state()})
     seconds = time.perf_counter() - t0
     with atomic_write(out_dir / "train_summary.json", "w") as f:
         json.dump({"best_epoch": best[1], "dev": best[2], "parameters": n_params, "skipped_batches": plc.skipped,

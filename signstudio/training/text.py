@@ -107,7 +107,8 @@ def translate_tokens(model, sources: Sequence[Sequence[str]], src_vocab: Vocabul
     for i in range(0, len(sources), batch_size):
         chunk = [Pair("", list(s) or ["<unk>"], []) for s in sources[i : i + batch_size]]
         src, lengths, _, _ = _batch(chunk, src_vocab, tgt_vocab, bos)
-        memory, mask = model.encode(src, lengths)
+        device = next(model.parameters()).device
+        memory, mask = model.encode(src.to(device), lengths.to(device))
         max_len = min(model.config.max_output_length, int(lengths.max()) * 2 + 10)
         if beam_size <= 1:
             ids = greedy_decode(model, memory, mask, max_len, bos=bos)
@@ -131,24 +132,29 @@ def _vocabularies(train: Sequence[Pair], direction: str, tag: str) -> tuple[Voca
     return src, tgt
 
 
-def train_text_model(cfg: ExperimentConfig, task: TaskHandle | None = None):
+def train_text_model(cfg: ExperimentConfig, task: TaskHandle | None = None, resume: bool = False):
     """Train a text-to-gloss or gloss-to-text :class:`TextTransformer` on ``cfg.data``.
 
     Every ``eval_every`` epochs the dev split is decoded greedily; a better dev BLEU-4 rewrites
     ``<output>/model.pt`` atomically. Rows (``epoch, step, loss, dev_bleu4, lr, seconds``) go to
     ``<output>/metrics.jsonl`` and ``task.partial``. At the end the beam-search length penalty is
     tuned on dev (beam ``train.beam_size``) and stored in the checkpoint with the dev scores.
+    Resume and ``accelerate launch`` work as in :func:`signstudio.training.trainer.train`.
 
     Raises:
         Cancelled: the task was cancelled (the best checkpoint so far stays on disk).
         ConfigError, InputError: bad config or missing data.
     """
+    from signstudio.training.distributed import Distributed
+    from signstudio.training.resume import restore_train_state, save_train_state
     from signstudio.training.trainer import TrainResult, lr_factor, output_dir, seed_run
 
     task = task or NullTask()
     t0 = time.perf_counter()
     tc = cfg.train
+    given = cfg.to_dict()
     rng = seed_run(tc)
+    dist = Distributed()
     task.set_status("loading data")
     splits = load_text_splits(cfg)
     train_set, dev_set = splits["train"], splits["dev"]
@@ -161,7 +167,7 @@ def train_text_model(cfg: ExperimentConfig, task: TaskHandle | None = None):
     model = build_model(cfg.model_type, model_cfg)
     n_params = count_parameters(model)
 
-    steps_per_epoch = math.ceil(len(train_set) / tc.batch_size)
+    steps_per_epoch = dist.steps(math.ceil(len(train_set) / tc.batch_size))
     total = tc.epochs * steps_per_epoch
     opt = torch.optim.AdamW(model.parameters(), lr=tc.learning_rate, weight_decay=tc.weight_decay,
                             betas=(0.9, 0.98))
@@ -169,9 +175,18 @@ def train_text_model(cfg: ExperimentConfig, task: TaskHandle | None = None):
     out_dir = output_dir(cfg)
     out_dir.mkdir(parents=True, exist_ok=True)
     log_path = out_dir / "metrics.jsonl"
-    log_path.unlink(missing_ok=True)
+    best = (-1.0, 0)
+    step, first_epoch = 0, 1
+    if resume:
+        point = restore_train_state(out_dir, config=given, model=model, optimizer=opt, scheduler=sched, rng=rng)
+        step, first_epoch, best, t0 = point.step, point.epoch + 1, tuple(point.best), t0 - point.seconds
+    elif dist.is_main:
+        log_path.unlink(missing_ok=True)
+    net, opt = dist.prepare(model, opt)
     task.set_total(total, unit="step")
-    task.set_status(f"training {cfg.name}: {n_params:,} parameters, {len(train_set)} sentences")
+    task.advance(step)
+    task.set_status(f"{'resuming' if resume else 'training'} {cfg.name}: {n_params:,} parameters, "
+                    f"{len(train_set)} sentences" + (f", epoch {first_epoch}" if resume else ""))
     (src_key, tgt_key) = ("text", "gloss") if cfg.data.direction == "text2gloss" else ("gloss", "text")
     features = {"kind": "tokens", "direction": cfg.data.direction, "language": language,
                 "source": src_key, "target": tgt_key, "bos": tgt_vocab.itos[bos]}
@@ -183,10 +198,8 @@ def train_text_model(cfg: ExperimentConfig, task: TaskHandle | None = None):
                    metrics=metrics, config=cfg.to_dict(), decoding=decoding)
 
     dev_refs = [p.target for p in dev_set]
-    best = (-1.0, 0)
-    step = 0
-    for epoch in range(1, tc.epochs + 1):
-        model.train()
+    for epoch in range(first_epoch, tc.epochs + 1):
+        net.train()
         # Length-bucketed batches (shuffled buckets of similar source length) waste less padding.
         order = rng.permutation(len(train_set))
         chunks = [order[i : i + tc.batch_size * 20] for i in range(0, len(order), tc.batch_size * 20)]
@@ -195,24 +208,26 @@ def train_text_model(cfg: ExperimentConfig, task: TaskHandle | None = None):
             chunk = sorted(chunk, key=lambda i: len(train_set[i].source))
             batches += [chunk[i : i + tc.batch_size] for i in range(0, len(chunk), tc.batch_size)]
         rng.shuffle(batches)
+        batches = dist.shard(batches)
         epoch_loss = 0.0
         for idx in batches:
             check_cancelled(task)
-            src, lengths, tin, tout = _batch([train_set[i] for i in idx], src_vocab, tgt_vocab, bos)
-            logp = model(src, lengths, tin)
+            src, lengths, tin, tout = (t.to(dist.device) for t in
+                                       _batch([train_set[i] for i in idx], src_vocab, tgt_vocab, bos))
+            logp = net(src, lengths, tin)
             loss = F.nll_loss(logp.flatten(0, 1), tout.flatten(), ignore_index=0, reduction="mean")
             if tc.label_smoothing:
                 smooth = -logp.mean(-1).flatten()[tout.flatten() != 0].mean()
                 loss = (1 - tc.label_smoothing) * loss + tc.label_smoothing * smooth
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+            dist.backward(loss)
+            torch.nn.utils.clip_grad_norm_(net.parameters(), tc.grad_clip)
             opt.step()
             sched.step()
             step += 1
             epoch_loss += loss.item()
             task.advance()
-        if epoch % tc.eval_every == 0 or epoch == tc.epochs:
+        if (epoch % tc.eval_every == 0 or epoch == tc.epochs) and dist.is_main:
             task.set_status(f"epoch {epoch}: decoding dev")
             hyps = translate_tokens(model, [p.source for p in dev_set], src_vocab, tgt_vocab, bos)
             dev = score(dev_refs, hyps)
@@ -227,6 +242,11 @@ def train_text_model(cfg: ExperimentConfig, task: TaskHandle | None = None):
                 best = (dev["bleu4"], epoch)
                 save({"dev_greedy": dev, "epoch": epoch},
                      DecodingOptions(beam_size=1, length_penalty=tc.length_penalty))
+            save_train_state(out_dir, config=given, model=model, optimizer=opt, scheduler=sched, rng=rng,
+                             epoch=epoch, step=step, best=best, seconds=time.perf_counter() - t0)
+        dist.wait()
+    if not dist.is_main:
+        return TrainResult(out_dir, 0, {}, n_params, time.perf_counter() - t0)
 
     # Tune the beam search length penalty on dev with the best checkpoint.
     loaded = load_model(out_dir / "model.pt")

@@ -25,7 +25,9 @@ from signstudio.training.checkpoint import save_model
 from signstudio.training.config import ExperimentConfig
 from signstudio.lm import GlossLM
 from signstudio.training.checkpoint import load_model
+from signstudio.training.distributed import Distributed
 from signstudio.training.evaluation import DecodingOptions, evaluate_examples, tune_lm_decoding
+from signstudio.training.resume import restore_train_state, save_train_state
 
 FEATURE_SPEC = {"kind": "hand_nose_tracks", "fps": FEATURE_FPS, "num_features": NUM_FEATURES}
 
@@ -82,7 +84,7 @@ def loss_terms(model, batch: dict[str, torch.Tensor], label_smoothing: float) ->
     return terms
 
 
-def train(cfg: ExperimentConfig, task: TaskHandle | None = None) -> TrainResult:
+def train(cfg: ExperimentConfig, task: TaskHandle | None = None, resume: bool = False) -> TrainResult:
     """Train ``cfg``'s model on its dataset; keep the checkpoint with the best dev score.
 
     Text-transformer and SignLLM configs go to :func:`signstudio.training.text.train_text_model`
@@ -91,24 +93,30 @@ def train(cfg: ExperimentConfig, task: TaskHandle | None = None) -> TrainResult:
 
     Every ``eval_every`` epochs the dev split is decoded; a better dev WER rewrites
     ``<output>/model.pt`` atomically. Each evaluation is appended to ``<output>/metrics.jsonl``
-    and handed to ``task.partial`` as a dict (``epoch, step, loss, dev_wer, lr, seconds``).
+    and handed to ``task.partial`` as a dict (``epoch, step, loss, dev_wer, lr, seconds``), and
+    the resumable state is written to ``<output>/train_state.pt`` (:mod:`signstudio.training.resume`).
+
+    With ``resume`` the run continues from that state (every trainer supports it). Under
+    ``accelerate launch`` the loop runs data-parallel (:mod:`signstudio.training.distributed`).
 
     Raises:
         Cancelled: the task was cancelled (the best checkpoint so far stays on disk).
-        ConfigError, InputError: bad config or missing data.
+        ConfigError, InputError: bad config, missing data, or nothing (or a different config) to resume.
     """
     if cfg.model_type == "text-transformer":
         from signstudio.training.text import train_text_model
 
-        return train_text_model(cfg, task)
+        return train_text_model(cfg, task, resume)
     if cfg.model_type == "signllm":
         from signstudio.training.production import train_signllm
 
-        return train_signllm(cfg, task)
+        return train_signllm(cfg, task, resume)
     task = task or NullTask()
     t0 = time.perf_counter()
     tc = cfg.train
+    given = cfg.to_dict()
     rng = seed_run(tc)
+    dist = Distributed()
 
     task.set_status("loading data")
     splits = load_splits(cfg.data.dataset, cfg.data.dev_every)
@@ -129,7 +137,8 @@ def train(cfg: ExperimentConfig, task: TaskHandle | None = None) -> TrainResult:
     decoding = DecodingOptions(beam_size=tc.beam_size, length_penalty=tc.length_penalty, lm_weight=tc.lm_weight,
                                insertion_bonus=tc.insertion_bonus)
 
-    steps_per_epoch = math.ceil(len(train_set) / tc.batch_size)
+    batches_per_epoch = math.ceil(len(train_set) / tc.batch_size)
+    steps_per_epoch = dist.steps(batches_per_epoch)
     total = tc.epochs * steps_per_epoch
     opt = torch.optim.AdamW(model.parameters(), lr=tc.learning_rate, weight_decay=tc.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -138,34 +147,42 @@ def train(cfg: ExperimentConfig, task: TaskHandle | None = None) -> TrainResult:
     out_dir = output_dir(cfg)
     out_dir.mkdir(parents=True, exist_ok=True)
     log_path = out_dir / "metrics.jsonl"
-    log_path.unlink(missing_ok=True)
-    task.set_total(total, unit="step")
-    task.set_status(f"training {cfg.name}: {n_params:,} parameters, {len(train_set)} clips")
-
     best = (math.inf, 0, {})
-    step = 0
-    for epoch in range(1, tc.epochs + 1):
-        model.train()
+    step, first_epoch = 0, 1
+    if resume:
+        point = restore_train_state(out_dir, config=given, model=model, optimizer=opt, scheduler=sched, rng=rng)
+        step, first_epoch, best, t0 = point.step, point.epoch + 1, tuple(point.best), t0 - point.seconds
+    elif dist.is_main:
+        log_path.unlink(missing_ok=True)
+    net, opt = dist.prepare(model, opt)
+    task.set_total(total, unit="step")
+    task.advance(step)
+    task.set_status(f"{'resuming' if resume else 'training'} {cfg.name}: {n_params:,} parameters, "
+                    f"{len(train_set)} clips" + (f", epoch {first_epoch}" if resume else ""))
+
+    for epoch in range(first_epoch, tc.epochs + 1):
+        net.train()
         order = rng.permutation(len(train_set))
         epoch_loss = 0.0
-        for b in range(steps_per_epoch):
+        for b in dist.shard(range(batches_per_epoch)):
             check_cancelled(task)
             items = [train_set[i] for i in order[b * tc.batch_size : (b + 1) * tc.batch_size]]
             items = [crop_to_glosses(e, rng) if rng.random() < cfg.data.crop_glosses else e for e in items]
             feats = [example_features(e, augment, rng) for e in items]
             batch = collate(feats, [gloss_vocab.encode(e.glosses) for e in items],
                             [text_vocab.encode(e.text) for e in items])
-            terms = loss_terms(model, batch, tc.label_smoothing)
+            batch = {k: v.to(dist.device) for k, v in batch.items()}
+            terms = loss_terms(net, batch, tc.label_smoothing)
             loss = tc.ctc_weight * terms.get("ctc", 0.0) + tc.translation_weight * terms.get("ce", 0.0)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+            dist.backward(loss)
+            torch.nn.utils.clip_grad_norm_(net.parameters(), tc.grad_clip)
             opt.step()
             sched.step()
             step += 1
             epoch_loss += float(loss.detach())
             task.advance()
-        if epoch % tc.eval_every == 0 or epoch == tc.epochs:
+        if (epoch % tc.eval_every == 0 or epoch == tc.epochs) and dist.is_main:
             dev = evaluate_examples(model, dev_set, gloss_vocab, text_vocab, decoding, lm)
             row = {"epoch": epoch, "step": step, "loss": epoch_loss / steps_per_epoch, "dev_wer": dev["wer"],
                    **{f"dev_{k}": v for k, v in dev.items() if k.startswith("wer_")},
@@ -182,6 +199,11 @@ def train(cfg: ExperimentConfig, task: TaskHandle | None = None) -> TrainResult:
                            text_vocab=text_vocab if model_cfg.text_vocab_size else None,
                            features=FEATURE_SPEC, metrics=metrics, config=cfg.to_dict(), decoding=decoding,
                            gloss_lm=lm)
+            save_train_state(out_dir, config=given, model=model, optimizer=opt, scheduler=sched, rng=rng,
+                             epoch=epoch, step=step, best=best, seconds=time.perf_counter() - t0)
+        dist.wait()
+    if not dist.is_main:
+        return TrainResult(out_dir, 0, {}, n_params, time.perf_counter() - t0)
     if lm is not None and best[1]:
         # Tune the LM weight and insertion bonus of the best model on dev (never on test).
         task.set_status("tuning the gloss LM weight on dev")
