@@ -265,14 +265,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     from signstudio.training.config import load_config
     from signstudio.training.trainer import train
 
-    cfg = load_config(args.config)
-    if args.output:
-        cfg = replace(cfg, output=args.output)
-    if args.epochs:
-        cfg = replace(cfg, train=replace(cfg.train, epochs=args.epochs))
+    def configured():
+        cfg = load_config(args.config)
+        if args.output:
+            cfg = replace(cfg, output=args.output)
+        if args.epochs:
+            cfg = replace(cfg, train=replace(cfg.train, epochs=args.epochs))
+        return cfg
 
     if args.events:
-        return _train_with_events(args, cfg)
+        return _train_with_events(args, configured)
+    cfg = configured()
 
     from signstudio.tasks import TqdmTask
 
@@ -287,6 +290,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         result = train(cfg, task, resume=args.resume)
     finally:
         task.close()
+    if not result.main:  # another process of an `accelerate launch` run reports
+        return 0
     payload = _train_payload(cfg, result)
     human = (f"trained {cfg.name}: {result.parameters:,} parameters, best at epoch {result.best_epoch}, "
              f"{result.seconds:.0f} s\n  dev: {_metrics_line(result.metrics)}\nsaved {result.output / 'model.pt'}")
@@ -300,7 +305,7 @@ def _train_payload(cfg, result) -> dict[str, Any]:
             "seconds": round(result.seconds, 1)}
 
 
-def _train_with_events(args: argparse.Namespace, cfg) -> int:
+def _train_with_events(args: argparse.Namespace, configured) -> int:
     """``signstudio train --events``: JSON-lines progress on stdout; SIGTERM cancels cleanly."""
     import signal
 
@@ -311,6 +316,11 @@ def _train_with_events(args: argparse.Namespace, cfg) -> int:
     sys.stdout = sys.stderr  # nothing but events on the real stdout
     task = JsonLinesTask(out)
     signal.signal(signal.SIGTERM, lambda *_: task.cancel())
+    try:
+        cfg = configured()
+    except SignStudioError as exc:
+        task.emit("error", message=str(exc))
+        raise
     task.emit("started", name=cfg.name, output=str(output_dir(cfg)), pid=os.getpid(), resume=args.resume,
               epochs=cfg.train.epochs)
     try:

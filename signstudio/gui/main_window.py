@@ -5,17 +5,20 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from signstudio.gui.coming_tab import ATTENTION, TRAIN, ComingTab
+from signstudio.gui.attention_tab import AttentionTab
 from signstudio.gui.produce_tab import ProduceTab
+from signstudio.gui.train_tab import TrainTab
 from signstudio.gui.translate_tab import TranslateTab
 
 DEFAULT_SIZE = (1280, 800)
 
 
 class MainWindow(QMainWindow):
-    """SignStudio's window. ``translate_tab`` and ``produce_tab`` are working tabs; the others
-    describe what is planned. Closing the window cancels running jobs and waits for their
-    threads."""
+    """SignStudio's window: ``translate_tab``, ``produce_tab``, ``attention_tab`` and ``train_tab``.
+
+    Closing the window cancels running jobs (and a training process) and waits for their threads.
+    A model that finishes training is offered at once in the Translate and Attention tabs.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -31,13 +34,17 @@ class MainWindow(QMainWindow):
         self.produce_tab = ProduceTab()
         index = self.tabs.addTab(self.produce_tab, "&Produce")
         self.tabs.setTabToolTip(index, "Turn written text into signing by a 3D signer")
-        for feature in (ATTENTION, TRAIN):
-            index = self.tabs.addTab(ComingTab(feature), f"&{feature.title}")
-            self.tabs.setTabToolTip(index, f"{feature.summary} (not available yet)")
+        self.attention_tab = AttentionTab()
+        index = self.tabs.addTab(self.attention_tab, "&Attention")
+        self.tabs.setTabToolTip(index, "See what a translation model looked at: attention heatmaps and alignment")
+        self.train_tab = TrainTab()
+        index = self.tabs.addTab(self.train_tab, "T&rain")
+        self.tabs.setTabToolTip(index, "Train or fine-tune a model in the background, with live curves")
         self.setCentralWidget(self.tabs)
 
-        self.translate_tab.status_message.connect(self._show_status)
-        self.produce_tab.status_message.connect(self._show_status)
+        for tab in self._tabs():
+            tab.status_message.connect(self._show_status)
+        self.train_tab.model_saved.connect(self._model_trained)
         self.statusBar().showMessage(
             "Ready. Open a video of signing, or start the webcam.")
         self._build_menus()
@@ -64,6 +71,13 @@ class MainWindow(QMainWindow):
         menu.addAction(action)
         return action
 
+    def _tabs(self) -> tuple:
+        return (self.translate_tab, self.produce_tab, self.attention_tab, self.train_tab)
+
+    def _model_trained(self, folder: str) -> None:
+        self.translate_tab.refresh_models()
+        self.attention_tab.refresh_models()
+
     def _show_status(self, text: str) -> None:
         self.statusBar().showMessage(text)
 
@@ -76,6 +90,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         """Cancel running jobs and wait for their threads before closing."""
-        self.translate_tab.shutdown()
-        self.produce_tab.shutdown()
+        for tab in self._tabs():
+            tab.shutdown()
         super().closeEvent(event)

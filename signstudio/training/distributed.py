@@ -1,8 +1,9 @@
 """Data-parallel training with Hugging Face Accelerate, without changing the trainer's code path.
 
-``signstudio train CONFIG`` runs in one process. ``accelerate launch --num_processes N -m
-signstudio train CONFIG`` (on N GPUs, N nodes, or ``--cpu`` for N CPU processes) runs the *same*
-loop in N processes: every process draws the same shuffled batch order from the same seed and
+``signstudio train CONFIG`` runs in one process. ``accelerate launch --multi_gpu --num_processes N
+-m signstudio train CONFIG`` runs the *same* loop in N processes — on N GPUs, or on a machine
+without GPUs as N CPU processes (gloo; Accelerate's own ``--cpu`` flag starts only one process
+unless MPI is set up), and across nodes with ``--num_machines``: every process draws the same shuffled batch order from the same seed and
 takes every N-th batch (:meth:`Distributed.shard`), the model is wrapped for gradient averaging
 (DistributedDataParallel via ``Accelerator.prepare``), and only the main process evaluates and
 writes checkpoints, metrics and the training state. The effective batch is N x ``batch_size``.
@@ -44,7 +45,8 @@ class Distributed:
         if launched_processes() > 1:
             from accelerate import Accelerator
 
-            self.accelerator = Accelerator()
+            # No GPU: Accelerate would fall back to one process; ask for its gloo CPU group instead.
+            self.accelerator = Accelerator(cpu=not torch.cuda.is_available())
             self.num_processes = self.accelerator.num_processes
             self.index = self.accelerator.process_index
 

@@ -291,7 +291,7 @@ def train_signllm(cfg: ExperimentConfig, task: TaskHandle | None = None, resume:
         ConfigError, InputError: a bad config, missing data, or nothing to resume.
     """
     from signstudio.training.distributed import launched_processes
-    from signstudio.training.resume import restore_train_state, save_train_state
+    from signstudio.training.resume import STATE_FILE, restore_train_state, save_train_state
 
     if launched_processes() > 1:
         raise ConfigError("SignLLM trains in one process; run it without `accelerate launch`")
@@ -335,6 +335,7 @@ def train_signllm(cfg: ExperimentConfig, task: TaskHandle | None = None, resume:
         plc.load_state(point.extra["plc"])
     else:
         log_path.unlink(missing_ok=True)
+        (out_dir / STATE_FILE).unlink(missing_ok=True)  # a fresh run never resumes an old one
     task.set_total(total, unit="step")
     task.advance(step)
     task.set_status(f"{'resuming' if resume else 'training'} {cfg.name}: {n_params:,} parameters, "

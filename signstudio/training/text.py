@@ -146,7 +146,7 @@ def train_text_model(cfg: ExperimentConfig, task: TaskHandle | None = None, resu
         ConfigError, InputError: bad config or missing data.
     """
     from signstudio.training.distributed import Distributed
-    from signstudio.training.resume import restore_train_state, save_train_state
+    from signstudio.training.resume import STATE_FILE, restore_train_state, save_train_state
     from signstudio.training.trainer import TrainResult, lr_factor, output_dir, seed_run
 
     task = task or NullTask()
@@ -182,6 +182,7 @@ def train_text_model(cfg: ExperimentConfig, task: TaskHandle | None = None, resu
         step, first_epoch, best, t0 = point.step, point.epoch + 1, tuple(point.best), t0 - point.seconds
     elif dist.is_main:
         log_path.unlink(missing_ok=True)
+        (out_dir / STATE_FILE).unlink(missing_ok=True)  # a fresh run never resumes an old one
     net, opt = dist.prepare(model, opt)
     task.set_total(total, unit="step")
     task.advance(step)
@@ -246,7 +247,7 @@ def train_text_model(cfg: ExperimentConfig, task: TaskHandle | None = None, resu
                              epoch=epoch, step=step, best=best, seconds=time.perf_counter() - t0)
         dist.wait()
     if not dist.is_main:
-        return TrainResult(out_dir, 0, {}, n_params, time.perf_counter() - t0)
+        return TrainResult(out_dir, 0, {}, n_params, time.perf_counter() - t0, main=False)
 
     # Tune the beam search length penalty on dev with the best checkpoint.
     loaded = load_model(out_dir / "model.pt")

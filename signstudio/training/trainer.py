@@ -27,7 +27,7 @@ from signstudio.lm import GlossLM
 from signstudio.training.checkpoint import load_model
 from signstudio.training.distributed import Distributed
 from signstudio.training.evaluation import DecodingOptions, evaluate_examples, tune_lm_decoding
-from signstudio.training.resume import restore_train_state, save_train_state
+from signstudio.training.resume import STATE_FILE, restore_train_state, save_train_state
 
 FEATURE_SPEC = {"kind": "hand_nose_tracks", "fps": FEATURE_FPS, "num_features": NUM_FEATURES}
 
@@ -60,6 +60,7 @@ class TrainResult:
     metrics: dict[str, Any]  # dev metrics of the saved (best) model
     parameters: int
     seconds: float
+    main: bool = True  # False in the extra processes of an ``accelerate launch`` run (they write nothing)
 
 
 def output_dir(cfg: ExperimentConfig) -> Path:
@@ -67,9 +68,13 @@ def output_dir(cfg: ExperimentConfig) -> Path:
     return Path(cfg.output) if cfg.output else PROJECT_ROOT / "runs" / cfg.name
 
 
-def loss_terms(model, batch: dict[str, torch.Tensor], label_smoothing: float) -> dict[str, torch.Tensor]:
-    """CTC gloss loss and translation cross-entropy for one padded batch (each a scalar)."""
-    out = model(batch["features"], batch["lengths"], batch["text_in"] if model.has_decoder else None)
+def loss_terms(model, batch: dict[str, torch.Tensor], label_smoothing: float,
+               has_decoder: bool = True) -> dict[str, torch.Tensor]:
+    """CTC gloss loss and translation cross-entropy for one padded batch (each a scalar).
+
+    ``model`` may be wrapped (DistributedDataParallel), hence ``has_decoder`` is passed in.
+    """
+    out = model(batch["features"], batch["lengths"], batch["text_in"] if has_decoder else None)
     terms = {}
     if "gloss_log_probs" in out:
         terms["ctc"] = F.ctc_loss(
@@ -154,6 +159,7 @@ def train(cfg: ExperimentConfig, task: TaskHandle | None = None, resume: bool = 
         step, first_epoch, best, t0 = point.step, point.epoch + 1, tuple(point.best), t0 - point.seconds
     elif dist.is_main:
         log_path.unlink(missing_ok=True)
+        (out_dir / STATE_FILE).unlink(missing_ok=True)  # a fresh run never resumes an old one
     net, opt = dist.prepare(model, opt)
     task.set_total(total, unit="step")
     task.advance(step)
@@ -172,7 +178,7 @@ def train(cfg: ExperimentConfig, task: TaskHandle | None = None, resume: bool = 
             batch = collate(feats, [gloss_vocab.encode(e.glosses) for e in items],
                             [text_vocab.encode(e.text) for e in items])
             batch = {k: v.to(dist.device) for k, v in batch.items()}
-            terms = loss_terms(net, batch, tc.label_smoothing)
+            terms = loss_terms(net, batch, tc.label_smoothing, model.has_decoder)
             loss = tc.ctc_weight * terms.get("ctc", 0.0) + tc.translation_weight * terms.get("ce", 0.0)
             opt.zero_grad(set_to_none=True)
             dist.backward(loss)
@@ -203,7 +209,7 @@ def train(cfg: ExperimentConfig, task: TaskHandle | None = None, resume: bool = 
                              epoch=epoch, step=step, best=best, seconds=time.perf_counter() - t0)
         dist.wait()
     if not dist.is_main:
-        return TrainResult(out_dir, 0, {}, n_params, time.perf_counter() - t0)
+        return TrainResult(out_dir, 0, {}, n_params, time.perf_counter() - t0, main=False)
     if lm is not None and best[1]:
         # Tune the LM weight and insertion bonus of the best model on dev (never on test).
         task.set_status("tuning the gloss LM weight on dev")

@@ -1,0 +1,312 @@
+"""Jobs of the Attention tab: record a model's attention, open and save records, export heatmaps.
+
+Each ``*_job`` function binds its arguments and returns a plain function of the task handle, run
+by a :class:`~signstudio.gui.workers.Worker`; none of them touches Qt. The recording itself is
+the core's (:mod:`signstudio.interpret.record`): these adapters only add what the tab needs beside
+the record, the source pose and downscaled video frames for the player. Core modules are imported
+inside the jobs, on the worker thread, so the window opens without loading torch or MediaPipe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from signstudio.gui.frames import FrameCache, display_frame_from_landmarks
+
+Job = Callable[[Any], Any]
+
+#: Model tasks whose attention can be recorded (Signformer with a decoder, text transformers).
+SIGN_TASK = "sign-to-text"
+TEXT_TASKS = ("text-to-gloss", "gloss-to-text")
+ATTENTION_TASKS = (SIGN_TASK, *TEXT_TASKS)
+#: Suffixes of the inputs of a sign model (a ``.pose`` file or a video).
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
+SIGN_SUFFIXES = (".pose", *VIDEO_SUFFIXES)
+
+
+@dataclass
+class AttentionRun:
+    """What a recording (or opening a record) hands to the tab.
+
+    Attributes:
+        record: the :class:`~signstudio.interpret.record.AttentionRecord`.
+        pose: the pose-format ``Pose`` of the source clip (sign models), for the player; None for
+            a text model or when the source could not be found.
+        info: the source video's ``VideoInfo`` (width, height, fps), None for a ``.pose`` file.
+        frames: downscaled video frames by frame index (at the video's own frame rate), for the
+            player; None for a ``.pose`` file.
+        source: the file the record was made from ("" for a typed sentence).
+        note: a non-fatal problem to show beside the result (e.g. the source video is missing).
+    """
+
+    record: Any
+    pose: Any = None
+    info: Any = None
+    frames: FrameCache | None = None
+    source: str = ""
+    note: str = ""
+
+    @property
+    def pose_fps(self) -> float:
+        """Frames per second of the player's clip (the video's, or the ``.pose`` file's); 0 if none."""
+        fps = getattr(self.info, "fps", 0) or 0
+        if not fps and self.pose is not None:
+            fps = float(getattr(self.pose.body, "fps", 0) or 0)
+        return float(fps)
+
+
+@dataclass
+class SourceClip:
+    """The clip of a record's input, for the player: pose, video info and frames (see AttentionRun)."""
+
+    pose: Any
+    info: Any = None
+    frames: FrameCache | None = None
+    source: str = ""
+
+
+class _FrameCollector:
+    """A task handle that keeps the frames a video job emits (downscaled, in a
+    :class:`FrameCache`) instead of passing them on; everything else goes to ``task``."""
+
+    def __init__(self, task: Any, cache: FrameCache) -> None:
+        self._task = task
+        self.cache = cache
+
+    def set_total(self, total: int | None, unit: str = "it") -> None:
+        self._task.set_total(total, unit)
+
+    def advance(self, n: int = 1) -> None:
+        self._task.advance(n)
+
+    def set_status(self, text: str) -> None:
+        self._task.set_status(text)
+
+    def partial(self, frame: Any) -> None:
+        shown = display_frame_from_landmarks(frame)
+        if shown.image is not None:
+            self.cache.add(shown.index, shown.image)
+
+    @property
+    def cancelled(self) -> bool:
+        return bool(self._task.cancelled)
+
+
+def list_attention_models_safely() -> tuple[list[Any], str]:
+    """``(models, problem)``: installed models whose attention can be recorded
+    (:data:`ATTENTION_TASKS`), as :class:`signstudio.inference.ModelInfo`, and "" — or an empty
+    list and a one-line reason. Sign-to-text models come first (the default model first of all),
+    then text models, by name. Never raises (the tab must open regardless)."""
+    try:
+        from signstudio import inference
+
+        models = [m for m in inference.list_models() if m.task in ATTENTION_TASKS]
+        default = getattr(inference, "DEFAULT_MODEL", "")
+        return sorted(models, key=lambda m: (m.task != SIGN_TASK, m.name != default, m.name)), ""
+    except ImportError as exc:
+        return [], f"the model module is not available ({exc})"
+    except Exception as exc:  # noqa: BLE001
+        return [], f"{type(exc).__name__}: {exc}"
+
+
+def _load_checked(model: str | None, task: Any):
+    """Load ``model`` and check, before any slow work, that its attention can be recorded.
+
+    Raises:
+        ModelError: unknown model; a type with no encoder-decoder attention; a Signformer without
+        a translation decoder or with features this version cannot compute (as ``record_file``).
+    """
+    from signstudio.errors import ModelError
+    from signstudio.inference import resolve_model
+    from signstudio.interpret.record import SUPPORTED_TYPES
+    from signstudio.training.checkpoint import load_model
+
+    task.set_status("Loading the model…")
+    loaded = load_model(resolve_model(model))
+    if loaded.model_type not in SUPPORTED_TYPES:
+        raise ModelError(f"model {loaded.name!r} is a {loaded.model_type} model; attention can be "
+                         f"recorded for {', '.join(SUPPORTED_TYPES)} models")
+    if loaded.model_type == "signformer":
+        if not getattr(loaded.model, "has_decoder", False):
+            raise ModelError(f"model {loaded.name!r} has no translation decoder (CTC only): "
+                             "there is no cross-attention to record")
+        kind = loaded.features.get("kind")
+        if kind != "hand_nose_tracks":
+            raise ModelError(f"model {loaded.name!r} needs {kind!r} features, which this version "
+                             "cannot compute")
+    return loaded
+
+
+def _read_clip(path: Path, task: Any) -> SourceClip:
+    """The pose (and, for a video, the downscaled frames) of a ``.pose`` file or a video.
+
+    Raises:
+        InputError, NoSignerError, Cancelled: as ``read_pose`` / ``extract_pose``.
+    """
+    from signstudio.errors import InputError
+
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.suffix.lower() == ".pose":
+        from signstudio.pose.io import read_pose
+
+        task.set_status(f"Reading {path.name}…")
+        return SourceClip(read_pose(path), None, None, str(path))
+    from signstudio.capture.holistic import extract_pose
+
+    collector = _FrameCollector(task, FrameCache())
+    extraction = extract_pose(path, collector, emit_frames=True)
+    return SourceClip(extraction.pose, extraction.info, collector.cache, str(path))
+
+
+def record_job(path: str | Path, model: str | None) -> Job:
+    """Record ``model``'s attention on a file: a video or ``.pose`` file for a sign model, a
+    UTF-8 text file (one sentence) for a text model. Returns an :class:`AttentionRun`.
+
+    For a sign model the clip is read here (a video through MediaPipe Holistic, with its frames
+    kept for the player) and its features go to
+    :func:`~signstudio.interpret.record.record_attention`, as
+    :func:`~signstudio.interpret.record.record_file` does; a text file goes to ``record_file``.
+    """
+
+    def job(task: Any) -> AttentionRun:
+        from signstudio.errors import InputError
+        from signstudio.tasks import check_cancelled
+
+        source = Path(path)
+        loaded = _load_checked(model, task)
+        check_cancelled(task)
+        if loaded.model_type == "text-transformer":
+            from signstudio.interpret.record import record_file
+
+            if source.suffix.lower() in SIGN_SUFFIXES:
+                raise InputError(f"{source.name}: {loaded.name} translates text; pick a "
+                                 "sign-to-text model for a video or .pose file")
+            task.set_status("Recording the attention…")
+            return AttentionRun(record_file(source, str(loaded.path)), source=str(source))
+        from signstudio.interpret.record import record_attention
+        from signstudio.pose.features import track_features, tracks_from_holistic
+
+        clip = _read_clip(source, task)
+        check_cancelled(task)
+        task.set_status("Recording the attention…")
+        features = track_features(tracks_from_holistic(clip.pose), float(clip.pose.body.fps))
+        record = record_attention(loaded, features, input_name=str(source))
+        return AttentionRun(record, clip.pose, clip.info, clip.frames, str(source))
+
+    return job
+
+
+def record_text_job(text: str, model: str | None) -> Job:
+    """Record a text model's attention on one typed sentence (words for text-to-gloss, glosses
+    separated by spaces for gloss-to-text). Returns an :class:`AttentionRun` with no clip."""
+
+    def job(task: Any) -> AttentionRun:
+        from signstudio.errors import InputError, ModelError
+        from signstudio.interpret.record import record_attention
+        from signstudio.training.text import tokenize
+
+        loaded = _load_checked(model, task)
+        if loaded.model_type != "text-transformer":
+            raise ModelError(f"{loaded.name} translates signing, not text: open a video or "
+                             ".pose file, or pick a text model for a sentence")
+        words = tokenize(text) if loaded.features.get("direction") == "text2gloss" else text.split()
+        if not words:
+            raise InputError("type a sentence first")
+        task.set_status("Recording the attention…")
+        return AttentionRun(record_attention(loaded, words, input_name=" ".join(text.split())))
+
+    return job
+
+
+def open_record_job(path: str | Path) -> Job:
+    """Read a record saved as ``.npz`` (:func:`~signstudio.interpret.record.load_record`).
+    Returns an :class:`AttentionRun` with no clip: the tab then looks for its source
+    (:func:`find_source`, :func:`load_source_job`)."""
+
+    def job(task: Any) -> AttentionRun:
+        from signstudio.interpret.record import load_record
+
+        task.set_status(f"Reading {Path(path).name}…")
+        return AttentionRun(load_record(path))
+
+    return job
+
+
+def find_source(record: Any, record_path: str | Path | None = None) -> Path | None:
+    """The clip a sign model's record was made from, if it is still there: its ``input`` as
+    saved, or a file of that name beside the ``.npz`` (``record_path``). None for a text model
+    or when nothing is found."""
+    if getattr(record, "model_type", "") != "signformer" or not getattr(record, "input", ""):
+        return None
+    given = Path(record.input).expanduser()
+    candidates = [given]
+    if record_path is not None:
+        folder = Path(record_path).parent
+        candidates += [folder / given, folder / given.name]
+    for candidate in candidates:
+        try:
+            if candidate.is_file() and candidate.suffix.lower() in SIGN_SUFFIXES:
+                return candidate
+        except OSError:
+            continue
+    return None
+
+
+def load_source_job(path: str | Path) -> Job:
+    """The clip of a record's input for the player: a :class:`SourceClip` (a ``.pose`` file is
+    read; a video goes through MediaPipe Holistic, which takes seconds, frames kept)."""
+
+    def job(task: Any) -> SourceClip:
+        return _read_clip(Path(path), task)
+
+    return job
+
+
+def _writing(path: str | Path, write: Callable[[], Any]) -> str:
+    """Run ``write``; a folder that is missing or not writable becomes a one-line InputError."""
+    try:
+        return str(write())
+    except OSError as exc:
+        from signstudio.errors import InputError
+
+        raise InputError(f"could not write {path}: {exc.strerror or exc}") from None
+
+
+def save_record_job(record: Any, path: str | Path) -> Job:
+    """Write ``record`` to ``path`` as ``.npz`` (:func:`~signstudio.interpret.record.save_record`)."""
+
+    def job(task: Any) -> str:
+        from signstudio.interpret.record import save_record
+
+        task.set_status(f"Saving {Path(path).name}…")
+        return _writing(path, lambda: save_record(record, path))
+
+    return job
+
+
+def export_png_job(record: Any, path: str | Path, kind: str, layer: int, head: int | None) -> Job:
+    """Write the heatmap of one attention map as PNG
+    (:func:`~signstudio.interpret.plot.record_heatmap_png`; ``head`` None: mean of heads)."""
+
+    def job(task: Any) -> str:
+        from signstudio.interpret.plot import record_heatmap_png
+
+        task.set_status(f"Saving {Path(path).name}…")
+        return _writing(path, lambda: record_heatmap_png(record, path, kind=kind, layer=layer, head=head))
+
+    return job
+
+
+def export_csv_job(record: Any, path: str | Path, kind: str, layer: int, head: int | None) -> Job:
+    """Write one attention map as CSV, one row per query (:func:`~signstudio.interpret.plot.record_csv`)."""
+
+    def job(task: Any) -> str:
+        from signstudio.interpret.plot import record_csv
+
+        task.set_status(f"Saving {Path(path).name}…")
+        return _writing(path, lambda: record_csv(record, path, kind=kind, layer=layer, head=head))
+
+    return job

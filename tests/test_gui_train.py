@@ -1,0 +1,300 @@
+"""The Train tab, offscreen (pytest-qt): config checks, real tiny runs, cancel, resume, failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sys
+
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+pytest.importorskip("pyqtgraph")
+
+from PySide6.QtCore import QCoreApplication, QEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from signstudio.gui.train_tab import (OPEN_CONFIG, TrainTab, dev_metric_key, format_duration,  # noqa: E402
+                                      metric_label)
+from signstudio.gui import train_tab  # noqa: E402
+from signstudio.training.process import TrainingProcess, read_metrics  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+RUN_TIMEOUT_MS = 60_000
+
+
+def tiny_config(output: Path, epochs: int = 2, eval_every: int = 1) -> str:
+    """A Signformer small enough to train 2 epochs of BOSTON-104 in a few seconds."""
+    return f"""\
+# a tiny test run
+name: tiny-boston
+model:
+  preset: signformer-boston
+  d_model: 32
+  ff_dim: 64
+  encoder_layers: 1
+  decoder_layers: 0
+data:
+  dataset: boston104
+  augment: false
+train:
+  epochs: {epochs}
+  batch_size: 16
+  eval_every: {eval_every}
+  beam_size: 1
+  lm_order: 0
+  threads: 1
+output: {output}
+"""
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+def _flush_deletes() -> None:
+    for _ in range(3):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        QApplication.processEvents()
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_top_level_widgets(qapp):
+    """Every test must close and delete the widgets it opens (napari's leak check)."""
+    before = set(QApplication.topLevelWidgets())
+    yield
+    _flush_deletes()
+    leaked = [w for w in QApplication.topLevelWidgets() if w not in before]
+    assert not leaked, f"top-level widgets leaked: {leaked}"
+
+
+@pytest.fixture
+def make_tab(qtbot):
+    tabs = []
+
+    def make(**kwargs) -> TrainTab:
+        tab = TrainTab(**kwargs)
+        tab.resize(1280, 800)
+        tab.show()
+        qtbot.waitExposed(tab)
+        tabs.append(tab)
+        return tab
+
+    yield make
+    for tab in tabs:
+        tab.shutdown()
+        tab.close()
+        tab.deleteLater()
+    _flush_deletes()
+
+
+@pytest.fixture
+def boston(data_dir):
+    if not (data_dir / "boston104" / "hands_condensed.csv").is_file():
+        pytest.skip("BOSTON-104 is not in the data folder")
+    return data_dir / "boston104"
+
+
+def _epochs(curve) -> list:
+    """The x values (epochs) of a plot data item."""
+    x, _ = curve.getData()
+    return [] if x is None else list(x)
+
+
+def _run(qtbot, tab: TrainTab, action, timeout: int = RUN_TIMEOUT_MS) -> str:
+    """Call ``action`` (start/resume) and wait for the run's end; returns its outcome."""
+    with qtbot.waitSignal(tab.run_finished, timeout=timeout) as blocker:
+        assert action()
+        assert tab.is_busy() and not tab.start_button.isEnabled() and tab.cancel_button.isEnabled()
+    assert not tab.is_busy()
+    return blocker.args[0]
+
+
+# --- the config ----------------------------------------------------------------------------------
+def test_templates_are_listed_and_the_first_is_loaded_and_valid(make_tab):
+    tab = make_tab()
+    items = [tab.template_combo.itemText(i) for i in range(tab.template_combo.count())]
+    for stem in ("boston104-signformer", "phoenix14t-text2gloss", "phoenix14t-gloss2text", "phoenix14t-signllm"):
+        assert any(item.startswith(stem) for item in items), items
+    assert items[-1] == OPEN_CONFIG
+    assert "name:" in tab.config_text()
+    assert tab.config_error() == "" and tab.validation_label.text().startswith("✓")
+    assert tab.start_button.isEnabled() and not tab.cancel_button.isEnabled()
+    assert "model.pt" in tab.output_label.text()
+    # choosing another template puts its text in the editor
+    index = next(i for i, t in enumerate(items) if t.startswith("phoenix14t-signllm"))
+    tab.template_combo.setCurrentIndex(index)
+    tab.template_combo.activated.emit(index)
+    assert "name: phoenix14t-signllm" in tab.config_text()
+    assert "glosses → signing pose" in tab.validation_label.text()
+
+
+def test_invalid_yaml_or_unknown_key_disables_start_and_says_why(make_tab, tmp_path, qtbot):
+    tab = make_tab()
+    assert not tab.load_config_text("name: x\nmodel: [unclosed\n")
+    assert not tab.start_button.isEnabled() and not tab.resume_button.isEnabled()
+    assert "invalid YAML" in tab.validation_label.text()
+    assert "\n" not in tab.validation_label.text()
+
+    assert not tab.load_config_text(tiny_config(tmp_path / "out").replace("  epochs: 2", "  epoch: 2"))
+    assert not tab.start_button.isEnabled()
+    assert "unknown key(s) in train: epoch" in tab.validation_label.text()
+    assert "epoch" in tab.start_button.toolTip()
+    assert not tab.start()  # refused, with the reason in the banner
+    assert "epoch" in tab.error_text() and tab.process is None
+
+    # typing a fix is validated live (after a short pause)
+    tab.editor.setPlainText(tiny_config(tmp_path / "out"))
+    qtbot.waitUntil(tab.start_button.isEnabled, timeout=3000)
+    assert tab.validation_label.text().startswith("✓ Config OK: tiny-boston")
+    assert str(tmp_path / "out" / "model.pt") in tab.output_label.text()
+    tab.editor.setPlainText("name: x\nmodel: {preset: no-such-preset}\n")
+    qtbot.waitUntil(lambda: not tab.start_button.isEnabled(), timeout=3000)
+    assert "no-such-preset" in tab.config_error()
+
+
+def test_save_config_checks_first(make_tab, tmp_path):
+    tab = make_tab()
+    tab.load_config_text(tiny_config(tmp_path / "out"))
+    assert tab.save_config(tmp_path / "saved.yaml")
+    assert (tmp_path / "saved.yaml").read_text() == tiny_config(tmp_path / "out")
+    tab.load_config_text("name: x\nbogus: 1\n")
+    assert not tab.save_config(tmp_path / "bad.yaml")
+    assert not (tmp_path / "bad.yaml").exists() and "bogus" in tab.error_text()
+
+
+# --- real runs -----------------------------------------------------------------------------------
+def test_a_real_tiny_run_drives_the_curves_and_the_progress_bar(make_tab, tmp_path, qtbot, boston):
+    tab = make_tab()
+    out = tmp_path / "run"
+    assert tab.load_config_text(tiny_config(out))
+    progress_seen: list[int] = []
+    tab.progress_bar.valueChanged.connect(progress_seen.append)
+    saved: list[str] = []
+    tab.model_saved.connect(saved.append)
+
+    assert _run(qtbot, tab, tab.start) == "done"
+
+    rows = read_metrics(out)
+    assert [r["epoch"] for r in rows] == [1, 2]
+    x, y = tab.loss_curve.getData()
+    assert list(x) == [1, 2] and list(y) == pytest.approx([r["loss"] for r in rows])
+    x, y = tab.dev_curve.getData()
+    assert list(x) == [1, 2] and list(y) == pytest.approx([r["dev_wer"] for r in rows])
+    assert "dev WER" in tab.dev_plot.plotItem.titleLabel.text
+    _, by = tab.best_marker.getData()
+    assert list(by) == [min(r["dev_wer"] for r in rows)]
+    total = tab.progress_bar.maximum()
+    assert total > 0 and tab.progress_bar.value() == total and progress_seen
+    assert (out / "model.pt").is_file() and (out / "config.yaml").is_file()
+    assert str(out / "model.pt") in tab.error_text()  # the info banner says where
+    assert tab.banner.kind == "info"
+    assert saved == [str(out)]
+    assert tab.time_label.text().startswith("done in")
+    log = tab.log_view.toPlainText()
+    assert "epoch 1" in log and "dev WER" in log and "Saved" in log
+    assert tab.start_button.isEnabled() and not tab.cancel_button.isEnabled()
+    assert not tab.resume_button.isEnabled()  # the run is finished: nothing to resume
+    assert "already" in tab.output_label.text()
+
+
+def test_cancel_then_resume_continues_the_curves(make_tab, tmp_path, qtbot, boston):
+    tab = make_tab()
+    out = tmp_path / "run"
+    assert tab.load_config_text(tiny_config(out, epochs=6, eval_every=2))
+    with qtbot.waitSignal(tab.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        assert tab.start()
+        qtbot.waitUntil(lambda: len(_epochs(tab.loss_curve)) >= 1, timeout=RUN_TIMEOUT_MS)
+        tab.cancel()
+        assert tab.state == "cancelling" and not tab.cancel_button.isEnabled()
+    assert blocker.args == ["cancelled"]
+    before = _epochs(tab.loss_curve)
+    assert before and before[-1] < 6
+    assert tab.banner.kind == "warning" and "Resume" in tab.error_text()
+    assert tab.resume_button.isEnabled() and "Resume continues it" in tab.output_label.text()
+
+    assert _run(qtbot, tab, tab.resume) == "done"
+    x, _ = tab.loss_curve.getData()
+    assert list(x) == [2, 4, 6]  # the earlier points (from metrics.jsonl) and the new ones
+    assert [r["epoch"] for r in read_metrics(out)] == [2, 4, 6]
+    assert "(resumed)" in tab.log_view.toPlainText()
+
+
+def test_a_child_that_fails_shows_a_readable_message(make_tab, tmp_path, qtbot, monkeypatch):
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    monkeypatch.setenv("SIGNSTUDIO_DATA", str(empty))  # the child finds no BOSTON-104
+    tab = make_tab()
+    assert tab.load_config_text(tiny_config(tmp_path / "run"))
+    assert _run(qtbot, tab, tab.start) == "failed"
+    text = tab.error_text()
+    assert text.startswith("Training failed: ") and "boston104" in text.lower()
+    assert "train.log" in text and tab.banner.kind == "error"
+    assert tab.status_label.text() == "Training failed."
+    assert tab.start_button.isEnabled()  # the tab is usable again
+
+
+def test_a_killed_child_shows_a_message_and_the_tab_recovers(make_tab, tmp_path, qtbot, boston):
+    tab = make_tab()
+    assert tab.load_config_text(tiny_config(tmp_path / "run", epochs=300, eval_every=100))
+    with qtbot.waitSignal(tab.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        assert tab.start()
+        qtbot.waitUntil(lambda: tab.progress_bar.value() > 0, timeout=RUN_TIMEOUT_MS)
+        tab.process.kill()
+    assert blocker.args == ["failed"]
+    assert "killed" in tab.error_text()
+    assert tab.start_button.isEnabled() and not tab.is_busy()
+
+
+def test_shutdown_cancels_a_running_training(make_tab, tmp_path, qtbot, boston):
+    tab = make_tab()
+    assert tab.load_config_text(tiny_config(tmp_path / "run", epochs=300, eval_every=100))
+    assert tab.start()
+    qtbot.waitUntil(lambda: tab.progress_bar.value() > 0, timeout=RUN_TIMEOUT_MS)
+    process = tab.process
+    tab.shutdown(timeout=10)
+    assert not process.running and process.returncode == 130
+
+
+def test_time_left_and_progress_from_a_scripted_child(make_tab, tmp_path, qtbot, monkeypatch):
+    """A stand-in child that prints events slowly (and some junk): the bar and "time left"."""
+    script = "\n".join([
+        "import json, time",
+        "def emit(**e): print(json.dumps(e), flush=True)",
+        "emit(event='started', name='scripted', output='', pid=0, resume=False, epochs=4)",
+        "print('junk that is not JSON', flush=True)",
+        "emit(event='total', total=400, unit='step')",
+        "emit(event='progress', done=10, total=400)",
+        "time.sleep(1.3)",
+        "emit(event='progress', done=110, total=400)",
+        "emit(event='metrics', row={'epoch': 1, 'step': 110, 'loss': 2.5, 'dev_bleu4': 3.0, 'lr': 0.001})",
+        "time.sleep(0.6)",
+        "emit(event='metrics', row={'epoch': 2, 'step': 210, 'loss': 2.0, 'dev_bleu4': 5.5, 'lr': 0.001})",
+        "emit(event='progress', done=210, total=400)",
+        "time.sleep(30)",
+    ])
+    monkeypatch.setattr(train_tab, "TrainingProcess", lambda config, output, resume: TrainingProcess(
+        config, output=output, resume=resume, command=[sys.executable, "-c", script]))
+    tab = make_tab()
+    assert tab.load_config_text(tiny_config(tmp_path / "run"))
+    assert tab.start()
+    qtbot.waitUntil(lambda: tab.progress_bar.value() == 210, timeout=20_000)
+    assert tab.progress_bar.maximum() == 400
+    assert tab.time_label.text().startswith("about ") and tab.time_label.text().endswith(" left")
+    assert _epochs(tab.dev_curve) == [1, 2]
+    assert "dev BLEU-4 (higher is better)" in tab.dev_plot.plotItem.titleLabel.text
+    assert list(tab.best_marker.getData()[1]) == [5.5]
+    with qtbot.waitSignal(tab.run_finished, timeout=20_000) as blocker:
+        tab.cancel()
+    # the stand-in has no SIGTERM handler: SIGTERM ends it, which still counts as cancelled
+    assert blocker.args == ["cancelled"]
+    assert "nothing was saved" in tab.error_text()
+
+
+# --- helpers -------------------------------------------------------------------------------------
+def test_labels_and_durations():
+    assert metric_label("dev_wer") == "dev WER" and metric_label("dev_bleu4") == "dev BLEU-4"
+    assert metric_label("dev_dtw_mje") == "dev DTW-MJE"
+    assert dev_metric_key({"epoch": 1, "loss": 2.0, "dev_bleu4": 3.0, "dev_rouge_l": 4.0}) == "dev_bleu4"
+    assert dev_metric_key({"epoch": 1, "loss": 2.0}) is None
+    assert format_duration(12.4) == "12 s" and format_duration(720) == "12 min"
+    assert format_duration(3900) == "1 h 5 min"
