@@ -70,20 +70,41 @@ def cmd_pose(args: argparse.Namespace) -> int:
 
 def cmd_translate(args: argparse.Namespace) -> int:
     """Translate a sign-language video or `.pose` file to text."""
-    from signstudio.inference import load_translator, translate_file
+    from signstudio.errors import InputError
+    from signstudio.inference import (
+        Translation, glosses_to_sentence, load_sentence_model, load_translator, translate_file,
+    )
 
-    translator = load_translator(args.model)
-    task = _progress(args, "pose")
-    try:
-        result = translate_file(args.input, translator, task)
-    finally:
-        task.close()
+    sentence_model = load_sentence_model(args.text_model) if args.text_model else None
+    if args.glosses is not None:
+        if args.input:
+            raise InputError("give either a video/.pose INPUT or --glosses, not both")
+        if sentence_model is None:
+            raise InputError("--glosses needs --text-model (a gloss-to-text model)")
+        result = Translation(text="", glosses=args.glosses.split(), model="", frames=0, seconds={})
+    else:
+        if not args.input:
+            raise InputError("nothing to translate: give a video or .pose file (or --glosses with --text-model)")
+        translator = load_translator(args.model)
+        task = _progress(args, "pose")
+        try:
+            result = translate_file(args.input, translator, task)
+        finally:
+            task.close()
+    if sentence_model is not None:
+        t0 = time.perf_counter()
+        result.text = glosses_to_sentence(result.glosses, sentence_model)
+        result.seconds["sentence"] = time.perf_counter() - t0
     payload = {"text": result.text, "glosses": result.glosses, "model": result.model, "frames": result.frames,
                "seconds": {k: round(v, 3) for k, v in result.seconds.items()}}
+    if sentence_model is not None:
+        payload["text_model"] = sentence_model.loaded.name
     human = result.text if result.text else "(no signs recognised)"
-    if args.verbose:
+    if args.verbose and result.model:
         human += (f"\n  glosses: {' '.join(result.glosses) or '-'}\n  model: {result.model}, {result.frames} frames, "
                   f"pose {result.seconds['pose']:.2f} s, model {result.seconds['model']:.2f} s")
+    if args.verbose and sentence_model is not None:
+        human += f"\n  sentence by {sentence_model.loaded.name} in {result.seconds['sentence']:.2f} s"
     _emit(args, payload, human)
     return 0
 
@@ -191,6 +212,10 @@ def cmd_attention(args: argparse.Namespace) -> int:
     from signstudio.interpret.plot import record_csv, record_heatmap_png
     from signstudio.interpret.record import record_file, save_record
 
+    if args.split:
+        return _attention_study(args)
+    if not args.input or not args.output:
+        raise InputError("give an INPUT and -o OUT.npz (or --split SPLIT to analyse a whole dataset split)")
     out = Path(args.output)
     if out.suffix.lower() != ".npz":
         raise InputError(f"{out}: the attention record must be an .npz file")
@@ -235,6 +260,40 @@ def cmd_attention(args: argparse.Namespace) -> int:
     if args.csv:
         lines.append(f"wrote {args.csv}")
     _emit(args, payload, "\n".join(lines))
+    return 0
+
+
+def _attention_study(args: argparse.Namespace) -> int:
+    """``attention --split SPLIT``: SignAttention's findings over a whole split of the model's dataset."""
+    from signstudio.errors import InputError
+    from signstudio.inference import resolve_model
+    from signstudio.interpret.study import study_split
+    from signstudio.training.checkpoint import load_model
+
+    if args.input:
+        raise InputError("give either an INPUT or --split, not both")
+    loaded = load_model(resolve_model(args.model))
+    task = _progress(args, "attention")
+    try:
+        res = study_split(loaded, args.split, forced=bool(args.forced), layer=args.layer, task=task)
+    finally:
+        task.close()
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            json.dump(res, f, indent=1)
+
+    def num(x, fmt=".3f"):
+        return "-" if x is None else format(x, fmt)
+
+    lines = [f"{res['model']} on its {res['split']} split (n={res['n']}, "
+             f"{'forced to the references' if res['forced'] else 'its own output'}):",
+             f"  clusters: {num(res['clusters_per_token'], '.2f')} per token, {num(res['cluster_frames_mean'], '.2f')} "
+             f"frames long on average, {num(res['single_frame_cluster_fraction'], '.0%')} single frames"]
+    for li, (d, b) in enumerate(zip(res["diagonal_score"], res["diagonal_baseline"])):
+        lines.append(f"  decoder layer {li}: diagonal score {num(d)} (shuffled tokens: {num(b)}); "
+                     f"cross-attention share by step: " + " ".join(num(x, ".2f") for x in res["cross_share_by_step"][li][:8])
+                     + f"; pooled slope {num(res['cross_share_pooled_slope'][li], '+.3f')}")
+    _emit(args, res, "\n".join(lines))
     return 0
 
 
@@ -450,9 +509,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="print one JSON object: frames, fps, hands_detected, seconds")
 
     sp = add("translate", cmd_translate, "translate a sign-language video or .pose file to text")
-    sp.add_argument("input", help="a video file or a .pose file made by `signstudio pose`")
+    sp.add_argument("input", nargs="?", help="a video file or a .pose file made by `signstudio pose`")
     sp.add_argument("-m", "--model", default=None, help="installed model name or checkpoint path "
                     "(default: boston104-signformer); see `signstudio models`")
+    sp.add_argument("--text-model", default=None,
+                    help="a gloss-to-text model that turns the recognised glosses into a sentence "
+                         "(e.g. phoenix14t-gloss2text for DGS glosses -> German)")
+    sp.add_argument("--glosses", default=None,
+                    help="translate these space-separated glosses with --text-model instead of a video")
     sp.add_argument("-v", "--verbose", action="store_true", help="also print glosses, model and timings")
     sp.add_argument("--json", action="store_true", help="print one JSON object: text, glosses, model, frames, seconds")
 
@@ -483,10 +547,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="print a JSON list")
 
     sp = add("attention", cmd_attention, "record what a model attends to on one input (SignAttention analyses)")
-    sp.add_argument("input", help="a video or .pose file (sign-to-text model), or a text file (text model)")
+    sp.add_argument("input", nargs="?", help="a video or .pose file (sign-to-text model), or a text file (text model)")
     sp.add_argument("-m", "--model", default=None, help="installed model name or checkpoint path "
                     "(default: the default sign-to-text model)")
-    sp.add_argument("-o", "--output", required=True, help="the attention record to write (.npz)")
+    sp.add_argument("-o", "--output", help="the attention record to write (.npz); with --split, a JSON summary")
+    sp.add_argument("--split", help="instead of INPUT: analyse every example of this split (train/dev/test) "
+                    "of the model's dataset and report SignAttention's three findings")
+    sp.add_argument("--forced", action="store_true", help="with --split: decode the references, not the model's output")
     sp.add_argument("--png", help="also write the cross-attention heatmap (tokens x frames) as PNG")
     sp.add_argument("--csv", help="also write the cross-attention matrix as CSV")
     sp.add_argument("--layer", type=int, default=-1, help="decoder layer for the heatmap and analyses (default: last)")

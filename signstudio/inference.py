@@ -159,6 +159,35 @@ def load_translator(name_or_path: str | None = None) -> Translator:
     return Translator(load_model(resolve_model(name_or_path)))
 
 
+def load_sentence_model(name_or_path: str):
+    """Load a gloss-to-text model (e.g. ``phoenix14t-gloss2text``) that turns recognised glosses
+    into a spoken-language sentence: a :class:`signstudio.training.text.TextTranslator`.
+
+    Raises:
+        ModelError: unknown model, or one that does not translate glosses to text.
+    """
+    from signstudio.training.checkpoint import load_model
+    from signstudio.training.text import TextTranslator
+
+    loaded = load_model(resolve_model(name_or_path))
+    if loaded.model_type != "text-transformer" or loaded.features.get("direction") != "gloss2text":
+        raise ModelError(f"model {loaded.name!r} does not translate glosses to text; "
+                         "pick a gloss-to-text model from `signstudio models`")
+    return TextTranslator(loaded)
+
+
+def glosses_to_sentence(glosses: list[str], sentence_model) -> str:
+    """The sentence ``sentence_model`` (from :func:`load_sentence_model`) writes for ``glosses``
+    (beam search with the model's tuned options); ``""`` for no glosses.
+
+    Raises:
+        InputError: more glosses than :data:`signstudio.training.text.MAX_INPUT_TOKENS`.
+    """
+    if not glosses:
+        return ""
+    return " ".join(sentence_model.translate_text(" ".join(glosses)))
+
+
 def translate_file(path: str | Path, translator: Translator, task: TaskHandle | None = None,
                    emit_frames: bool = False) -> Translation:
     """Translate a video (MediaPipe Holistic first) or a `.pose` file.

@@ -341,3 +341,38 @@ def test_record_file_on_a_holistic_pose(boston):
     assert rec.input == str(pose) and rec.num_frames > 10 and rec.tokens[-1] == "</s>"
     with pytest.raises(InputError, match="no such file"):
         record_file(pose.with_name("absent.pose"), "boston104-signformer")
+
+
+def test_attention_command_writes_record_png_and_csv_from_a_real_pose(tmp_path, boston, capsys):
+    from signstudio.cli import main
+    from signstudio.paths import data_dir
+
+    pose = data_dir() / "poses" / "mediapipe.pose"
+    if not pose.is_file():
+        pytest.skip("no poses/mediapipe.pose in the data folder")
+    out, png, csv = tmp_path / "a.npz", tmp_path / "a.png", tmp_path / "a.csv"
+    assert main(["attention", str(pose), "-m", "boston104-signformer", "-o", str(out), "--png", str(png),
+                 "--csv", str(csv), "--head", "1", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    rec = load_record(out)
+    assert payload["tokens"] == rec.tokens[:-1] and payload["frames"] == rec.num_frames
+    assert Image.open(png).size[0] > 200
+    assert len(csv.read_text().strip().splitlines()) == rec.num_steps + 1  # header + one row per token
+    assert main(["attention", str(pose), "-m", "boston104-signformer", "-o", str(out), "--head", "9"]) == 2
+    assert main(["attention", str(pose), "-m", "boston104-signformer", "-o", str(tmp_path / "a.txt")]) == 2
+    assert "head 9" in capsys.readouterr().err
+
+
+def test_study_split_reports_the_three_findings_with_a_shuffled_baseline(boston):
+    from signstudio.interpret.study import study_split
+
+    res = study_split(boston.loaded, "test")
+    assert res["n"] == 40 and res["split"] == "test" and not res["forced"]
+    assert len(res["diagonal_baseline"]) == len(res["diagonal_score"]) == 1
+    assert 0 <= res["diagonal_baseline"][0] <= 1 and 0 <= res["diagonal_score"][0] <= 1
+    assert res["clusters_per_token"] >= 1 and 0 <= res["single_frame_cluster_fraction"] <= 1
+    assert all(0 <= s <= 1 for s in res["cross_share_by_step"][0] if s is not None)
+    forced = study_split(boston.loaded, "test", forced=True)
+    assert forced["forced"] and forced["tokens_mean"] > res["tokens_mean"]  # references are longer than outputs
+    with pytest.raises(InputError, match="unknown split"):
+        study_split(boston.loaded, "validation")

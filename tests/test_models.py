@@ -128,3 +128,22 @@ def test_bad_checkpoints_give_model_errors(tmp_path):
     torch.save({"something": 1}, tmp_path / "foreign.pt")
     with pytest.raises(ModelError, match="not a SignStudio checkpoint"):
         load_model(tmp_path / "foreign.pt")
+
+
+def test_signattention_conv1d_frame_embedding_mixes_only_kernel_neighbours():
+    """SignAttention's baseline embeds frames with a 1D convolution: frame t sees t-2..t+2 (kernel 5)."""
+    model = build_model("signformer", make_config("signformer", dict(PRESETS["signattention-boston"][1])))
+    model.eval()
+    assert model.gloss_head is None and model.has_decoder and len(model.encoder) == len(model.decoder) == 1
+    x = torch.randn(1, 20, 12)
+    y = model.frame_embed(x)
+    assert y.shape == (1, 20, 128)
+    x2 = x.clone()
+    x2[0, 10] += 5.0
+    changed = (model.frame_embed(x2) - y).abs().amax(-1)[0] > 1e-6
+    assert changed.nonzero().flatten().tolist() == [8, 9, 10, 11, 12]
+    with pytest.raises(ConfigError, match="embed_kernel"):
+        build_model("signformer", make_config("signformer", {**PRESETS["signattention-boston"][1], "embed_kernel": 4}))
+    with pytest.raises(ConfigError, match="frame_embedding"):
+        build_model("signformer", make_config("signformer", {**PRESETS["signattention-boston"][1],
+                                                              "frame_embedding": "lstm"}))

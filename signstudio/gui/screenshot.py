@@ -3,6 +3,9 @@
 Options: ``--size 1280x800``, ``--open VIDEO_OR_POSE`` (translate it first), ``--tab N``.
 The Produce tab with a result: ``--produce "TEXT" [--glosses "HOUSE SAD"] [--lang ase]
 [--method lexicon]`` signs the text first; ``--pose FILE.pose`` shows a pose file in its 3D view.
+The Attention tab: ``--attention INPUT [--model M] [--head H] [--token U]`` records a model's
+attention on INPUT first. The Train tab: ``--train CONFIG.yaml`` runs that training to the end
+first (keep it short).
 Under Xvfb (``xvfb-run -a ... QT_QPA_PLATFORM=xcb``) this is a real rendering of the window.
 """
 
@@ -13,6 +16,73 @@ import sys
 from pathlib import Path
 
 PRODUCE_TAB = 1
+ATTENTION_TAB = 2
+TRAIN_TAB = 3
+
+
+def _tab_screenshot(path: str, size: tuple[int, int], index: int, prepare, timeout: float) -> Path:
+    """Open the window on tab ``index``, call ``prepare(tab)`` (it returns a "done" predicate or
+    None), wait for it, and save a PNG of the window."""
+    from signstudio.gui.app import _process_events_for, _wait_for, ensure_app
+    from signstudio.gui.main_window import MainWindow
+
+    ensure_app()
+    window = MainWindow()
+    try:
+        window.resize(*size)
+        window.tabs.setCurrentIndex(index)
+        window.show()
+        _process_events_for(0.3)
+        tab = window.tabs.widget(index)
+        done = prepare(tab)
+        if done is not None:
+            _wait_for(done, timeout)
+        _process_events_for(0.8)
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(out)):
+            raise RuntimeError(f"could not write {out}")
+        if tab.error_text():
+            print(f"note: the tab shows an error: {tab.error_text()}", file=sys.stderr)
+        return out
+    finally:
+        window.close()
+        window.deleteLater()
+        _process_events_for(0.05)
+
+
+def attention_screenshot(path: str, input_path: str, model: str | None = None, head: int | None = None,
+                         token: int = 0, size: tuple[int, int] = (1280, 800), timeout: float = 300.0) -> Path:
+    """The Attention tab after recording ``model``'s attention on ``input_path`` (a video,
+    ``.pose``, text file or ``.npz`` record), showing ``head`` (None: mean of heads) with output
+    token ``token`` selected."""
+    from signstudio.gui.app import _wait_for
+
+    def prepare(tab):
+        _wait_for(tab.models_ready, 60.0)
+        if not tab.run(input_path, model):
+            return None
+
+        def done() -> bool:
+            if tab.is_busy():
+                return False
+            if tab.record is not None:
+                tab.set_view(head=head)
+                tab.select_token(token)
+            return True
+        return done
+
+    return _tab_screenshot(path, size, ATTENTION_TAB, prepare, timeout)
+
+
+def train_screenshot(path: str, config: str, size: tuple[int, int] = (1280, 800), timeout: float = 600.0) -> Path:
+    """The Train tab after running the training of ``config`` (a YAML file) to its end."""
+    def prepare(tab):
+        if not tab.load_config_file(config) or not tab.start():
+            return None
+        return lambda: not tab.is_busy()
+
+    return _tab_screenshot(path, size, TRAIN_TAB, prepare, timeout)
 
 
 def produce_screenshot(path: str, size: tuple[int, int] = (1280, 800), text: str = "",
@@ -89,13 +159,25 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to pause the signing, 0-1 (default 0.45)")
     parser.add_argument("--timeout", type=float, default=300.0,
                         help="seconds to wait for the translation or production")
+    parser.add_argument("--attention", default=None, metavar="INPUT",
+                        help="record attention on INPUT (video, .pose, text file or .npz) in the Attention tab")
+    parser.add_argument("--model", default=None, help="with --attention: the model (default: the default model)")
+    parser.add_argument("--head", type=int, default=None, help="with --attention: the head to show (default: mean)")
+    parser.add_argument("--token", type=int, default=0, help="with --attention: the output token to select")
+    parser.add_argument("--train", default=None, metavar="CONFIG",
+                        help="run this (short) training config in the Train tab before the shot")
     args = parser.parse_args(argv)
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
         parser.error(f"--size must look like 1280x800, not {args.size!r}")
 
-    if args.produce is not None or args.pose_path or args.glosses:
+    if args.attention:
+        out = attention_screenshot(args.out, args.attention, args.model, args.head, args.token,
+                                   size=(width, height), timeout=args.timeout)
+    elif args.train:
+        out = train_screenshot(args.out, args.train, size=(width, height), timeout=args.timeout)
+    elif args.produce is not None or args.pose_path or args.glosses:
         out = produce_screenshot(args.out, size=(width, height), text=args.produce or "",
                                  glosses=args.glosses, language=args.lang, method=args.method,
                                  pose_path=args.pose_path, position=args.position,

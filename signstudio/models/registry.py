@@ -23,6 +23,9 @@ REGISTRY: dict[str, tuple[type, type[nn.Module]]] = {
 #: (1024-d CNN features, 2887-word German vocabulary, 1+1 layers of width 64); it measures 0.45 M
 #: parameters here against the paper's 0.57 M, whose exact widths the paper summary does not give.
 #: ``signformer-boston``: the shipped BOSTON-104 model on hand/nose track features.
+#: ``signattention-boston``: SignAttention's baseline (Dal Bianco et al. 2024, Sec. 3) on the same
+#: BOSTON-104 features: 1 encoder + 1 decoder layer, 1D-convolution frame embedding, pose -> gloss by
+#: the attention decoder alone (no CTC head, no convolution module).
 #: ``signllm-phoenix-skels``: SignLLM (MLSF, one DGS group) sized to learn the 5 training sentences
 #: of the PHOENIX-2014-T skels sample on a CPU in a few minutes (width 128, 2+2 layers).
 PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -32,6 +35,10 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     "signformer-boston": ("signformer", dict(
         input_dim=12, d_model=128, num_heads=4, encoder_layers=2, decoder_layers=1, ff_dim=256,
         conv_kernel=9, cope_positions=0, text_vocab_size=112, gloss_vocab_size=112)),
+    "signattention-boston": ("signformer", dict(
+        input_dim=12, d_model=128, num_heads=4, encoder_layers=1, decoder_layers=1, ff_dim=256,
+        conv_kernel=0, cope_positions=0, text_vocab_size=112, gloss_vocab_size=0,
+        frame_embedding="conv1d", embed_kernel=5)),
     "signllm-phoenix-skels": ("signllm", dict(
         d_model=128, num_heads=4, encoder_layers=2, decoder_layers=2, ff_dim=256, dropout=0.1,
         gloss_vocab_size=64, num_joints=50, languages=("gsg",), mode="mlsf", max_frames=300,

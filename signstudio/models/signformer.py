@@ -5,6 +5,11 @@ Frame features -> linear embedding + absolute sinusoidal positions (APE) -> enco
 pointwise convolution module; feed-forward) -> a gloss-free translation decoder, and optionally a
 CTC gloss-recognition head on the encoder (joint CTC/cross-entropy training as in Camgoz et al.
 2020, which Signformer builds on).
+
+The same class, with ``frame_embedding="conv1d"``, one encoder and one decoder layer, no
+convolution module and no CTC head, is SignAttention's baseline (Dal Bianco et al. 2024,
+arXiv 2410.14506, Sec. 3): a pose-to-gloss transformer whose frame embedding is a 1D convolution
+over time (preset ``signattention-boston``).
 """
 
 from __future__ import annotations
@@ -36,6 +41,26 @@ class SignformerConfig:
     gloss_vocab_size: int = 0  # set from the data: glosses (CTC head); 0 disables it
     tie_embeddings: bool = True  # share the decoder's word embedding with its output layer
     max_output_length: int = 40  # longest translation decoded, in tokens
+    frame_embedding: str = "linear"  # "linear" (per frame) or "conv1d" (SignAttention: a 1D convolution over time)
+    embed_kernel: int = 5  # conv1d frame embedding: kernel length in frames (odd)
+
+
+class ConvFrameEmbedding(nn.Module):
+    """SignAttention's frame embedding: a 1D convolution over time, then LayerNorm and GELU.
+
+    Maps ``(B, T, input_dim)`` features to ``(B, T, d_model)``; ``kernel`` frames are mixed
+    ("same" zero padding, so ``T`` is kept). Source: Dal Bianco et al. 2024, Sec. 3.
+    """
+
+    def __init__(self, input_dim: int, d_model: int, kernel: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(input_dim, d_model, kernel, padding=kernel // 2)
+        self.norm = nn.LayerNorm(d_model)
+        self.act = nn.GELU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, T, input_dim)`` -> ``(B, T, d_model)``."""
+        return self.act(self.norm(self.conv(x.transpose(1, 2)).transpose(1, 2)))
 
 
 class Signformer(nn.Module):
@@ -52,7 +77,14 @@ class Signformer(nn.Module):
             raise ValueError("text_vocab_size must be set when the model has a decoder")
         if c.decoder_layers == 0 and c.gloss_vocab_size <= 0:
             raise ValueError("a model needs a translation decoder or a CTC gloss head")
-        self.frame_embed = nn.Sequential(nn.Linear(c.input_dim, c.d_model), nn.LayerNorm(c.d_model), nn.GELU())
+        if c.frame_embedding == "linear":
+            self.frame_embed = nn.Sequential(nn.Linear(c.input_dim, c.d_model), nn.LayerNorm(c.d_model), nn.GELU())
+        elif c.frame_embedding == "conv1d":
+            if c.embed_kernel < 1 or c.embed_kernel % 2 == 0:
+                raise ValueError(f"embed_kernel must be odd and positive, got {c.embed_kernel}")
+            self.frame_embed = ConvFrameEmbedding(c.input_dim, c.d_model, c.embed_kernel)
+        else:
+            raise ValueError(f"frame_embedding must be 'linear' or 'conv1d', got {c.frame_embedding!r}")
         self.embed_dropout = nn.Dropout(c.embedding_dropout)
         self.encoder = nn.ModuleList(
             EncoderLayer(c.d_model, c.num_heads, c.ff_dim, c.conv_kernel, c.dropout, c.cope_positions)
