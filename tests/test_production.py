@@ -198,3 +198,31 @@ def test_german_text_is_glossed_by_the_shipped_model(data_dir):
     glosses = [g for _, g in items]
     assert glosser == "phoenix14t-text2gloss"
     assert "REGEN" in glosses and "NORD" in " ".join(glosses)
+
+
+SHIPPED_G2T = models_dir() / "phoenix14t-gloss2text" / "model.pt"
+
+
+@pytest.mark.skipif(not SHIPPED_G2T.is_file(), reason="the phoenix14t-gloss2text model is not installed")
+def test_shipped_gloss_to_text_reproduces_its_model_card(data_dir, capsys):
+    from signstudio.training.checkpoint import load_model
+
+    recorded = load_model(SHIPPED_G2T).metrics["test_bleu4"]
+    assert main(["evaluate", "phoenix14t-gloss2text", "--split", "test", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["n"] == 642 and res["direction"] == "gloss2text"
+    assert res["bleu4"] == pytest.approx(recorded, abs=0.01)
+    assert res["bleu4"] > 19.26  # above Camgoz et al. 2018's Gloss2Text
+
+
+@pytest.mark.skipif(not SHIPPED_G2T.is_file(), reason="the phoenix14t-gloss2text model is not installed")
+def test_recognised_glosses_become_a_german_sentence(capsys):
+    assert main(["translate", "--glosses", "MORGEN REGEN NORD", "--text-model", "phoenix14t-gloss2text",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["text_model"] == "phoenix14t-gloss2text" and out["glosses"] == ["MORGEN", "REGEN", "NORD"]
+    words = out["text"].split()
+    assert "morgen" in words and "norden" in words and any(w.startswith(("regen", "regnet")) for w in words)
+    assert main(["translate", "--glosses", "MORGEN", "--text-model", "phoenix14t-text2gloss"]) == 2
+    assert main(["translate", "--glosses", "MORGEN"]) == 2
+    assert "does not translate glosses to text" in capsys.readouterr().err
