@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QHBoxL
 from signstudio.gui import jobs
 from signstudio.gui.skeleton3d import Skeleton3DView, build_scene
 from signstudio.gui.widgets import MessageBanner
-from signstudio.gui.workers import Worker
+from signstudio.gui.workers import JobTabMixin, Worker
 
 #: Tab states.
 IDLE, GLOSSING, PRODUCING, EXPORTING, LOADING = (
@@ -418,7 +418,7 @@ class ProductionPlayer(QWidget):
 
 # ------------------------------------------------------------------------------------------------
 # the tab
-class ProduceTab(QWidget):
+class ProduceTab(JobTabMixin, QWidget):
     """Turn text into signing shown by a 3D skeleton.
 
     Public entry points (also used by tests and the screenshot tool): :meth:`set_text`,
@@ -673,14 +673,6 @@ class ProduceTab(QWidget):
         """"idle", "glossing", "producing", "exporting" or "loading"."""
         return self._state
 
-    def is_busy(self) -> bool:
-        """True while a job runs."""
-        return self._state != IDLE
-
-    def error_text(self) -> str:
-        """The error shown in the banner ("" if none)."""
-        return self.banner.text() if self.banner.kind == "error" else ""
-
     def production(self) -> Any:
         """The ``Production`` shown now, or ``None``."""
         return self._production
@@ -875,28 +867,6 @@ class ProduceTab(QWidget):
 
     # ------------------------------------------------------------------------------------------
     # jobs
-    def _start(self, state: str, job, status: str, on_finished) -> Worker:
-        worker = Worker(job, name=state)
-        self._worker = worker
-        self._workers.add(worker)
-        self._discard = False
-        sig = worker.signals
-        sig.progress.connect(lambda done, total, w=worker: self._on_progress(w, done, total))
-        sig.status.connect(lambda text, w=worker: self._on_status(w, text))
-        sig.finished.connect(lambda result, w=worker: self._on_finished(w, result, on_finished))
-        sig.failed.connect(lambda message, w=worker: self._on_failed(w, message))
-        sig.cancelled.connect(lambda w=worker: self._on_cancelled(w))
-        sig.done.connect(lambda w=worker: self._workers.discard(w))
-        self._set_state(state)
-        self._status(status)
-        self.progress_bar.setRange(0, 0)
-        self.progress_bar.setFormat("")
-        worker.start()
-        return worker
-
-    def _current(self, worker: Worker) -> bool:
-        return worker is self._worker and not self._shut_down
-
     def _on_progress(self, worker: Worker, done: int, total: int) -> None:
         if not self._current(worker):
             return
@@ -907,21 +877,6 @@ class ProduceTab(QWidget):
             self.progress_bar.setFormat(f"%v / %m {unit if unit != 'it' else ''}".rstrip())
         else:
             self.progress_bar.setRange(0, 0)
-
-    def _on_status(self, worker: Worker, text: str) -> None:
-        if self._current(worker) and text:
-            self._status(text[:1].upper() + text[1:])
-
-    def _on_finished(self, worker: Worker, result: Any, handler) -> None:
-        if not self._current(worker):
-            return
-        if self._discard:
-            self._on_cancelled(worker)
-            return
-        self._worker = None
-        self._set_state(IDLE)
-        handler(result)
-        self.idle.emit()
 
     def _on_failed(self, worker: Worker, message: str) -> None:
         if not self._current(worker):
@@ -971,19 +926,10 @@ class ProduceTab(QWidget):
 
     # ------------------------------------------------------------------------------------------
     # helpers
-    def show_error(self, message: str) -> None:
-        """Show a one-line error in the banner (and emit ``error_shown``)."""
-        self.banner.show_message(message, "error")
-        self.error_shown.emit(message)
-
     def _complain(self, message: str) -> None:
         self.show_error(message)
         self._status(message)
         self.text_edit.setFocus()
-
-    def _status(self, text: str) -> None:
-        self.status_label.setText(text)
-        self.status_message.emit(text)
 
     def _set_state(self, state: str) -> None:
         was_busy = self.is_busy()

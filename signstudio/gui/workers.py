@@ -211,3 +211,72 @@ def unexpected_message(exc: BaseException) -> str:
     return (f"Something went wrong inside SignStudio ({kind}: {detail})" if detail
             else f"Something went wrong inside SignStudio ({kind}).") + \
         " The details were written to the terminal."
+
+
+#: The state of a :class:`JobTabMixin` tab with no job running.
+IDLE = "idle"
+
+
+class JobTabMixin:
+    """Worker plumbing shared by the tabs that run core jobs (Produce, Attention): one current job
+    on a :class:`Worker`, its progress and status, and errors in the tab's banner.
+
+    The tab provides ``_state``, ``_worker``, ``_workers`` (a set), ``_discard``, ``_shut_down``,
+    ``banner`` (a MessageBanner), ``status_label``, ``progress_bar``, the signals ``idle``,
+    ``error_shown`` and ``status_message``, and the methods ``_set_state``, ``_on_progress``,
+    ``_on_failed`` and ``_on_cancelled`` (these differ between tabs).
+    """
+
+    def is_busy(self) -> bool:
+        """True while a job runs."""
+        return self._state != IDLE
+
+    def error_text(self) -> str:
+        """The error shown in the banner ("" if none)."""
+        return self.banner.text() if self.banner.kind == "error" else ""
+
+    def _start(self, state: str, job, status: str, on_finished) -> Worker:
+        worker = Worker(job, name=state)
+        self._worker = worker
+        self._workers.add(worker)
+        self._discard = False
+        sig = worker.signals
+        sig.progress.connect(lambda done, total, w=worker: self._on_progress(w, done, total))
+        sig.status.connect(lambda text, w=worker: self._on_status(w, text))
+        sig.finished.connect(lambda result, w=worker: self._on_finished(w, result, on_finished))
+        sig.failed.connect(lambda message, w=worker: self._on_failed(w, message))
+        sig.cancelled.connect(lambda w=worker: self._on_cancelled(w))
+        sig.done.connect(lambda w=worker: self._workers.discard(w))
+        self._set_state(state)
+        self._status(status)
+        self.progress_bar.setRange(0, 0)
+        self.progress_bar.setFormat("")
+        worker.start()
+        return worker
+
+    def _current(self, worker: Worker) -> bool:
+        return worker is self._worker and not self._shut_down
+
+    def _on_status(self, worker: Worker, text: str) -> None:
+        if self._current(worker) and text:
+            self._status(text[:1].upper() + text[1:])
+
+    def _on_finished(self, worker: Worker, result: Any, handler) -> None:
+        if not self._current(worker):
+            return
+        if self._discard:
+            self._on_cancelled(worker)
+            return
+        self._worker = None
+        self._set_state(IDLE)
+        handler(result)
+        self.idle.emit()
+
+    def show_error(self, message: str) -> None:
+        """Show a one-line error in the banner (and emit ``error_shown``)."""
+        self.banner.show_message(message, "error")
+        self.error_shown.emit(message)
+
+    def _status(self, text: str) -> None:
+        self.status_label.setText(text)
+        self.status_message.emit(text)
