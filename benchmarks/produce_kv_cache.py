@@ -42,7 +42,7 @@ def load(args) -> tuple[torch.nn.Module, list[int], str, str]:
     path = Path(args.model) if args.model else models_dir() / "phoenix14t-signllm"
     built = args.d_model is not None or args.layers is not None
     if not built and ((path / "model.pt").is_file() or path.is_file()):
-        from signstudio.training.production import load_signllm
+        from signstudio.runtime.producer import load_signllm
 
         producer = load_signllm(path)
         language = producer.languages[0]

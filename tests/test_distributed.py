@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from signstudio.training.checkpoint import load_model
+from signstudio.runtime.checkpoint import load_model
 
 TINY = {
     "name": "ddp-boston",

@@ -117,7 +117,7 @@ def test_model_selector_offers_the_default_model(window):
 
 
 def test_model_selector_offers_only_sign_to_text_models(window, qtbot):
-    from signstudio.inference import list_models
+    from signstudio.runtime.installed import list_models
 
     combo = window.translate_tab.model_combo
     qtbot.waitUntil(window.translate_tab.models_ready, timeout=20000)
@@ -286,7 +286,7 @@ def _synthetic_pose(frames: int = 12):
 
 
 def test_pose_file_with_a_model_shows_large_captions(window, qtbot, tmp_path, monkeypatch):
-    inference = pytest.importorskip("signstudio.inference")
+    inference = pytest.importorskip("signstudio.runtime.sign2text")
     from signstudio.pose.io import write_pose
 
     class FakeTranslator:

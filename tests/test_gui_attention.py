@@ -53,7 +53,7 @@ def no_leaked_top_level_widgets(qapp):
 
 def _installed(name: str) -> None:
     from signstudio.errors import ModelError
-    from signstudio.inference import resolve_model
+    from signstudio.runtime.installed import resolve_model
 
     try:
         resolve_model(name)
@@ -315,7 +315,7 @@ def test_a_bad_input_file_shows_a_banner_and_keeps_the_record(shown, sign_record
 
     # A CTC-only Signformer (no decoder, so no cross-attention): refused before any work.
     from signstudio.models.registry import build_model
-    from signstudio.training.checkpoint import save_model
+    from signstudio.runtime.checkpoint import save_model
 
     ctc = build_model("signformer", dict(input_dim=12, d_model=16, num_heads=2, decoder_layers=0,
                                          ff_dim=16, gloss_vocab_size=10))
@@ -355,7 +355,7 @@ def test_cancel_keeps_the_view(shown, sign_record, qtbot, data_dir):
 
 def test_a_german_sentence_with_the_text_model(make_tab, qtbot):
     _installed(TEXT_MODEL)
-    from signstudio.training.text import tokenize
+    from signstudio.runtime.text import tokenize
 
     tab = make_tab()
     qtbot.waitUntil(tab.models_ready, timeout=JOB_TIMEOUT_MS)

@@ -189,7 +189,7 @@ def boston(request):
         pytest.skip("the shipped boston104-signformer model is missing")
     from signstudio.data.batching import example_features
     from signstudio.data.datasets import load_splits
-    from signstudio.training.checkpoint import load_model
+    from signstudio.runtime.checkpoint import load_model
 
     test = load_splits("boston104")["test"]
     examples = [test[0], max(test[:10], key=lambda e: len(e.glosses))]
@@ -290,7 +290,7 @@ def test_foreign_corrupt_and_missing_records_are_one_line_errors(tmp_path, recor
 
 def test_models_without_cross_attention_are_refused(tmp_path, boston):
     from signstudio.models.registry import build_model
-    from signstudio.training.checkpoint import load_model, save_model
+    from signstudio.runtime.checkpoint import load_model, save_model
 
     ctc = build_model("signformer", dict(input_dim=12, d_model=16, num_heads=2, decoder_layers=0, ff_dim=16,
                                          gloss_vocab_size=10))
@@ -307,7 +307,7 @@ def test_models_without_cross_attention_are_refused(tmp_path, boston):
 def test_text_transformer_records_source_tokens(tmp_path):
     from signstudio.data.vocabulary import Vocabulary
     from signstudio.models.registry import build_model
-    from signstudio.training.checkpoint import load_model, save_model
+    from signstudio.runtime.checkpoint import load_model, save_model
 
     torch.manual_seed(0)
     text = Vocabulary(["heute", "regen", "wetter"])

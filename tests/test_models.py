@@ -8,7 +8,7 @@ from signstudio.decoding import beam_search, ctc_greedy_decode, greedy_decode
 from signstudio.errors import ConfigError, ModelError
 from signstudio.models.layers import ConvModule, MultiHeadAttention
 from signstudio.models.registry import PRESETS, build_model, count_parameters, make_config, preset_parameter_counts
-from signstudio.training.checkpoint import load_model, save_model
+from signstudio.runtime.checkpoint import load_model, save_model
 
 
 def small_model(**kw):

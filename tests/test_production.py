@@ -159,7 +159,7 @@ def test_text_transformer_learns_text_to_gloss_and_beam1_equals_greedy(data_dir,
 def test_text_training_writes_a_checkpoint_that_translates(data_dir, tmp_path, monkeypatch):
     import signstudio.training.text as text
     from signstudio.tasks import RecordingTask
-    from signstudio.training.checkpoint import load_model
+    from signstudio.runtime.checkpoint import load_model
     from signstudio.training.trainer import train
 
     full = text.load_text_splits
@@ -169,7 +169,9 @@ def test_text_training_writes_a_checkpoint_that_translates(data_dir, tmp_path, m
     assert (result.output / "model.pt").is_file() and (result.output / "metrics.jsonl").is_file()
     rows = [json.loads(line) for line in (result.output / "metrics.jsonl").read_text().splitlines()]
     assert rows and {"epoch", "loss", "dev_bleu4", "dev_rouge_l"} <= set(rows[0])
-    translator = text.TextTranslator(load_model(result.output))
+    from signstudio.runtime.text import TextTranslator
+
+    translator = TextTranslator(load_model(result.output))
     assert translator.direction == "text2gloss" and translator.language == "gsg"
     out = translator.translate_text("morgen regnet es im norden .")
     assert isinstance(out, list) and all(not g.startswith("<") for g in out)
@@ -182,7 +184,7 @@ SHIPPED_T2G = models_dir() / "phoenix14t-text2gloss" / "model.pt"
 
 @pytest.mark.skipif(not SHIPPED_T2G.is_file(), reason="the phoenix14t-text2gloss model is not installed")
 def test_shipped_text_to_gloss_reproduces_its_model_card(data_dir, capsys):
-    from signstudio.training.checkpoint import load_model
+    from signstudio.runtime.checkpoint import load_model
 
     recorded = load_model(SHIPPED_T2G).metrics["test_bleu4"]
     assert main(["evaluate", "phoenix14t-text2gloss", "--split", "test", "--json"]) == 0
@@ -205,7 +207,7 @@ SHIPPED_G2T = models_dir() / "phoenix14t-gloss2text" / "model.pt"
 
 @pytest.mark.skipif(not SHIPPED_G2T.is_file(), reason="the phoenix14t-gloss2text model is not installed")
 def test_shipped_gloss_to_text_reproduces_its_model_card(data_dir, capsys):
-    from signstudio.training.checkpoint import load_model
+    from signstudio.runtime.checkpoint import load_model
 
     recorded = load_model(SHIPPED_G2T).metrics["test_bleu4"]
     assert main(["evaluate", "phoenix14t-gloss2text", "--split", "test", "--json"]) == 0
@@ -225,4 +227,4 @@ def test_recognised_glosses_become_a_german_sentence(capsys):
     assert "morgen" in words and "norden" in words and any(w.startswith(("regen", "regnet")) for w in words)
     assert main(["translate", "--glosses", "MORGEN", "--text-model", "phoenix14t-text2gloss"]) == 2
     assert main(["translate", "--glosses", "MORGEN"]) == 2
-    assert "does not translate glosses to text" in capsys.readouterr().err
+    assert "not a gloss-to-text model" in capsys.readouterr().err

@@ -21,8 +21,8 @@ from signstudio.pose.skeletons import (LEFT_HAND, RIGHT_HAND, SHOULDER_WIDTH, po
 from signstudio.production.evaluation import back_translate, back_translation_scores, dtw_mje
 from signstudio.tasks import RecordingTask
 from signstudio.training.config import config_from_dict, load_config
-from signstudio.training.production import (PriorityLearningChannel, load_signllm, plc_priorities,
-                                            reward_weights, train_signllm)
+from signstudio.runtime.producer import load_signllm
+from signstudio.training.production import PriorityLearningChannel, plc_priorities, reward_weights, train_signllm
 
 DATA = data_dir()
 SKELS = DATA / "phoenix14t" / "skels"
@@ -312,7 +312,9 @@ def test_produce_with_the_trained_model(trained):
     assert len(slow.spans) == len(glosses) and slow.spans[-1][1] == len(frames)
     out = producer.produce(["WETTER", "QUATSCHWORT"], max_frames=10, spans="counter")
     assert any("QUATSCHWORT" in n and "<unk>" in n for n in out.notes)
-    production = producer.production(glosses[:2], max_frames=10)
+    from signstudio.production.pipeline import model_production
+
+    production = model_production(producer, glosses[:2], max_frames=10)
     assert production.pose.body.data.shape[2] == 50 and [s.gloss for s in production.segments] == glosses[:2]
 
 
@@ -336,9 +338,7 @@ def test_the_shipped_config_loads():
 
 @needs_skels
 def test_skeleton_splits_from_a_data_config():
-    from signstudio.training.config import DataConfig
-
-    splits = load_skeleton_splits(DataConfig(dataset="phoenix14t-skels"))
+    splits = load_skeleton_splits("phoenix14t-skels")
     assert [len(splits[s]) for s in ("train", "dev", "test")] == [5, 5, 5]
 
 
@@ -362,7 +362,7 @@ def test_dtw_mje_known_answers():
 
 @needs_skels
 def test_back_translation_hook_with_the_boston_model():
-    from signstudio.inference import load_translator
+    from signstudio.runtime.sign2text import load_translator
 
     model = PROJECT_ROOT / "models" / "boston104-signformer"
     if not (model / "model.pt").is_file():

@@ -14,7 +14,7 @@ from signstudio.errors import ConfigError
 from signstudio.lm import EOS, GlossLM, ctc_prefix_beam_search
 from signstudio.paths import data_dir
 from signstudio.tasks import RecordingTask
-from signstudio.training.checkpoint import load_model
+from signstudio.runtime.checkpoint import load_model
 from signstudio.training.config import config_from_dict
 from signstudio.training.trainer import lr_factor, train
 

@@ -180,24 +180,24 @@ def load_split(folder: str | Path, split: str) -> list[SkeletonExample]:
     return []
 
 
-def load_skeleton_splits(data, dev_every: int | None = None) -> dict[str, list[SkeletonExample]]:
-    """``{"train", "dev", "test"}`` of a :class:`signstudio.training.config.DataConfig`.
+def load_skeleton_splits(dataset: str, path: str = "", dev_every: int = 10) -> dict[str, list[SkeletonExample]]:
+    """``{"train", "dev", "test"}`` skeleton sentences of a named dataset or a user folder.
 
-    ``data.path`` (a user folder) wins over ``data.dataset``. A folder without a dev split holds
-    out every ``dev_every``-th training sentence (default ``data.dev_every``) as dev.
+    Args:
+        dataset: a name such as ``phoenix14t-skels``; ``path`` (a user folder) wins over it.
+        dev_every: a folder without a dev split holds out every ``dev_every``-th training
+            sentence as dev (0: none).
 
     Raises:
         ConfigError: unknown dataset. InputError: no training sentences, or malformed files.
     """
-    folder = skeleton_folder(data.dataset, data.path)
+    folder = skeleton_folder(dataset, path)
     if not folder.is_dir():
         raise InputError(f"{folder}: no such data folder (set SIGNSTUDIO_DATA or data.path)")
     splits = {s: load_split(folder, s) for s in SPLITS}
     if not splits["train"]:
         raise InputError(f"{folder}: no training data (train.skels or train.tsv)")
-    if not splits["dev"]:
-        every = dev_every if dev_every is not None else data.dev_every
-        if every and len(splits["train"]) >= 2:
-            splits["dev"] = [e for i, e in enumerate(splits["train"]) if i % every == every - 1]
-            splits["train"] = [e for i, e in enumerate(splits["train"]) if i % every != every - 1]
+    if not splits["dev"] and dev_every and len(splits["train"]) >= 2:
+        splits["dev"] = [e for i, e in enumerate(splits["train"]) if i % dev_every == dev_every - 1]
+        splits["train"] = [e for i, e in enumerate(splits["train"]) if i % dev_every != dev_every - 1]
     return splits

@@ -96,14 +96,14 @@ class _FrameCollector:
 
 def list_attention_models_safely() -> tuple[list[Any], str]:
     """``(models, problem)``: installed models whose attention can be recorded
-    (:data:`ATTENTION_TASKS`), as :class:`signstudio.inference.ModelInfo`, and "" — or an empty
+    (:data:`ATTENTION_TASKS`), as :class:`signstudio.runtime.installed.ModelInfo`, and "" — or an empty
     list and a one-line reason. Sign-to-text models come first (the default model first of all),
     then text models, by name. Never raises (the tab must open regardless)."""
     try:
-        from signstudio import inference
+        from signstudio.runtime import installed
 
-        models = [m for m in inference.list_models() if m.task in ATTENTION_TASKS]
-        default = getattr(inference, "DEFAULT_MODEL", "")
+        models = [m for m in installed.list_models() if m.task in ATTENTION_TASKS]
+        default = installed.DEFAULT_MODEL
         return sorted(models, key=lambda m: (m.task != SIGN_TASK, m.name != default, m.name)), ""
     except ImportError as exc:
         return [], f"the model module is not available ({exc})"
@@ -112,88 +112,67 @@ def list_attention_models_safely() -> tuple[list[Any], str]:
 
 
 def _load_checked(model: str | None, task: Any):
-    """Load ``model`` and check, before any slow work, that its attention can be recorded.
+    """Load ``model`` and check, before any slow work, that its attention can be recorded
+    (:func:`~signstudio.interpret.record.check_recordable`).
 
     Raises:
-        ModelError: unknown model; a type with no encoder-decoder attention; a Signformer without
-        a translation decoder or with features this version cannot compute (as ``record_file``).
+        ModelError: unknown model, or one whose attention cannot be recorded.
     """
-    from signstudio.errors import ModelError
-    from signstudio.inference import resolve_model
-    from signstudio.interpret.record import SUPPORTED_TYPES
-    from signstudio.training.checkpoint import load_model
+    from signstudio.interpret.record import check_recordable
+    from signstudio.runtime.installed import load_installed
 
     task.set_status("Loading the model…")
-    loaded = load_model(resolve_model(model))
-    if loaded.model_type not in SUPPORTED_TYPES:
-        raise ModelError(f"model {loaded.name!r} is a {loaded.model_type} model; attention can be "
-                         f"recorded for {', '.join(SUPPORTED_TYPES)} models")
-    if loaded.model_type == "signformer":
-        if not getattr(loaded.model, "has_decoder", False):
-            raise ModelError(f"model {loaded.name!r} has no translation decoder (CTC only): "
-                             "there is no cross-attention to record")
-        kind = loaded.features.get("kind")
-        if kind != "hand_nose_tracks":
-            raise ModelError(f"model {loaded.name!r} needs {kind!r} features, which this version "
-                             "cannot compute")
+    loaded = load_installed(model)
+    check_recordable(loaded)
     return loaded
 
 
 def _read_clip(path: Path, task: Any) -> SourceClip:
-    """The pose (and, for a video, the downscaled frames) of a ``.pose`` file or a video.
+    """The pose (and, for a video, the downscaled frames) of a ``.pose`` file or a video
+    (:func:`~signstudio.runtime.clip.read_clip`).
 
     Raises:
-        InputError, NoSignerError, Cancelled: as ``read_pose`` / ``extract_pose``.
+        InputError, NoSignerError, Cancelled: as ``read_clip``.
     """
-    from signstudio.errors import InputError
+    from signstudio.runtime.clip import read_clip
 
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.suffix.lower() == ".pose":
-        from signstudio.pose.io import read_pose
-
-        task.set_status(f"Reading {path.name}…")
-        return SourceClip(read_pose(path), None, None, str(path))
-    from signstudio.capture.holistic import extract_pose
-
+    task.set_status(f"Reading {path.name}…")
     collector = _FrameCollector(task, FrameCache())
-    extraction = extract_pose(path, collector, emit_frames=True)
-    return SourceClip(extraction.pose, extraction.info, collector.cache, str(path))
+    clip = read_clip(path, collector, emit_frames=True)
+    if not clip.is_video:
+        return SourceClip(clip.pose, None, None, str(path))
+    return SourceClip(clip.pose, clip.extraction.info, collector.cache, str(path))
 
 
 def record_job(path: str | Path, model: str | None) -> Job:
     """Record ``model``'s attention on a file: a video or ``.pose`` file for a sign model, a
     UTF-8 text file (one sentence) for a text model. Returns an :class:`AttentionRun`.
 
-    For a sign model the clip is read here (a video through MediaPipe Holistic, with its frames
-    kept for the player) and its features go to
-    :func:`~signstudio.interpret.record.record_attention`, as
-    :func:`~signstudio.interpret.record.record_file` does; a text file goes to ``record_file``.
+    For a sign model the clip is read with its frames kept for the player, then recorded by
+    :func:`~signstudio.interpret.record.record_clip`; a text file by ``record_text``.
     """
 
     def job(task: Any) -> AttentionRun:
         from signstudio.errors import InputError
+        from signstudio.interpret.record import read_text_file, record_clip, record_text
         from signstudio.tasks import check_cancelled
 
         source = Path(path)
         loaded = _load_checked(model, task)
         check_cancelled(task)
         if loaded.model_type == "text-transformer":
-            from signstudio.interpret.record import record_file
-
             if source.suffix.lower() in SIGN_SUFFIXES:
                 raise InputError(f"{source.name}: {loaded.name} translates text; pick a "
                                  "sign-to-text model for a video or .pose file")
             task.set_status("Recording the attention…")
-            return AttentionRun(record_file(source, str(loaded.path)), source=str(source))
-        from signstudio.interpret.record import record_attention
-        from signstudio.pose.features import track_features, tracks_from_holistic
-
+            return AttentionRun(record_text(loaded, read_text_file(source), input_name=str(source)),
+                                source=str(source))
         clip = _read_clip(source, task)
         check_cancelled(task)
         task.set_status("Recording the attention…")
-        features = track_features(tracks_from_holistic(clip.pose), float(clip.pose.body.fps))
-        record = record_attention(loaded, features, input_name=str(source))
+        from signstudio.runtime.clip import Clip
+
+        record = record_clip(loaded, Clip(source, clip.pose))
         return AttentionRun(record, clip.pose, clip.info, clip.frames, str(source))
 
     return job
@@ -205,18 +184,16 @@ def record_text_job(text: str, model: str | None) -> Job:
 
     def job(task: Any) -> AttentionRun:
         from signstudio.errors import InputError, ModelError
-        from signstudio.interpret.record import record_attention
-        from signstudio.training.text import tokenize
+        from signstudio.interpret.record import record_text
 
         loaded = _load_checked(model, task)
         if loaded.model_type != "text-transformer":
             raise ModelError(f"{loaded.name} translates signing, not text: open a video or "
                              ".pose file, or pick a text model for a sentence")
-        words = tokenize(text) if loaded.features.get("direction") == "text2gloss" else text.split()
-        if not words:
+        if not text.split():
             raise InputError("type a sentence first")
         task.set_status("Recording the attention…")
-        return AttentionRun(record_attention(loaded, words, input_name=" ".join(text.split())))
+        return AttentionRun(record_text(loaded, text, input_name=" ".join(text.split())))
 
     return job
 

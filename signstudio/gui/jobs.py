@@ -61,7 +61,7 @@ def translate_job(pose: Any, model: str | None, translator: Any | None = None) -
     def job(task: Any) -> TranslateResult:
         used = translator
         if used is None:
-            from signstudio.inference import load_translator
+            from signstudio.runtime.sign2text import load_translator
 
             task.set_status("Loading the translation model…")
             used = load_translator(model)
@@ -72,14 +72,14 @@ def translate_job(pose: Any, model: str | None, translator: Any | None = None) -
 
 
 def list_models_safely() -> tuple[list[Any], str, str]:
-    """``(models, default_name, problem)`` from :mod:`signstudio.inference`.
+    """``(models, default_name, problem)`` from :mod:`signstudio.runtime.installed`.
 
     ``models`` is ``list_models("sign-to-text")`` (what the Translate tab can run); ``default_name`` the model used when none is named ("" if
     unknown); ``problem`` a one-line reason when the list could not be made ("" otherwise).
     Never raises: a broken models folder must not stop the window from opening.
     """
     try:
-        from signstudio import inference
+        from signstudio.runtime import installed as inference
 
         return list(inference.list_models("sign-to-text")), str(getattr(inference, "DEFAULT_MODEL", "")), ""
     except ImportError as exc:

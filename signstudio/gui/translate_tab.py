@@ -190,7 +190,7 @@ class TranslateTab(QWidget):
         return self.model_combo.currentData()
 
     def refresh_models(self) -> None:
-        """Fill the model selector from :func:`signstudio.inference.list_models`.
+        """Fill the model selector from :func:`signstudio.runtime.installed.list_models`.
 
         Listing imports torch (seconds), so it runs on a worker thread; ``models_loaded`` fires
         when the selector is filled.

@@ -298,7 +298,7 @@ def record_attention(loaded, inputs, target: Sequence[str] | None = None, input_
     """Record every attention map of one run of an encoder-decoder model.
 
     Args:
-        loaded: a :class:`signstudio.training.checkpoint.LoadedModel` of type ``"signformer"``
+        loaded: a :class:`signstudio.runtime.checkpoint.LoadedModel` of type ``"signformer"``
             (with a translation decoder) or ``"text-transformer"``.
         inputs: for a Signformer, ``(T, F)`` frame features at
             :data:`~signstudio.pose.features.FEATURE_FPS` (from
@@ -337,13 +337,10 @@ def record_attention(loaded, inputs, target: Sequence[str] | None = None, input_
         t = feats.shape[0]
         frame_times, fps, source = np.arange(t, dtype=np.float64) / FEATURE_FPS, FEATURE_FPS, []
     elif loaded.model_type == "text-transformer":
-        from signstudio.training.text import TextTranslator, language_tag
+        from signstudio.runtime.text import TextTranslator
 
         tr = TextTranslator(loaded)
-        source = [str(s) for s in inputs]
-        if tr.direction == "gloss2text":
-            tag = language_tag(tr.language)
-            source = source if source[:1] == [tag] else [tag] + source
+        source = tr.source_tokens(inputs) if len(inputs) else []
         if not source:
             raise InputError("nothing to record: the input has no tokens")
         src = torch.tensor([tr.src_vocab.encode(source)], dtype=torch.long)
@@ -366,29 +363,66 @@ def record_attention(loaded, inputs, target: Sequence[str] | None = None, input_
     return record
 
 
-def features_from_file(path: str | Path, task: TaskHandle | None = None) -> np.ndarray:
-    """``(T, 12)`` hand/nose track features of a `.pose` file or a video (MediaPipe Holistic first).
-
-    The same path as :meth:`signstudio.inference.Translator.translate_pose`: Holistic tracks ->
-    :func:`~signstudio.pose.features.track_features` at the pose's frame rate.
+def record_clip(loaded, clip, target: Sequence[str] | None = None) -> AttentionRecord:
+    """Record a sign-to-text model's attention on a :class:`~signstudio.runtime.clip.Clip`.
 
     Raises:
-        InputError: missing or unreadable file, not Holistic, no hands; NoSignerError: nobody
-        in it; Cancelled: the task was cancelled during pose extraction.
+        ModelError: a model without a translation decoder, or one whose features this version
+            cannot compute. InputError: a pose the features cannot be computed from.
     """
-    from signstudio.pose.features import track_features, tracks_from_holistic
-    from signstudio.pose.io import read_pose
+    from signstudio.runtime.clip import clip_features
 
+    check_recordable(loaded)
+    return record_attention(loaded, clip_features(clip.pose, loaded.features), target, str(clip.path))
+
+
+def check_recordable(loaded) -> None:
+    """Refuse, before any slow work, a model whose attention cannot be recorded.
+
+    Raises:
+        ModelError: a model type without encoder-decoder attention, a Signformer without a
+            translation decoder (CTC only), or one whose features this version cannot compute.
+    """
+    if loaded.model_type not in SUPPORTED_TYPES:
+        raise ModelError(f"model {loaded.name!r} is a {loaded.model_type} model; attention can be recorded for "
+                         f"{', '.join(SUPPORTED_TYPES)} models")
+    if loaded.model_type == "signformer":
+        from signstudio.runtime.clip import check_feature_spec
+
+        check_feature_spec(loaded.features, loaded.name)
+        if not getattr(loaded.model, "has_decoder", False) or loaded.text_vocab is None:
+            raise ModelError(f"model {loaded.name!r} has no translation decoder (CTC only): "
+                             "there is no cross-attention to record")
+
+
+def read_text_file(path: str | Path) -> str:
+    """A UTF-8 text file's content (one sentence for a text model).
+
+    Raises:
+        InputError: missing or unreadable file, or not UTF-8.
+    """
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise InputError(f"{path}: no such file")
-    if path.suffix.lower() == ".pose":
-        pose = read_pose(path)
-    else:
-        from signstudio.capture.holistic import extract_pose
+    try:
+        return path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError) as exc:
+        raise InputError(f"{path}: not a readable UTF-8 text file ({type(exc).__name__})") from None
 
-        pose = extract_pose(path, task).pose
-    return track_features(tracks_from_holistic(pose), float(pose.body.fps))
+
+def record_text(loaded, text: str, target: Sequence[str] | None = None, input_name: str = "") -> AttentionRecord:
+    """Record a text model's attention on one sentence (words for text-to-gloss, space-separated
+    glosses for gloss-to-text).
+
+    Raises:
+        InputError: an empty text. ModelError: not a text model.
+    """
+    from signstudio.runtime.text import TextTranslator
+
+    tokens = TextTranslator(loaded).split(text)
+    if not tokens:
+        raise InputError(f"{input_name or 'the text'}: the text is empty")
+    return record_attention(loaded, tokens, target, input_name or text)
 
 
 def record_file(path: str | Path, model_name: str | None = None, target: Sequence[str] | None = None,
@@ -404,32 +438,14 @@ def record_file(path: str | Path, model_name: str | None = None, target: Sequenc
 
     Raises:
         ModelError: unknown model or one without encoder-decoder attention, or features it cannot use.
-        InputError, NoSignerError, Cancelled: as :func:`features_from_file`; an empty text file.
+        InputError, NoSignerError, Cancelled: as :func:`signstudio.runtime.clip.read_clip`; an
+        empty text file.
     """
-    from signstudio.inference import resolve_model
-    from signstudio.training.checkpoint import load_model
+    from signstudio.runtime.clip import read_clip
+    from signstudio.runtime.installed import load_installed
 
-    loaded = load_model(resolve_model(model_name))
-    path = Path(path)
+    loaded = load_installed(model_name)
+    check_recordable(loaded)
     if loaded.model_type == "text-transformer":
-        from signstudio.training.text import tokenize
-
-        if not path.is_file():
-            raise InputError(f"{path}: no such file")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError) as exc:
-            raise InputError(f"{path}: not a readable UTF-8 text file ({type(exc).__name__})") from None
-        tokens = tokenize(text) if loaded.features.get("direction") == "text2gloss" else text.split()
-        if not tokens:
-            raise InputError(f"{path}: the text is empty")
-        return record_attention(loaded, tokens, target, str(path))
-    if loaded.model_type == "signformer":
-        kind = loaded.features.get("kind")
-        if kind != "hand_nose_tracks":
-            raise ModelError(f"model {loaded.name!r} needs {kind!r} features, which this version cannot compute")
-        if not loaded.model.has_decoder:
-            raise ModelError(f"model {loaded.name!r} has no translation decoder (CTC only): "
-                             "there is no cross-attention to record")
-        return record_attention(loaded, features_from_file(path, task), target, str(path))
-    return record_attention(loaded, [], target, str(path))  # raises ModelError for the type
+        return record_text(loaded, read_text_file(path), target, str(path))
+    return record_clip(loaded, read_clip(path, task), target)

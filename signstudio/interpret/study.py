@@ -27,21 +27,18 @@ from signstudio.tasks import NullTask, TaskHandle, check_cancelled
 
 def _examples(loaded, split: str) -> list[tuple[str, Any, list[str]]]:
     """``(id, model input, reference tokens)`` of ``split`` of the model's own dataset."""
-    from signstudio.training.config import config_from_dict
-
     if loaded.model_type == "text-transformer":
-        from signstudio.training.text import load_text_splits
+        from signstudio.runtime.text import model_text_splits
 
-        pairs = load_text_splits(config_from_dict(loaded.config))
+        pairs = model_text_splits(loaded)
         if split not in pairs:
             raise InputError(f"unknown split {split!r}; known: {', '.join(pairs)}")
         return [(p.id, p.source, p.target) for p in pairs[split]]
     if loaded.model_type == "signformer":
         from signstudio.data.batching import example_features
-        from signstudio.data.datasets import load_splits
+        from signstudio.runtime.evaluate import sign_splits
 
-        data = loaded.config.get("data", {})
-        splits = load_splits(data.get("dataset", "boston104"), data.get("dev_every", 10))
+        splits = sign_splits(loaded)
         if split not in splits:
             raise InputError(f"unknown split {split!r}; known: {', '.join(splits)}")
         return [(e.id, example_features(e), list(e.text)) for e in splits[split]]
@@ -53,7 +50,7 @@ def study_split(loaded, split: str = "test", forced: bool = False, layer: int = 
     """Record and analyse a model's attention on every example of one split.
 
     Args:
-        loaded: a :class:`~signstudio.training.checkpoint.LoadedModel` (Signformer with a
+        loaded: a :class:`~signstudio.runtime.checkpoint.LoadedModel` (Signformer with a
             decoder, or a text transformer).
         split: ``"train"``, ``"dev"`` or ``"test"`` of the dataset the model was trained on.
         forced: decode the reference instead of the model's own output (the paper analyses the

@@ -59,35 +59,15 @@ from signstudio.errors import ConfigError, ModelError
 from signstudio.models.registry import build_model, count_parameters
 from signstudio.models.signllm import SignLLM, counter_spans, monotonic_spans, tag_glosses
 from signstudio.pose.skeletons import NUM_JOINTS, SKELETON_FPS
-from signstudio.production.evaluation import dtw_mje
+from signstudio.runtime.producer import FEATURE_SPEC, collate_skeletons, evaluate_production
 from signstudio.tasks import NullTask, TaskHandle, check_cancelled
-from signstudio.training.checkpoint import save_model
+from signstudio.runtime.checkpoint import save_model
 from signstudio.training.config import ExperimentConfig
 from signstudio.training.trainer import TrainResult, lr_factor, output_dir, seed_run
 
-#: The features a SignLLM checkpoint produces.
-FEATURE_SPEC = {"kind": "pt_skeleton_50", "fps": SKELETON_FPS, "num_joints": NUM_JOINTS}
 
 
 # ---------------------------------------------------------------------------- batching and loss
-def collate_skeletons(items: list[SkeletonExample], vocab: Vocabulary, language: str) -> dict[str, torch.Tensor]:
-    """Pad a batch: ``glosses`` ``(B, U)`` tagged tokens, ``gloss_lengths`` ``(B,)``, ``frames``
-    ``(B, T, J, 3)``, ``frame_lengths`` ``(B,)``, ``joint_mask`` ``(B, T, J)`` (True on real joints)."""
-    toks = [vocab.encode(tag_glosses(e.glosses, language)) for e in items]
-    u = max(len(t) for t in toks)
-    t_max = max(len(e.frames) for e in items)
-    j = items[0].frames.shape[1]
-    glosses = torch.zeros(len(items), u, dtype=torch.long)
-    frames = torch.zeros(len(items), t_max, j, 3)
-    joint_mask = torch.zeros(len(items), t_max, j, dtype=torch.bool)
-    for i, (tk, e) in enumerate(zip(toks, items)):
-        glosses[i, : len(tk)] = torch.tensor(tk)
-        frames[i, : len(e.frames)] = torch.from_numpy(np.asarray(e.frames, dtype=np.float32))
-        joint_mask[i, : len(e.frames)] = True if e.mask is None else torch.from_numpy(np.asarray(e.mask))
-    return {"glosses": glosses, "gloss_lengths": torch.tensor([len(t) for t in toks]), "frames": frames,
-            "frame_lengths": torch.tensor([len(e.frames) for e in items]), "joint_mask": joint_mask}
-
-
 def sample_losses(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], pose_loss: str = "mse",
                   counter_weight: float = 1.0) -> dict[str, torch.Tensor]:
     """Per-sentence losses of a teacher-forced pass.
@@ -207,70 +187,6 @@ class PriorityLearningChannel:
 
 
 # ---------------------------------------------------------------------------- evaluation
-@torch.no_grad()
-def evaluate_production(model: SignLLM, examples: list[SkeletonExample], vocab: Vocabulary, language: str,
-                        max_frames: int | None = None, batch_size: int = 8) -> dict[str, Any]:
-    """Produce every example's glosses (counter decoding) and score DTW-MJE against its frames.
-
-    The cap on produced frames is ``max_frames`` or ``min(config.max_frames, 2 x longest reference)``.
-
-    Returns:
-        ``{"n", "dtw_mje" (mean over sentences, skeleton units), "length_ratio" (mean produced /
-        reference frames), "per_example": [{"id", "dtw_mje", "frames", "reference_frames"}]}``.
-    """
-    rows = []
-    for s in range(0, len(examples), batch_size):
-        items = examples[s : s + batch_size]
-        batch = collate_skeletons(items, vocab, language)
-        cap = max_frames or min(model.config.max_frames, 2 * int(batch["frame_lengths"].max()))
-        gen = model.generate(batch["glosses"], batch["gloss_lengths"], language, max_frames=cap)
-        for i, e in enumerate(items):
-            n = int(gen.lengths[i])
-            produced = gen.frames[i, :n].numpy()
-            rows.append({"id": e.id, "dtw_mje": dtw_mje(e.frames, produced, e.mask), "frames": n,
-                         "reference_frames": len(e.frames)})
-    if not rows:
-        return {"n": 0, "dtw_mje": float("nan"), "length_ratio": float("nan"), "per_example": []}
-    return {"n": len(rows), "dtw_mje": float(np.mean([r["dtw_mje"] for r in rows])),
-            "length_ratio": float(np.mean([r["frames"] / r["reference_frames"] for r in rows])),
-            "per_example": rows}
-
-
-def evaluate_signllm(loaded, split: str) -> dict[str, Any]:
-    """Score a loaded SignLLM checkpoint on a split of the data it was trained on (DTW-MJE).
-
-    Args:
-        loaded: a :class:`signstudio.training.checkpoint.LoadedModel` of type ``signllm``.
-        split: ``"train"``, ``"dev"`` or ``"test"``.
-
-    Returns:
-        JSON-ready ``{"model", "split", "language", "n", "dtw_mje", "length_ratio", "examples":
-        [{"id", "dtw_mje", "frames", "reference_frames"}]}``.
-
-    Raises:
-        InputError: unknown or empty split, missing data. ModelError: not a SignLLM.
-    """
-    import dataclasses
-
-    from signstudio.errors import InputError
-    from signstudio.training.config import DataConfig
-
-    if loaded.model_type != "signllm":
-        raise ModelError(f"{loaded.name!r} is a {loaded.model_type!r} model, not a SignLLM")
-    if split not in ("train", "dev", "test"):
-        raise InputError(f"unknown split {split!r}; known: train, dev, test")
-    known = {f.name for f in dataclasses.fields(DataConfig)}
-    data = DataConfig(**{k: v for k, v in (loaded.config.get("data") or {}).items() if k in known})
-    language = dataset_language(data.dataset, data.language)
-    examples = load_skeleton_splits(data)[split]
-    if not examples:
-        raise InputError(f"the {split} split of {data.path or data.dataset} is empty")
-    res = evaluate_production(loaded.model, examples, loaded.gloss_vocab, language)
-    return {"model": loaded.name, "split": split, "language": language, "n": res["n"],
-            "dtw_mje": round(res["dtw_mje"], 4), "length_ratio": round(res["length_ratio"], 3),
-            "examples": res["per_example"]}
-
-
 # ---------------------------------------------------------------------------- training
 def train_signllm(cfg: ExperimentConfig, task: TaskHandle | None = None, resume: bool = False) -> TrainResult:
     """Train ``cfg``'s SignLLM on its skeleton dataset; keep the checkpoint with the best dev DTW-MJE.
@@ -306,7 +222,7 @@ def train_signllm(cfg: ExperimentConfig, task: TaskHandle | None = None, resume:
 
     task.set_status("loading data")
     language = dataset_language(cfg.data.dataset, cfg.data.language)
-    splits = load_skeleton_splits(cfg.data)
+    splits = load_skeleton_splits(cfg.data.dataset, cfg.data.path, cfg.data.dev_every)
     train_set = splits["train"]
     dev_set = splits["dev"] or train_set
     vocab = Vocabulary.build(tag_glosses(e.glosses, language) for e in train_set)
@@ -401,134 +317,3 @@ def train_signllm(cfg: ExperimentConfig, task: TaskHandle | None = None, resume:
         json.dump({"best_epoch": best[1], "dev": best[2], "parameters": n_params, "skipped_batches": plc.skipped,
                    "seconds": round(seconds, 1)}, f, indent=2)
     return TrainResult(out_dir, best[1], best[2], n_params, seconds)
-
-
-# ---------------------------------------------------------------------------- production
-@dataclass
-class ProducedPoses:
-    """Poses produced from glosses. Unpacks as ``frames, counter, spans = producer.produce(...)``.
-
-    Attributes:
-        frames: ``(T, 50, 3)`` float32 joints in skeleton units, 25 fps.
-        counter: ``(T,)`` predicted counter (fraction of the sentence done after each frame).
-        spans: one ``(start, end)`` frame range per input gloss, in order (approximate, see
-            :meth:`PoseProducer.produce`).
-        glosses: the glosses as given.
-        notes: remarks, e.g. glosses outside the model's vocabulary (produced as ``<unk>``).
-    """
-
-    frames: np.ndarray
-    counter: np.ndarray
-    spans: list[tuple[int, int]]
-    glosses: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def __iter__(self):
-        return iter((self.frames, self.counter, self.spans))
-
-
-class PoseProducer:
-    """A trained SignLLM that turns glosses into skeleton poses (see :func:`load_signllm`).
-
-    Attributes:
-        name: the model's name. model: the :class:`SignLLM`. vocab: its tagged gloss vocabulary.
-        languages: the sign languages it produces. fps: frames per second of its poses.
-    """
-
-    def __init__(self, loaded) -> None:
-        self.loaded = loaded
-        self.name: str = loaded.name
-        self.model: SignLLM = loaded.model
-        self.vocab: Vocabulary = loaded.gloss_vocab
-        self.languages: tuple[str, ...] = tuple(self.model.config.languages)
-        self.fps = float(loaded.features.get("fps", SKELETON_FPS))
-
-    def known(self, gloss: str, language: str) -> bool:
-        """Whether ``gloss`` (as written, or upper-cased) is in the vocabulary for ``language``."""
-        return any(f"{language}:{g}" in self.vocab.stoi for g in (gloss, gloss.upper()))
-
-    def produce(self, glosses: list[str], language: str | None = None, use_cache: bool = True,
-                max_frames: int | None = None, spans: str = "counter") -> ProducedPoses:
-        """Produce a pose sequence for ``glosses``.
-
-        Args:
-            glosses: gloss sequence, e.g. ``["WETTER", "MORGEN"]``; looked up as written, then
-                upper-cased; unknown ones are fed as ``<unk>`` and reported in ``notes``.
-            language: sign language code (default: the model's first).
-            use_cache: incremental decoding with the key/value cache.
-            max_frames: cap on frames (default the model's ``max_frames``).
-            spans: how frames are split among glosses, both approximate: ``"counter"`` (default)
-                - equal shares of the predicted counter
-                (:func:`signstudio.models.signllm.counter_spans`), or ``"attention"`` - the best
-                monotonic path through the last decoder layer's cross-attention
-                (:func:`signstudio.models.signllm.monotonic_spans`). Against PHOENIX's HMM gloss
-                alignments (5 sentences whose segment counts match) the shipped model's counter
-                spans put gloss mid-points 6-11 % of the sentence off, attention spans 26 %.
-
-        Returns:
-            :class:`ProducedPoses` (unpacks as ``frames, counter, spans``).
-
-        Raises:
-            ModelError: unknown language or an empty gloss list.
-        """
-        language = language or self.languages[0]
-        if language not in self.languages:
-            raise ModelError(f"model {self.name!r} does not produce {language!r}; it produces "
-                             f"{', '.join(self.languages)}")
-        if not glosses:
-            raise ModelError("nothing to produce: the gloss list is empty")
-        notes, tokens = [], [f"<{language}>"]
-        for g in glosses:
-            tok = next((f"{language}:{x}" for x in (g, g.upper()) if f"{language}:{x}" in self.vocab.stoi), None)
-            if tok is None:
-                notes.append(f"{g} is not in the model's vocabulary; produced as <unk>")
-            tokens.append(tok or "<unk>")
-        ids = torch.tensor([self.vocab.encode(tokens)])
-        gen = self.model.generate(ids, torch.tensor([len(tokens)]), language, max_frames=max_frames,
-                                  use_cache=use_cache, return_attention=True)
-        n = int(gen.lengths[0])
-        frames = gen.frames[0, :n].numpy().astype(np.float32)
-        counter = gen.counter[0, :n].numpy().astype(np.float32)
-        if spans == "counter":
-            parts = counter_spans(counter, len(glosses))
-        elif spans == "attention":
-            att = gen.cross_attention[0, :n, 1 : len(tokens)].numpy()  # drop the language tag
-            att = att / np.clip(att.sum(-1, keepdims=True), 1e-12, None)
-            parts = monotonic_spans(att)
-        else:
-            raise ValueError(f"spans must be 'attention' or 'counter', got {spans!r}")
-        if n >= (max_frames or self.model.config.max_frames) and counter[-1] < self.model.config.stop_threshold:
-            notes.append(f"stopped at the {n}-frame cap before the counter reached the end")
-        return ProducedPoses(frames, counter, parts, list(glosses), notes)
-
-    def production(self, glosses: list[str], language: str | None = None, **kwargs):
-        """:meth:`produce` as a :class:`signstudio.production.types.Production` (a pose-format
-        ``Pose`` in the 50-joint layout, one ``"model"`` segment per gloss)."""
-        from signstudio.pose.skeletons import skels_to_pose
-        from signstudio.production.types import Production, Segment
-
-        language = language or self.languages[0]
-        out = self.produce(glosses, language, **kwargs)
-        segments = [Segment(g, s, e, "model") for g, (s, e) in zip(glosses, out.spans)]
-        return Production(pose=skels_to_pose(out.frames, self.fps), glosses=list(glosses), segments=segments,
-                          language=language, notes=list(out.notes))
-
-
-def load_signllm(path: str | Path) -> PoseProducer:
-    """Load a SignLLM checkpoint (file or folder with ``model.pt``, or an installed model's name).
-
-    Raises:
-        ModelError: unreadable checkpoint, or one that is not a SignLLM.
-    """
-    from signstudio.training.checkpoint import load_model
-
-    p = Path(path).expanduser()
-    if not p.exists():
-        from signstudio.paths import models_dir
-
-        if (models_dir() / str(path) / "model.pt").is_file():
-            p = models_dir() / str(path)
-    loaded = load_model(p)
-    if loaded.model_type != "signllm" or loaded.gloss_vocab is None:
-        raise ModelError(f"{loaded.path}: a {loaded.model_type!r} model, not a SignLLM gloss-to-pose model")
-    return PoseProducer(loaded)

@@ -21,109 +21,18 @@ import torch
 from torch.nn import functional as F
 
 from signstudio.atomic import atomic_write
-from signstudio.data.phoenix import PHOENIX_LANGUAGE, TextGlossPair, load_phoenix_annotations
+from signstudio.data.phoenix import PHOENIX_LANGUAGE
 from signstudio.data.vocabulary import Vocabulary
-from signstudio.decoding import beam_search, greedy_decode
-from signstudio.errors import ConfigError, InputError, ModelError
-from signstudio.metrics import bleu, rouge_l
 from signstudio.models.registry import build_model, count_parameters
+from signstudio.runtime.checkpoint import DecodingOptions, load_model, save_model
+from signstudio.runtime.text import Pair, batch_pairs as _batch, language_tag, load_text_splits as _load, score, translate_tokens
 from signstudio.tasks import NullTask, TaskHandle, check_cancelled
-from signstudio.training.checkpoint import LoadedModel, load_model, save_model
 from signstudio.training.config import ExperimentConfig
-from signstudio.training.evaluation import DecodingOptions
-
-DIRECTIONS = ("text2gloss", "gloss2text")
-TEXT_DATASETS = ("phoenix14t",)
-#: Longest input accepted at inference, in tokens (longer input gets a clear error, not a crash).
-MAX_INPUT_TOKENS = 120
 
 
-def language_tag(language: str) -> str:
-    """The Prompt2LangGloss attribute token of a sign language code, e.g. ``"<gsg>"``."""
-    return f"<{language}>"
-
-
-def tokenize(text: str) -> list[str]:
-    """Lowercase and split into words and punctuation, like the PHOENIX-2014-T text files."""
-    return re.findall(r"\w+(?:-\w+)*|[^\w\s]", text.lower())
-
-
-@dataclass(frozen=True)
-class Pair:
-    """A source/target token pair of one direction."""
-
-    id: str
-    source: list[str]
-    target: list[str]
-
-
-def load_text_splits(cfg: ExperimentConfig) -> dict[str, list[Pair]]:
-    """``{"train", "dev", "test"}`` pairs for ``cfg.data`` (dataset, direction, language, path).
-
-    Raises:
-        ConfigError: unknown dataset or direction. InputError: missing files.
-    """
+def load_text_splits(cfg: ExperimentConfig):
     d = cfg.data
-    if d.direction not in DIRECTIONS:
-        raise ConfigError(f"unknown data.direction {d.direction!r}; known: {', '.join(DIRECTIONS)}")
-    if d.dataset not in TEXT_DATASETS:
-        raise ConfigError(f"unknown dataset {d.dataset!r} for a text model; known: {', '.join(TEXT_DATASETS)}")
-    tag = language_tag(d.language or PHOENIX_LANGUAGE)
-
-    def pairs(split: str) -> list[Pair]:
-        rows: list[TextGlossPair] = load_phoenix_annotations(split, d.path or None)
-        if d.direction == "text2gloss":
-            return [Pair(r.id, r.text, r.glosses) for r in rows]
-        return [Pair(r.id, [tag] + r.glosses, r.text) for r in rows]
-
-    return {s: pairs(s) for s in ("train", "dev", "test")}
-
-
-def _batch(pairs: Sequence[Pair], src_vocab: Vocabulary, tgt_vocab: Vocabulary, bos: int):
-    src = [src_vocab.encode(p.source) for p in pairs]
-    tgt = [tgt_vocab.encode(p.target) for p in pairs]
-    s_len = max(len(s) for s in src)
-    u_len = max(len(t) for t in tgt) + 1
-    src_t = torch.zeros(len(pairs), s_len, dtype=torch.long)
-    tin = torch.zeros(len(pairs), u_len, dtype=torch.long)
-    tout = torch.zeros(len(pairs), u_len, dtype=torch.long)
-    for i, (s, t) in enumerate(zip(src, tgt)):
-        src_t[i, : len(s)] = torch.tensor(s)
-        tin[i, : len(t) + 1] = torch.tensor([bos] + t)
-        tout[i, : len(t) + 1] = torch.tensor(t + [Vocabulary.eos_index])
-    lengths = torch.tensor([len(s) for s in src])
-    return src_t, lengths, tin, tout
-
-
-@torch.no_grad()
-def translate_tokens(model, sources: Sequence[Sequence[str]], src_vocab: Vocabulary, tgt_vocab: Vocabulary,
-                     bos: int, beam_size: int = 1, alpha: float = 1.0, batch_size: int = 64) -> list[list[str]]:
-    """Decode token sequences: greedy (batched) when ``beam_size == 1``, else beam search.
-
-    Returns one list of target tokens per source (specials removed).
-    """
-    model.eval()
-    out: list[list[str]] = []
-    for i in range(0, len(sources), batch_size):
-        chunk = [Pair("", list(s) or ["<unk>"], []) for s in sources[i : i + batch_size]]
-        src, lengths, _, _ = _batch(chunk, src_vocab, tgt_vocab, bos)
-        device = next(model.parameters()).device
-        memory, mask = model.encode(src.to(device), lengths.to(device))
-        max_len = min(model.config.max_output_length, int(lengths.max()) * 2 + 10)
-        if beam_size <= 1:
-            ids = greedy_decode(model, memory, mask, max_len, bos=bos)
-        else:
-            ids = beam_search(model, memory, mask, max_len, beam_size, alpha, bos=bos)
-        out.extend(tgt_vocab.decode(row) for row in ids)
-    return out
-
-
-def score(references: Sequence[Sequence[str]], hypotheses: Sequence[Sequence[str]]) -> dict[str, float]:
-    """BLEU-1..4 and chrF (sacrebleu) and ROUGE-L (rouge-score), all 0-100, on lowercased tokens."""
-    refs = [" ".join(r) for r in references]
-    hyps = [" ".join(h) for h in hypotheses]
-    return {**bleu(refs, hyps), "rouge_l": rouge_l(refs, hyps)}
-
+    return _load(d.dataset, d.direction, d.language, d.path)
 
 def _vocabularies(train: Sequence[Pair], direction: str, tag: str) -> tuple[Vocabulary, Vocabulary]:
     src = Vocabulary.build(p.source for p in train)
@@ -267,60 +176,3 @@ def train_text_model(cfg: ExperimentConfig, task: TaskHandle | None = None, resu
         f.write(json.dumps({"name": cfg.name, "parameters": n_params, "best_epoch": best[1],
                             "metrics": metrics, "seconds": round(time.perf_counter() - t0, 1)}, indent=2))
     return TrainResult(out_dir, best[1], metrics, n_params, time.perf_counter() - t0)
-
-
-class TextTranslator:
-    """A loaded text-to-gloss or gloss-to-text model ready to translate (beam search)."""
-
-    def __init__(self, loaded: LoadedModel) -> None:
-        if loaded.model_type != "text-transformer":
-            raise ModelError(f"{loaded.name} is a {loaded.model_type} model, not a text/gloss translator")
-        f = loaded.features
-        self.loaded = loaded
-        self.direction: str = f["direction"]
-        self.language: str = f["language"]
-        self.src_vocab = loaded.text_vocab if f["source"] == "text" else loaded.gloss_vocab
-        self.tgt_vocab = loaded.gloss_vocab if f["target"] == "gloss" else loaded.text_vocab
-        self.bos = self.tgt_vocab.stoi[f["bos"]]
-        self.decoding = loaded.decoding or DecodingOptions()
-
-    def translate(self, sources: Sequence[Sequence[str]], beam_size: int | None = None) -> list[list[str]]:
-        """Translate token lists (words for text2gloss, glosses for gloss2text) to token lists."""
-        if self.direction == "gloss2text":
-            tag = language_tag(self.language)
-            sources = [s if s[:1] == [tag] else [tag] + list(s) for s in sources]
-        return translate_tokens(self.loaded.model, sources, self.src_vocab, self.tgt_vocab, self.bos,
-                                beam_size or self.decoding.beam_size, self.decoding.length_penalty)
-
-    def translate_text(self, text: str) -> list[str]:
-        """One sentence of raw text (text2gloss) or space-separated glosses (gloss2text).
-
-        Raises:
-            InputError: empty or over-long input (more than ``MAX_INPUT_TOKENS`` tokens).
-        """
-        tokens = tokenize(text) if self.direction == "text2gloss" else text.split()
-        if not tokens:
-            raise InputError("nothing to translate: the text is empty")
-        if len(tokens) > MAX_INPUT_TOKENS:
-            raise InputError(f"too long: {len(tokens)} tokens (the limit is {MAX_INPUT_TOKENS}); "
-                             "split the text into sentences")
-        return self.translate([tokens])[0]
-
-
-def evaluate_text_model(loaded: LoadedModel, split: str = "test", beam_size: int | None = None) -> dict:
-    """Decode a split of the model's dataset and score it (BLEU-1..4, chrF, ROUGE-L).
-
-    Returns ``{"model", "split", "n", "direction", "bleu4", ..., "rouge_l", "examples": [...]}``.
-    """
-    from signstudio.training.config import config_from_dict
-
-    cfg = config_from_dict(loaded.config)
-    pairs = load_text_splits(cfg)[split]
-    translator = TextTranslator(loaded)
-    hyps = translator.translate([p.source for p in pairs], beam_size)
-    scores = score([p.target for p in pairs], hyps)
-    return {"model": loaded.name, "split": split, "n": len(pairs), "direction": translator.direction,
-            "beam_size": beam_size or translator.decoding.beam_size,
-            "length_penalty": translator.decoding.length_penalty, **{k: round(v, 2) for k, v in scores.items()},
-            "examples": [{"source": " ".join(p.source), "reference": " ".join(p.target), "output": " ".join(h)}
-                         for p, h in zip(pairs[:5], hyps[:5])]}

@@ -21,12 +21,12 @@ from signstudio.models.registry import build_model, count_parameters
 from signstudio.paths import PROJECT_ROOT
 from signstudio.pose.features import FEATURE_FPS, NUM_FEATURES
 from signstudio.tasks import NullTask, TaskHandle, check_cancelled
-from signstudio.training.checkpoint import save_model
+from signstudio.runtime.checkpoint import DecodingOptions, load_model, save_model
 from signstudio.training.config import ExperimentConfig
 from signstudio.lm import GlossLM
-from signstudio.training.checkpoint import load_model
 from signstudio.training.distributed import Distributed
-from signstudio.training.evaluation import DecodingOptions, evaluate_examples, tune_lm_decoding
+from signstudio.runtime.sign2text import evaluate_examples
+from signstudio.training.evaluation import tune_lm_decoding
 from signstudio.training.resume import STATE_FILE, restore_train_state, save_train_state
 
 FEATURE_SPEC = {"kind": "hand_nose_tracks", "fps": FEATURE_FPS, "num_features": NUM_FEATURES}

@@ -1,0 +1,117 @@
+"""``signstudio attention``: what a model attended to on one input, or over a whole split."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from signstudio.cli.output import emit, progress
+from signstudio.errors import InputError
+
+
+def cmd_attention(args: argparse.Namespace) -> int:
+    """Record a model's attention on one input; save it as .npz (+ heatmap PNG, CSV) and analyse it."""
+    from signstudio.interpret.analysis import summarize
+    from signstudio.interpret.plot import record_csv, record_heatmap_png
+    from signstudio.interpret.record import record_file, save_record
+
+    if args.split:
+        return _attention_study(args)
+    if not args.input or not args.output:
+        raise InputError("give an INPUT and -o OUT.npz (or --split SPLIT to analyse a whole dataset split)")
+    out = Path(args.output)
+    if out.suffix.lower() != ".npz":
+        raise InputError(f"{out}: the attention record must be an .npz file")
+    for extra, suffix in ((args.png, ".png"), (args.csv, ".csv")):
+        if extra and Path(extra).suffix.lower() != suffix:
+            raise InputError(f"{extra}: expected a {suffix} file")
+    target = args.target.split() if args.target else None
+    task = progress("pose")
+    try:
+        record = record_file(args.input, args.model, target, task)
+    finally:
+        task.close()
+    layer = args.layer
+    if not -len(record.cross) <= layer < len(record.cross):
+        raise InputError(f"--layer {layer}: the model has {len(record.cross)} decoder layer(s)")
+    if args.head is not None and not 0 <= args.head < record.num_heads:
+        raise InputError(f"--head {args.head}: the model has {record.num_heads} heads (0-{record.num_heads - 1})")
+    save_record(record, out)
+    if args.png:
+        record_heatmap_png(record, args.png, layer=layer, head=args.head)
+    if args.csv:
+        record_csv(record, args.csv, layer=layer, head=args.head)
+    summary = summarize(record, layer=layer)
+    payload = {"record": str(out), "png": args.png, "csv": args.csv,
+               **{k: summary[k] for k in ("model", "input", "tokens", "frames", "fps", "clusters_per_token",
+                                         "cluster_frames_mean", "diagonal_score", "cross_share")}}
+    shares = summary["cross_share"][layer]
+    lines = [f"wrote {out}: {record.model}, {len(summary['tokens'])} output token(s) x {record.num_frames} "
+             f"{'frame' if record.fps else 'source token'}(s), {len(record.cross)} decoder layer(s) x "
+             f"{record.num_heads} head(s)",
+             f"  output: {' '.join(summary['tokens']) or '(nothing)'}"]
+    for tok in summary["clusters"]:
+        spans = ", ".join(
+            (f"{c['start_s']:.2f}-{c['end_s']:.2f}s" if c["start_s"] is not None else f"{c['start']}-{c['end']}")
+            for c in tok["clusters"])
+        lines.append(f"  {tok['token']:<14} attends {spans or '(nothing above threshold)'}")
+    diag = summary["diagonal_score"][layer]
+    lines.append(f"  diagonal score {diag:.3f}" if diag is not None else "  diagonal score: undefined (one token)")
+    lines.append("  cross-attention share per step: " + " ".join(f"{s:.2f}" for s in shares if s is not None))
+    if args.png:
+        lines.append(f"wrote {args.png}")
+    if args.csv:
+        lines.append(f"wrote {args.csv}")
+    emit(args, payload, "\n".join(lines))
+    return 0
+
+
+def _attention_study(args: argparse.Namespace) -> int:
+    """``attention --split SPLIT``: SignAttention's findings over a whole split of the model's dataset."""
+    from signstudio.interpret.study import study_split
+    from signstudio.runtime.installed import load_installed
+
+    if args.input:
+        raise InputError("give either an INPUT or --split, not both")
+    loaded = load_installed(args.model)
+    task = progress("attention")
+    try:
+        res = study_split(loaded, args.split, forced=bool(args.forced), layer=args.layer, task=task)
+    finally:
+        task.close()
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            json.dump(res, f, indent=1)
+
+    def num(x, fmt=".3f"):
+        return "-" if x is None else format(x, fmt)
+
+    lines = [f"{res['model']} on its {res['split']} split (n={res['n']}, "
+             f"{'forced to the references' if res['forced'] else 'its own output'}):",
+             f"  clusters: {num(res['clusters_per_token'], '.2f')} per token, {num(res['cluster_frames_mean'], '.2f')} "
+             f"frames long on average, {num(res['single_frame_cluster_fraction'], '.0%')} single frames"]
+    for li, (d, b) in enumerate(zip(res["diagonal_score"], res["diagonal_baseline"])):
+        lines.append(f"  decoder layer {li}: diagonal score {num(d)} (shuffled tokens: {num(b)}); "
+                     f"cross-attention share by step: " + " ".join(num(x, ".2f") for x in res["cross_share_by_step"][li][:8])
+                     + f"; pooled slope {num(res['cross_share_pooled_slope'][li], '+.3f')}")
+    emit(args, res, "\n".join(lines))
+    return 0
+
+
+def register(add) -> None:
+    """Add ``attention`` to the parser (``add(name, func, help)``)."""
+    sp = add("attention", cmd_attention, "record what a model attends to on one input (SignAttention analyses)")
+    sp.add_argument("input", nargs="?", help="a video or .pose file (sign-to-text model), or a text file (text model)")
+    sp.add_argument("-m", "--model", default=None, help="installed model name or checkpoint path "
+                    "(default: the default sign-to-text model)")
+    sp.add_argument("-o", "--output", help="the attention record to write (.npz); with --split, a JSON summary")
+    sp.add_argument("--split", help="instead of INPUT: analyse every example of this split (train/dev/test) "
+                    "of the model's dataset and report SignAttention's three findings")
+    sp.add_argument("--forced", action="store_true", help="with --split: decode the references, not the model's output")
+    sp.add_argument("--png", help="also write the cross-attention heatmap (tokens x frames) as PNG")
+    sp.add_argument("--csv", help="also write the cross-attention matrix as CSV")
+    sp.add_argument("--layer", type=int, default=-1, help="decoder layer for the heatmap and analyses (default: last)")
+    sp.add_argument("--head", type=int, default=None, help="one attention head (default: mean over heads)")
+    sp.add_argument("--target", help="force this output (space-separated tokens) instead of decoding it")
+    sp.add_argument("--json", action="store_true", help="print one JSON object: record path, tokens, analyses")

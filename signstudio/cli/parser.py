@@ -1,0 +1,32 @@
+"""The argument parser: the top-level options, then each group module's sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+
+from signstudio import __version__
+
+#: The modules that register sub-commands, in the order ``--help`` lists them.
+GROUPS = ("info", "translate", "produce", "attention", "train")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``signstudio`` command."""
+    import importlib
+
+    p = argparse.ArgumentParser(
+        prog="signstudio",
+        description="SignStudio: translate sign language video to text, on your own machine. "
+                    "Run without a command to open the window.",
+    )
+    p.add_argument("--version", action="version", version=f"signstudio {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, func, help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.set_defaults(func=func)
+        return sp
+
+    for group in GROUPS:
+        importlib.import_module(f"signstudio.cli.{group}").register(add)
+    return p

@@ -1,0 +1,81 @@
+"""``signstudio produce`` (text to signing) and ``signstudio lexicon`` (a folder of recordings)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from signstudio.cli.output import emit, progress
+from signstudio.errors import InputError
+
+
+def cmd_produce(args: argparse.Namespace) -> int:
+    """Sign a text: glosses, then a pose sequence (.pose), optionally a video (.mp4 or .gif)."""
+    from signstudio.production.pipeline import produce
+    from signstudio.production.render import EXPORT_SUFFIXES, export, export_pose
+
+    out = Path(args.output)
+    if out.suffix.lower() != ".pose":
+        raise InputError(f"-o must name a .pose file, got {out.name!r}")
+    if args.video and Path(args.video).suffix.lower() not in EXPORT_SUFFIXES[1:]:
+        raise InputError(f"--video must name a .mp4 or .gif file, got {Path(args.video).name!r}")
+    glosses = args.glosses.split() if args.glosses is not None else None
+    task = progress("produce")
+    t0 = time.perf_counter()
+    try:
+        result = produce(args.text, args.lang, glosses=glosses, method=args.method,
+                         lexicons=args.lexicon or (), task=task)
+    finally:
+        task.close()
+    seconds = time.perf_counter() - t0
+    export_pose(result.pose, out)
+    if args.video:
+        export(result.pose, args.video)
+    payload = result.to_json()
+    width = max(len(s.gloss) for s in result.segments)
+    lines = [f"glosses: {' '.join(result.glosses)}"]
+    lines += [f"  {s.gloss:<{width}}  frames {s.start:>4}-{s.end:<4} {s.source}" for s in result.segments]
+    lines.append(f"wrote {out}: {result.frames} frames at {result.fps:g} fps "
+                 f"({result.frames / result.fps:.1f} s of signing), made in {seconds:.1f} s")
+    if args.video:
+        lines.append(f"wrote {args.video}")
+    lines += [f"note: {n}" for n in result.notes]
+    emit(args, payload, "\n".join(lines))
+    return 0
+
+
+def cmd_lexicon(args: argparse.Namespace) -> int:
+    """Make a folder of recordings named after their gloss into a lexicon (writes index.csv)."""
+    from signstudio.production.lexicon import index_folder, load_lexicon
+
+    index, skipped = index_folder(args.folder, args.lang)
+    lexicon = load_lexicon(args.folder)
+    glosses = sorted({e.glosses for e in lexicon.entries})
+    payload = {"index": str(index), "entries": len(lexicon.entries), "glosses": glosses, "skipped": skipped}
+    human = (f"wrote {index}: {len(lexicon.entries)} recordings of {len(glosses)} glosses ({', '.join(glosses)})"
+             + (f"\nskipped (no gloss in the file name): {', '.join(skipped)}" if skipped else "")
+             + f"\nuse it with: signstudio produce TEXT --lang {args.lang} --lexicon {args.folder} -o OUT.pose")
+    emit(args, payload, human)
+    return 0
+
+
+def register(add) -> None:
+    """Add ``produce`` and ``lexicon`` to the parser (``add(name, func, help)``)."""
+    sp = add("produce", cmd_produce, "sign a text: glosses, then a pose sequence (.pose) and optionally a video")
+    sp.add_argument("text", help="the text to sign (spoken language of --lang, e.g. English for ASL)")
+    sp.add_argument("--lang", required=True, help="sign language: code or abbreviation (ase/asl, gsg/dgs, ...)")
+    sp.add_argument("-o", "--output", required=True, help="the .pose file to write")
+    sp.add_argument("--video", help="also render the signing to this .mp4 or .gif")
+    sp.add_argument("--glosses", help="sign these space-separated glosses instead of glossing TEXT")
+    sp.add_argument("--method", default="auto", choices=("auto", "lexicon", "model"),
+                    help="lexicon: recorded signs + fingerspelling (default); model: an installed SignLLM model")
+    sp.add_argument("--lexicon", action="append", metavar="DIR",
+                    help="a lexicon folder (index.csv + .pose files) searched before fingerspelling; repeatable")
+    sp.add_argument("--json", action="store_true", help="print one JSON object: glosses, frames, fps, segments")
+
+    sp = add("lexicon", cmd_lexicon, "make a folder of .pose recordings named after their gloss "
+             "(e.g. anna-HOUSE.pose) into a lexicon for `produce --lexicon`")
+    sp.add_argument("folder", help="folder with .pose files; index.csv is written into it")
+    sp.add_argument("--lang", required=True, help="the recordings' sign language (ase/asl, gsg/dgs, ...)")
+    sp.add_argument("--json", action="store_true", help="print one JSON object: index, entries, glosses, skipped")

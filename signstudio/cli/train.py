@@ -1,0 +1,159 @@
+"""``signstudio train`` (a config to a model) and ``signstudio evaluate`` (a model on a split)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from signstudio.cli.output import emit, metrics_line, progress
+from signstudio.errors import Cancelled, SignStudioError
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a model from a YAML config; keeps the checkpoint with the best dev score.
+
+    With ``--resume`` the run continues from ``<output>/train_state.pt`` (same step, optimiser,
+    scheduler and RNG states). With ``--events`` progress goes to stdout as JSON lines
+    (:class:`signstudio.tasks.JsonLinesTask`): the Train tab runs this command in a child process.
+    """
+    from dataclasses import replace
+
+    from signstudio.training.config import load_config
+    from signstudio.training.trainer import train
+
+    def configured():
+        cfg = load_config(args.config)
+        if args.output:
+            cfg = replace(cfg, output=args.output)
+        if args.epochs:
+            cfg = replace(cfg, train=replace(cfg.train, epochs=args.epochs))
+        return cfg
+
+    if args.events:
+        return _train_with_events(args, configured)
+    cfg = configured()
+
+    from signstudio.tasks import TqdmTask
+
+    class _Task(TqdmTask):
+        def partial(self, row: dict) -> None:
+            if not args.json:
+                msg = f"epoch {row['epoch']:>4}  " + metrics_line(row)
+                (self._bar.write if self._bar is not None else print)(msg, file=sys.stderr)
+
+    task = _Task(desc=cfg.name, disable=not sys.stderr.isatty())
+    try:
+        result = train(cfg, task, resume=args.resume)
+    finally:
+        task.close()
+    if not result.main:  # another process of an `accelerate launch` run reports
+        return 0
+    payload = _train_payload(cfg, result)
+    human = (f"trained {cfg.name}: {result.parameters:,} parameters, best at epoch {result.best_epoch}, "
+             f"{result.seconds:.0f} s\n  dev: {metrics_line(result.metrics)}\nsaved {result.output / 'model.pt'}")
+    emit(args, payload, human)
+    return 0
+
+
+def _train_payload(cfg, result) -> dict[str, Any]:
+    return {"name": cfg.name, "output": str(result.output), "parameters": result.parameters,
+            "best_epoch": result.best_epoch, "split": "dev", "metrics": result.metrics,
+            "seconds": round(result.seconds, 1)}
+
+
+def _train_with_events(args: argparse.Namespace, configured) -> int:
+    """``signstudio train --events``: JSON-lines progress on stdout; SIGTERM cancels cleanly."""
+    import signal
+
+    from signstudio.tasks import JsonLinesTask
+    from signstudio.training.trainer import output_dir, train
+
+    out = sys.stdout
+    sys.stdout = sys.stderr  # nothing but events on the real stdout
+    task = JsonLinesTask(out)
+    signal.signal(signal.SIGTERM, lambda *_: task.cancel())
+    try:
+        cfg = configured()
+    except SignStudioError as exc:
+        task.emit("error", message=str(exc))
+        raise
+    task.emit("started", name=cfg.name, output=str(output_dir(cfg)), pid=os.getpid(), resume=args.resume,
+              epochs=cfg.train.epochs)
+    try:
+        result = train(cfg, task, resume=args.resume)
+    except Cancelled:
+        task.emit("cancelled", output=str(output_dir(cfg)))
+        raise
+    except SignStudioError as exc:
+        task.emit("error", message=str(exc))
+        raise
+    except Exception as exc:
+        task.emit("error", message=f"internal error: {type(exc).__name__}: {exc}")
+        raise
+    task.emit("done", result=_train_payload(cfg, result))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Score a model on a split of the dataset it was trained on (the metric depends on its task)."""
+    from signstudio.runtime.evaluate import evaluate_model, record_result
+    from signstudio.runtime.installed import load_installed
+
+    loaded = load_installed(args.model)
+    task = progress("evaluate")
+    try:
+        res = evaluate_model(loaded, args.split, dataset=args.dataset, beam_size=args.beam_size,
+                             length_penalty=args.length_penalty, use_lm=not args.no_lm, task=task)
+    finally:
+        task.close()
+    if args.record:
+        record_result(loaded, res)
+    kind = res["task"]
+    if kind == "sign-to-text":
+        lines = [f"{loaded.name} on {res['dataset']} {args.split} (n={res['n']}): WER {res['wer']:.3f}"
+                 + "".join(f", {k.replace('_', ' ')} {res[k]:.3f}" for k in ("wer_ctc", "wer_ctc_lm", "wer_decoder")
+                           if k in res)]
+        for h in res["hypotheses"] if args.show else []:
+            lines.append(f"  {h['id']:<14} ref: {h['reference']}\n  {'':<14} hyp: {h['glosses']}")
+        if not args.show:
+            res.pop("hypotheses")
+    elif kind == "gloss-to-pose":
+        lines = [f"{loaded.name} on {args.split} (n={res['n']}): DTW-MJE {res['dtw_mje']:.4f}"]
+    else:
+        lines = [f"{loaded.name} ({res['direction']}) on {args.split} (n={res['n']}, beam {res['beam_size']}): "
+                 f"BLEU-4 {res['bleu4']:.2f}, ROUGE-L {res['rouge_l']:.2f}, chrF {res['chrf']:.2f}, "
+                 f"BLEU-1 {res['bleu1']:.2f}"]
+        for ex in res["examples"] if args.show else []:
+            lines.append(f"  src: {ex['source']}\n  ref: {ex['reference']}\n  out: {ex['output']}")
+        if not args.show:
+            res.pop("examples")
+    emit(args, res, "\n".join(lines))
+    return 0
+
+
+def register(add) -> None:
+    """Add ``train`` and ``evaluate`` to the parser (``add(name, func, help)``)."""
+    sp = add("train", cmd_train, "train a model from a YAML config")
+    sp.add_argument("config", help="training config, e.g. resources/configs/boston104-signformer.yaml")
+    sp.add_argument("-o", "--output", help="output folder (overrides the config's `output`)")
+    sp.add_argument("--epochs", type=int, help="override the number of epochs")
+    sp.add_argument("--resume", action="store_true",
+                    help="continue the run from OUTPUT/train_state.pt (written at every evaluation)")
+    sp.add_argument("--events", action="store_true",
+                    help="print progress as JSON lines on stdout (used by the window's Train tab)")
+    sp.add_argument("--json", action="store_true", help="print one JSON object with the run's summary")
+
+    sp = add("evaluate", cmd_evaluate, "score a model on a dataset split (WER for sign-to-gloss, BLEU-4 and "
+             "ROUGE-L for text-to-gloss/gloss-to-text, DTW-MJE for gloss-to-pose)")
+    sp.add_argument("model", help="installed model name or checkpoint path")
+    sp.add_argument("--split", default="test", help="train, dev or test (default: test)")
+    sp.add_argument("--dataset", help="dataset name (default: the one the model was trained on)")
+    sp.add_argument("--beam-size", type=int, help="beam size for the decoder (default: the model's)")
+    sp.add_argument("--length-penalty", type=float, help="GNMT length-penalty alpha (default: the model's)")
+    sp.add_argument("--record", action="store_true",
+                    help="store the WER in the checkpoint's metrics (shown by `signstudio models`)")
+    sp.add_argument("--no-lm", action="store_true", help="decode CTC without the gloss language model")
+    sp.add_argument("--show", action="store_true", help="also list every reference and hypothesis")
+    sp.add_argument("--json", action="store_true", help="print one JSON object with n and the metrics")

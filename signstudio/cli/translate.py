@@ -1,0 +1,90 @@
+"""``signstudio pose`` (landmarks of a video) and ``signstudio translate`` (a clip to text)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from signstudio.cli.output import emit, progress
+from signstudio.errors import InputError
+
+
+def cmd_pose(args: argparse.Namespace) -> int:
+    """MediaPipe Holistic landmarks of a video, written as a pose-format `.pose` file."""
+    from signstudio.capture.holistic import extract_pose
+    from signstudio.pose.io import write_pose
+
+    out = Path(args.output) if args.output else Path(Path(args.video).stem + ".pose")
+    task = progress("pose")
+    try:
+        ex = extract_pose(args.video, task)
+    finally:
+        task.close()
+    write_pose(ex.pose, out)
+    frames = int(ex.pose.body.data.shape[0])
+    payload = {"frames": frames, "fps": float(ex.pose.body.fps), "hands_detected": ex.hands_detected,
+               "seconds": round(ex.seconds, 3)}
+    human = (f"wrote {out}: {frames} frames at {payload['fps']:g} fps, hands found in {ex.hands_detected} "
+             f"frames, {ex.seconds:.1f} s ({frames / max(ex.seconds, 1e-9):.1f} frames/s)")
+    emit(args, payload, human)
+    return 0
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    """Translate a sign-language video or `.pose` file to text."""
+    from signstudio.runtime.sign2text import Translation, load_translator, translate_file
+    from signstudio.runtime.text import glosses_to_sentence, load_sentence_model
+
+    sentence_model = load_sentence_model(args.text_model) if args.text_model else None
+    if args.glosses is not None:
+        if args.input:
+            raise InputError("give either a video/.pose INPUT or --glosses, not both")
+        if sentence_model is None:
+            raise InputError("--glosses needs --text-model (a gloss-to-text model)")
+        result = Translation(text="", glosses=args.glosses.split(), model="", frames=0, seconds={})
+    else:
+        if not args.input:
+            raise InputError("nothing to translate: give a video or .pose file (or --glosses with --text-model)")
+        translator = load_translator(args.model)
+        task = progress("pose")
+        try:
+            result = translate_file(args.input, translator, task)
+        finally:
+            task.close()
+    if sentence_model is not None:
+        t0 = time.perf_counter()
+        result.text = glosses_to_sentence(result.glosses, sentence_model)
+        result.seconds["sentence"] = time.perf_counter() - t0
+    payload = {"text": result.text, "glosses": result.glosses, "model": result.model, "frames": result.frames,
+               "seconds": {k: round(v, 3) for k, v in result.seconds.items()}}
+    if sentence_model is not None:
+        payload["text_model"] = sentence_model.loaded.name
+    human = result.text if result.text else "(no signs recognised)"
+    if args.verbose and result.model:
+        human += (f"\n  glosses: {' '.join(result.glosses) or '-'}\n  model: {result.model}, {result.frames} frames, "
+                  f"pose {result.seconds['pose']:.2f} s, model {result.seconds['model']:.2f} s")
+    if args.verbose and sentence_model is not None:
+        human += f"\n  sentence by {sentence_model.loaded.name} in {result.seconds['sentence']:.2f} s"
+    emit(args, payload, human)
+    return 0
+
+
+def register(add) -> None:
+    """Add ``pose`` and ``translate`` to the parser (``add(name, func, help)``)."""
+    sp = add("pose", cmd_pose, "extract MediaPipe Holistic landmarks from a video into a .pose file")
+    sp.add_argument("video", help="a video file (mp4, mov, avi, ...)")
+    sp.add_argument("-o", "--output", help="the .pose file to write (default: VIDEO's name with .pose, here)")
+    sp.add_argument("--json", action="store_true", help="print one JSON object: frames, fps, hands_detected, seconds")
+
+    sp = add("translate", cmd_translate, "translate a sign-language video or .pose file to text")
+    sp.add_argument("input", nargs="?", help="a video file or a .pose file made by `signstudio pose`")
+    sp.add_argument("-m", "--model", default=None, help="installed model name or checkpoint path "
+                    "(default: boston104-signformer); see `signstudio models`")
+    sp.add_argument("--text-model", default=None,
+                    help="a gloss-to-text model that turns the recognised glosses into a sentence "
+                         "(e.g. phoenix14t-gloss2text for DGS glosses -> German)")
+    sp.add_argument("--glosses", default=None,
+                    help="translate these space-separated glosses with --text-model instead of a video")
+    sp.add_argument("-v", "--verbose", action="store_true", help="also print glosses, model and timings")
+    sp.add_argument("--json", action="store_true", help="print one JSON object: text, glosses, model, frames, seconds")

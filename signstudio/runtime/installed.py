@@ -1,0 +1,148 @@
+"""Installed models: the user's own (trained here) and the shipped ones, found by name or path.
+
+A model is a folder holding ``model.pt`` in :func:`signstudio.paths.user_models_dir` (the
+user's, searched first) or :func:`signstudio.paths.models_dir` (shipped with SignStudio). Anywhere
+a model is asked for, a path to a checkpoint file or folder works too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from signstudio.errors import ModelError, SignStudioError
+from signstudio.paths import models_dir, user_models_dir
+
+#: The sign-to-text model used when none is named.
+DEFAULT_MODEL = "boston104-signformer"
+#: What a checkpoint does (see :func:`model_task`).
+TASKS = ("sign-to-text", "text-to-gloss", "gloss-to-text", "gloss-to-pose")
+#: Where an installed model comes from.
+ORIGINS = ("user", "shipped")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """An installed model, as ``signstudio models`` and the window's model lists show it.
+
+    Attributes:
+        name: the folder's name, by which commands find the model.
+        task: one of :data:`TASKS`.
+        path: the ``model.pt`` file.
+        parameters: trainable parameters.
+        metrics: the checkpoint's stored metrics (dev and, once recorded, test scores).
+        language: sign language code(s) of its glosses, comma-separated (e.g. ``"gsg"``).
+        origin: ``"user"`` (trained here) or ``"shipped"``.
+        model_type: its registry type (``"signformer"``, ``"text-transformer"``, ...).
+        features: what it reads (the checkpoint's feature spec).
+    """
+
+    name: str
+    task: str
+    path: str
+    parameters: int
+    metrics: dict[str, Any]
+    language: str = ""
+    origin: str = "shipped"
+    model_type: str = ""
+    features: dict[str, Any] | None = None
+
+
+def model_task(model_type: str, features: dict[str, Any]) -> str:
+    """What a checkpoint does, from its model type and feature spec (one of :data:`TASKS`)."""
+    if model_type == "text-transformer":
+        return "text-to-gloss" if features.get("direction") == "text2gloss" else "gloss-to-text"
+    if model_type == "signllm":
+        return "gloss-to-pose"
+    return "sign-to-text"
+
+
+def model_folders() -> list[tuple[str, Path]]:
+    """``(origin, folder)`` of the places searched for models, the user's first."""
+    return [("user", user_models_dir()), ("shipped", models_dir())]
+
+
+def model_info(path: str | Path, origin: str = "user") -> ModelInfo:
+    """The :class:`ModelInfo` of one checkpoint (file or folder), read without building the model.
+
+    Raises:
+        ModelError: missing, unreadable or foreign checkpoint.
+    """
+    from signstudio.runtime.checkpoint import checkpoint_file, read_metadata
+
+    ckpt = checkpoint_file(path)
+    meta = read_metadata(ckpt)
+    features = meta.get("features") or {}
+    name = ckpt.parent.name if ckpt.name == "model.pt" else ckpt.stem
+    return ModelInfo(name, model_task(meta["model_type"], features), str(ckpt), meta["parameters"],
+                     meta["metrics"], ",".join(meta.get("languages", [])), origin, meta["model_type"], features)
+
+
+def list_models(task: str | None = None) -> list[ModelInfo]:
+    """Installed models: the user's, then the shipped ones, each sorted by name.
+
+    Args:
+        task: keep only models of this task (one of :data:`TASKS`); None: all.
+
+    A folder whose checkpoint cannot be read is skipped; a folder that cannot be listed counts as
+    empty. A user model may have the same name as a shipped one: both are listed, and the user's
+    is the one a name finds (:func:`resolve_model`).
+    """
+    out = []
+    for origin, root in model_folders():
+        try:
+            found = sorted(root.glob("*/model.pt")) if root.is_dir() else []
+        except OSError:
+            found = []
+        for ckpt in found:
+            try:
+                info = model_info(ckpt, origin)
+            except (SignStudioError, OSError):
+                continue
+            if task is None or info.task == task:
+                out.append(info)
+    return out
+
+
+def resolve_model(name_or_path: str | Path | None) -> Path:
+    """The checkpoint file for a model name or a path (None: :data:`DEFAULT_MODEL`).
+
+    A name is looked up in the user's models first, then in the shipped ones; a path to a
+    checkpoint file, or to a folder holding ``model.pt``, is used as it is.
+
+    Raises:
+        ModelError: no model of that name and no such file; the message lists the installed ones.
+    """
+    name_or_path = str(name_or_path or DEFAULT_MODEL)
+    p = Path(name_or_path).expanduser()
+    if p.is_file():
+        return p
+    if p.is_dir() and (p / "model.pt").is_file():
+        return p / "model.pt"
+    if "/" not in name_or_path and "\\" not in name_or_path and name_or_path not in (".", ".."):
+        for _, root in model_folders():
+            if (root / name_or_path / "model.pt").is_file():
+                return root / name_or_path / "model.pt"
+    names = ", ".join(sorted({m.name for m in list_models()})) or "none"
+    raise ModelError(f"unknown model {name_or_path!r}; installed models: {names}")
+
+
+def load_installed(name_or_path: str | Path | None, task: str | None = None):
+    """Load a model by name or path as a :class:`~signstudio.runtime.checkpoint.LoadedModel`.
+
+    Args:
+        task: if given, the model must do this (one of :data:`TASKS`).
+
+    Raises:
+        ModelError: unknown or unreadable model, or one that does another task.
+    """
+    from signstudio.runtime.checkpoint import load_model
+
+    loaded = load_model(resolve_model(name_or_path))
+    if task is not None:
+        actual = model_task(loaded.model_type, loaded.features)
+        if actual != task:
+            raise ModelError(f"model {loaded.name!r} is a {actual} model, not a {task} model; "
+                             f"see `signstudio models`")
+    return loaded

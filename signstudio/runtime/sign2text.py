@@ -1,0 +1,187 @@
+"""Sign-to-text at run time: a Signformer-style checkpoint turns a clip into glosses and text.
+
+The path of a video through ``signstudio translate`` (and the Translate tab):
+:func:`signstudio.runtime.clip.read_clip` (landmarks) -> :func:`signstudio.runtime.clip.clip_features`
+(``(T, 12)`` hand/nose features) -> :func:`decode_features` (encoder; CTC best path, CTC prefix
+beam search with the gloss LM, and the translation decoder's beam search) -> :func:`best_glosses`
+-> :class:`Translation`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from signstudio.data.batching import TrackExample, collate, example_features
+from signstudio.decoding import beam_search, ctc_greedy_decode
+from signstudio.lm import GlossLM, ctc_prefix_beam_search
+from signstudio.metrics import wer
+from signstudio.runtime.checkpoint import DecodingOptions, LoadedModel
+from signstudio.runtime.clip import check_feature_spec, clip_features, read_clip
+from signstudio.runtime.installed import load_installed
+from signstudio.tasks import NullTask, TaskHandle, check_cancelled
+
+
+@dataclass
+class Translation:
+    """The result of translating one clip.
+
+    Attributes:
+        text: the translation (words joined by spaces; for a gloss-only corpus such as BOSTON-104
+            the words are glosses).
+        glosses: the recognised gloss sequence, empty if the model recognises none.
+        model: the model's name.
+        frames: frames in the input pose.
+        seconds: wall time in seconds: ``{"pose": extraction (0 for a .pose input), "model": ...}``.
+    """
+
+    text: str
+    glosses: list[str]
+    model: str
+    frames: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@torch.no_grad()
+def decode_features(model, features: Sequence[np.ndarray], gloss_vocab, text_vocab,
+                    options: DecodingOptions | None = None, lm: GlossLM | None = None) -> dict[str, list[list[str]]]:
+    """Run a Signformer-style model on ``(T_i, F)`` feature arrays with every decoder it has.
+
+    Returns:
+        A dict of per-clip token lists: ``"ctc"`` (CTC best path) and, with an ``lm``,
+        ``"ctc_lm"`` (CTC prefix beam search with the gloss LM) if the model has a CTC head;
+        ``"decoder"`` (beam search) if it has a translation decoder.
+    """
+    options = options or DecodingOptions()
+    model.eval()
+    batch = collate(list(features), [[]] * len(features), [[]] * len(features))
+    device = next(model.parameters()).device
+    memory, mask = model.encode(batch["features"].to(device), batch["lengths"].to(device))
+    out: dict[str, list[list[str]]] = {}
+    if model.gloss_head is not None and gloss_vocab is not None:
+        lp = model.gloss_log_probs(memory)
+        out["ctc"] = [gloss_vocab.decode(s) for s in ctc_greedy_decode(lp, mask)]
+        if lm is not None:
+            out["ctc_lm"] = [
+                ctc_prefix_beam_search(lp[i][mask[i]], gloss_vocab.itos, lm, options.lm_weight,
+                                       options.insertion_bonus, options.ctc_beam_size)
+                for i in range(len(features))
+            ]
+    if model.has_decoder and text_vocab is not None:
+        ids = beam_search(model, memory, mask, model.config.max_output_length, options.beam_size,
+                          options.length_penalty)
+        out["decoder"] = [text_vocab.decode(s) for s in ids]
+    return out
+
+
+def best_glosses(decoded: dict[str, list[list[str]]]) -> list[list[str]]:
+    """The model's gloss output: CTC with the LM if available, else CTC, else the decoder."""
+    for key in ("ctc_lm", "ctc", "decoder"):
+        if key in decoded:
+            return decoded[key]
+    return []
+
+
+def evaluate_examples(model, examples: Sequence[TrackExample], gloss_vocab, text_vocab,
+                      options: DecodingOptions | None = None, lm: GlossLM | None = None, batch_size: int = 32,
+                      task: TaskHandle | None = None) -> dict[str, Any]:
+    """Decode ``examples`` and score them by WER against their glosses.
+
+    Returns:
+        ``{"n", "wer", "wer_ctc", "wer_ctc_lm", "wer_decoder", "hypotheses"}``: ``wer`` scores the
+        model's gloss output (:func:`best_glosses`), the others each decoder the model has;
+        ``hypotheses`` lists ``{"id", "reference", "glosses"}`` per example.
+
+    Raises:
+        Cancelled: the task was cancelled.
+    """
+    task = task or NullTask()
+    task.set_total(len(examples), unit="clip")
+    decoded: dict[str, list[list[str]]] = {}
+    for i in range(0, len(examples), batch_size):
+        check_cancelled(task)
+        chunk = examples[i : i + batch_size]
+        part = decode_features(model, [example_features(e) for e in chunk], gloss_vocab, text_vocab, options, lm)
+        for k, v in part.items():
+            decoded.setdefault(k, []).extend(v)
+        task.advance(len(chunk))
+    refs = [list(e.glosses) for e in examples]
+    out: dict[str, Any] = {"n": len(examples)}
+    for key, hyps in decoded.items():
+        out[f"wer_{key}"] = wer(refs, hyps)
+    best = best_glosses(decoded)
+    out["wer"] = wer(refs, best)
+    out["hypotheses"] = [{"id": e.id, "reference": " ".join(e.glosses), "glosses": " ".join(g)}
+                         for e, g in zip(examples, best)]
+    return out
+
+
+class Translator:
+    """A loaded sign-to-text model that turns poses into :class:`Translation` s.
+
+    Args:
+        loaded: a :class:`~signstudio.runtime.checkpoint.LoadedModel` of a sign-to-text model.
+
+    Raises:
+        ModelError: the model needs features this version cannot compute.
+    """
+
+    def __init__(self, loaded: LoadedModel) -> None:
+        self.loaded = loaded
+        self.name = loaded.name
+        check_feature_spec(loaded.features, self.name)
+
+    def features(self, pose) -> np.ndarray:
+        """The model's ``(T, F)`` input for a Holistic ``pose`` (see :func:`clip_features`)."""
+        return clip_features(pose, self.loaded.features)
+
+    def translate_pose(self, pose) -> Translation:
+        """Translate a MediaPipe Holistic pose-format ``Pose`` (x, y in pixels).
+
+        Raises:
+            InputError: the pose is not in Holistic layout, has no valid frame rate or lacks
+                hands; NoSignerError: nobody appears in it.
+        """
+        t0 = time.perf_counter()
+        decoded = decode_features(self.loaded.model, [self.features(pose)], self.loaded.gloss_vocab,
+                                  self.loaded.text_vocab, self.loaded.decoding, self.loaded.gloss_lm)
+        glosses = best_glosses(decoded)[0]
+        # A gloss-only corpus (BOSTON-104: text == glosses) writes its glosses as the text; a
+        # translation model writes its decoder output.
+        same = self.loaded.gloss_vocab is not None and self.loaded.text_vocab is not None and (
+            self.loaded.gloss_vocab.itos == self.loaded.text_vocab.itos)
+        text = " ".join(glosses if same or "decoder" not in decoded else decoded["decoder"][0])
+        return Translation(text=text, glosses=glosses, model=self.name, frames=int(pose.body.data.shape[0]),
+                           seconds={"pose": 0.0, "model": time.perf_counter() - t0})
+
+
+def load_translator(name_or_path: str | Path | None = None) -> Translator:
+    """Load a sign-to-text model by name or checkpoint path (None: the default model).
+
+    Raises:
+        ModelError: unknown name, unreadable checkpoint, another kind of model, or unsupported features.
+    """
+    return Translator(load_installed(name_or_path, "sign-to-text"))
+
+
+def translate_file(path: str | Path, translator: Translator, task: TaskHandle | None = None,
+                   emit_frames: bool = False) -> Translation:
+    """Translate a video (MediaPipe Holistic first) or a `.pose` file.
+
+    Args:
+        emit_frames: pass video frames with landmarks to ``task.partial`` (for the GUI overlay).
+
+    Raises:
+        InputError: missing or unreadable file, zero frames, unsupported suffix;
+        NoSignerError: nobody in the video; Cancelled: the task was cancelled.
+    """
+    clip = read_clip(path, task or NullTask(), emit_frames=emit_frames)
+    result = translator.translate_pose(clip.pose)
+    result.seconds["pose"] = clip.seconds
+    return result

@@ -1,0 +1,236 @@
+"""Text-to-gloss and gloss-to-text at run time: a :class:`~signstudio.models.seq2seq.TextTransformer`
+checkpoint turns token sequences into token sequences.
+
+One model class serves both directions (the checkpoint's ``features["direction"]``). The sign
+language enters as a Prompt2LangGloss tag (SignLLM, Sec. 3): in ``text2gloss`` the decoder starts
+from ``<gsg>`` instead of ``<s>``; in ``gloss2text`` the tag is the first source token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from signstudio.data.phoenix import PHOENIX_LANGUAGE, TextGlossPair, load_phoenix_annotations
+from signstudio.data.vocabulary import Vocabulary
+from signstudio.decoding import beam_search, greedy_decode
+from signstudio.errors import ConfigError, InputError, ModelError
+from signstudio.metrics import bleu, rouge_l
+from signstudio.runtime.checkpoint import DecodingOptions, LoadedModel
+from signstudio.runtime.installed import load_installed
+
+DIRECTIONS = ("text2gloss", "gloss2text")
+TEXT_DATASETS = ("phoenix14t",)
+#: Longest input accepted at inference, in tokens (longer input gets a clear error, not a crash).
+MAX_INPUT_TOKENS = 120
+SPLITS = ("train", "dev", "test")
+
+
+def language_tag(language: str) -> str:
+    """The Prompt2LangGloss attribute token of a sign language code, e.g. ``"<gsg>"``."""
+    return f"<{language}>"
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase and split into words and punctuation, like the PHOENIX-2014-T text files."""
+    return re.findall(r"\w+(?:-\w+)*|[^\w\s]", text.lower())
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A source/target token pair of one direction."""
+
+    id: str
+    source: list[str]
+    target: list[str]
+
+
+def load_text_splits(dataset: str, direction: str, language: str = "", path: str = "") -> dict[str, list[Pair]]:
+    """``{"train", "dev", "test"}`` token pairs of a text dataset in one direction.
+
+    Args:
+        dataset: one of :data:`TEXT_DATASETS`. direction: one of :data:`DIRECTIONS`.
+        language: sign language code of the glosses (default: the dataset's own, ``gsg``).
+        path: a folder of annotation files that replaces the dataset's location.
+
+    Raises:
+        ConfigError: unknown dataset or direction. InputError: missing files.
+    """
+    if direction not in DIRECTIONS:
+        raise ConfigError(f"unknown data.direction {direction!r}; known: {', '.join(DIRECTIONS)}")
+    if dataset not in TEXT_DATASETS:
+        raise ConfigError(f"unknown dataset {dataset!r} for a text model; known: {', '.join(TEXT_DATASETS)}")
+    tag = language_tag(language or PHOENIX_LANGUAGE)
+
+    def pairs(split: str) -> list[Pair]:
+        rows: list[TextGlossPair] = load_phoenix_annotations(split, path or None)
+        if direction == "text2gloss":
+            return [Pair(r.id, r.text, r.glosses) for r in rows]
+        return [Pair(r.id, [tag] + r.glosses, r.text) for r in rows]
+
+    return {s: pairs(s) for s in SPLITS}
+
+
+def batch_pairs(pairs: Sequence[Pair], src_vocab: Vocabulary, tgt_vocab: Vocabulary, bos: int):
+    """Pad a batch of pairs.
+
+    Returns:
+        ``(source (B, S), source lengths (B,), decoder input (B, U), decoder target (B, U))``
+        token ids, 0-padded; the decoder input starts with ``bos``, the target ends with ``</s>``.
+    """
+    src = [src_vocab.encode(p.source) for p in pairs]
+    tgt = [tgt_vocab.encode(p.target) for p in pairs]
+    s_len = max(len(s) for s in src)
+    u_len = max(len(t) for t in tgt) + 1
+    src_t = torch.zeros(len(pairs), s_len, dtype=torch.long)
+    tin = torch.zeros(len(pairs), u_len, dtype=torch.long)
+    tout = torch.zeros(len(pairs), u_len, dtype=torch.long)
+    for i, (s, t) in enumerate(zip(src, tgt)):
+        src_t[i, : len(s)] = torch.tensor(s)
+        tin[i, : len(t) + 1] = torch.tensor([bos] + t)
+        tout[i, : len(t) + 1] = torch.tensor(t + [Vocabulary.eos_index])
+    lengths = torch.tensor([len(s) for s in src])
+    return src_t, lengths, tin, tout
+
+
+@torch.no_grad()
+def translate_tokens(model, sources: Sequence[Sequence[str]], src_vocab: Vocabulary, tgt_vocab: Vocabulary,
+                     bos: int, beam_size: int = 1, alpha: float = 1.0, batch_size: int = 64) -> list[list[str]]:
+    """Decode token sequences: greedy (batched) when ``beam_size == 1``, else beam search.
+
+    Returns one list of target tokens per source (specials removed).
+    """
+    model.eval()
+    out: list[list[str]] = []
+    for i in range(0, len(sources), batch_size):
+        chunk = [Pair("", list(s) or ["<unk>"], []) for s in sources[i : i + batch_size]]
+        src, lengths, _, _ = batch_pairs(chunk, src_vocab, tgt_vocab, bos)
+        device = next(model.parameters()).device
+        memory, mask = model.encode(src.to(device), lengths.to(device))
+        max_len = min(model.config.max_output_length, int(lengths.max()) * 2 + 10)
+        if beam_size <= 1:
+            ids = greedy_decode(model, memory, mask, max_len, bos=bos)
+        else:
+            ids = beam_search(model, memory, mask, max_len, beam_size, alpha, bos=bos)
+        out.extend(tgt_vocab.decode(row) for row in ids)
+    return out
+
+
+def score(references: Sequence[Sequence[str]], hypotheses: Sequence[Sequence[str]]) -> dict[str, float]:
+    """BLEU-1..4 and chrF (sacrebleu) and ROUGE-L (rouge-score), all 0-100, on lowercased tokens."""
+    refs = [" ".join(r) for r in references]
+    hyps = [" ".join(h) for h in hypotheses]
+    return {**bleu(refs, hyps), "rouge_l": rouge_l(refs, hyps)}
+
+
+class TextTranslator:
+    """A loaded text-to-gloss or gloss-to-text model ready to translate (beam search).
+
+    Raises:
+        ModelError: the checkpoint is not a text transformer.
+    """
+
+    def __init__(self, loaded: LoadedModel) -> None:
+        if loaded.model_type != "text-transformer":
+            raise ModelError(f"{loaded.name} is a {loaded.model_type} model, not a text/gloss translator")
+        f = loaded.features
+        self.loaded = loaded
+        self.direction: str = f["direction"]
+        self.language: str = f["language"]
+        self.src_vocab = loaded.text_vocab if f["source"] == "text" else loaded.gloss_vocab
+        self.tgt_vocab = loaded.gloss_vocab if f["target"] == "gloss" else loaded.text_vocab
+        self.bos = self.tgt_vocab.stoi[f["bos"]]
+        self.decoding = loaded.decoding or DecodingOptions()
+
+    def source_tokens(self, tokens: Sequence[str]) -> list[str]:
+        """``tokens`` as the encoder reads them (gloss2text: the language tag first)."""
+        tokens = [str(t) for t in tokens]
+        if self.direction == "gloss2text":
+            tag = language_tag(self.language)
+            return tokens if tokens[:1] == [tag] else [tag] + tokens
+        return tokens
+
+    def split(self, text: str) -> list[str]:
+        """One sentence as tokens: words for text2gloss (:func:`tokenize`), glosses for gloss2text."""
+        return tokenize(text) if self.direction == "text2gloss" else text.split()
+
+    def translate(self, sources: Sequence[Sequence[str]], beam_size: int | None = None) -> list[list[str]]:
+        """Translate token lists (words for text2gloss, glosses for gloss2text) to token lists."""
+        sources = [self.source_tokens(s) for s in sources]
+        return translate_tokens(self.loaded.model, sources, self.src_vocab, self.tgt_vocab, self.bos,
+                                beam_size or self.decoding.beam_size, self.decoding.length_penalty)
+
+    def translate_text(self, text: str) -> list[str]:
+        """One sentence of raw text (text2gloss) or space-separated glosses (gloss2text).
+
+        Raises:
+            InputError: empty or over-long input (more than ``MAX_INPUT_TOKENS`` tokens).
+        """
+        tokens = self.split(text)
+        if not tokens:
+            raise InputError("nothing to translate: the text is empty")
+        if len(tokens) > MAX_INPUT_TOKENS:
+            raise InputError(f"too long: {len(tokens)} tokens (the limit is {MAX_INPUT_TOKENS}); "
+                             "split the text into sentences")
+        return self.translate([tokens])[0]
+
+
+def load_sentence_model(name_or_path: str | Path) -> TextTranslator:
+    """Load a gloss-to-text model (e.g. ``phoenix14t-gloss2text``) that turns recognised glosses
+    into a spoken-language sentence.
+
+    Raises:
+        ModelError: unknown model, or one that does not translate glosses to text.
+    """
+    return TextTranslator(load_installed(name_or_path, "gloss-to-text"))
+
+
+def glosses_to_sentence(glosses: list[str], sentence_model: TextTranslator) -> str:
+    """The sentence ``sentence_model`` writes for ``glosses`` (beam search with the model's tuned
+    options); ``""`` for no glosses.
+
+    Raises:
+        InputError: more glosses than :data:`MAX_INPUT_TOKENS`.
+    """
+    if not glosses:
+        return ""
+    return " ".join(sentence_model.translate_text(" ".join(glosses)))
+
+
+def model_text_splits(loaded: LoadedModel) -> dict[str, list[Pair]]:
+    """The token pairs of the dataset a text model was trained on, from its stored config.
+
+    Raises:
+        ConfigError, InputError: as :func:`load_text_splits`.
+    """
+    data: dict[str, Any] = (loaded.config or {}).get("data") or {}
+    return load_text_splits(data.get("dataset", "phoenix14t"), loaded.features.get("direction", ""),
+                            data.get("language", ""), data.get("path", ""))
+
+
+def evaluate_text_model(loaded: LoadedModel, split: str = "test", beam_size: int | None = None) -> dict:
+    """Decode a split of the model's dataset and score it (BLEU-1..4, chrF, ROUGE-L).
+
+    Returns ``{"model", "split", "n", "direction", "beam_size", "length_penalty", "bleu4", ...,
+    "rouge_l", "examples": [first five {"source", "reference", "output"}]}``.
+
+    Raises:
+        InputError: unknown split or missing data.
+    """
+    splits = model_text_splits(loaded)
+    if split not in splits:
+        raise InputError(f"unknown split {split!r}; known: {', '.join(splits)}")
+    pairs = splits[split]
+    translator = TextTranslator(loaded)
+    hyps = translator.translate([p.source for p in pairs], beam_size)
+    scores = score([p.target for p in pairs], hyps)
+    return {"model": loaded.name, "split": split, "n": len(pairs), "direction": translator.direction,
+            "beam_size": beam_size or translator.decoding.beam_size,
+            "length_penalty": translator.decoding.length_penalty, **{k: round(v, 2) for k, v in scores.items()},
+            "examples": [{"source": " ".join(p.source), "reference": " ".join(p.target), "output": " ".join(h)}
+                         for p, h in zip(pairs[:5], hyps[:5])]}
