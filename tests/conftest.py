@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 # Before anything imports Qt: without a display, Qt's default (xcb) platform aborts the process.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Models a test trains never land in (or read from) the real per-user models folder.
+os.environ["SIGNSTUDIO_USER_MODELS"] = tempfile.mkdtemp(prefix="signstudio-user-models-")
 
 import pytest  # noqa: E402
 
@@ -20,3 +23,19 @@ def data_dir():
         pytest.skip(f"real data folder {path} does not exist "
                     "(set SIGNSTUDIO_DATA to a folder with videos/ to run this test)")
     return path
+
+
+@pytest.fixture
+def small_phoenix(tmp_path, data_dir):
+    """The first 96 train / 24 dev / 8 test PHOENIX-2014-T sentences as an annotation folder
+    (``data.path`` of a text config), for quick text-recipe runs; skips without the data."""
+    src = data_dir / "phoenix14t" / "annotations"
+    if not src.is_dir():
+        pytest.skip(f"PHOENIX-2014-T annotations not found at {src}")
+    folder = tmp_path / "phoenix-small"
+    folder.mkdir()
+    for split, n in (("train", 96), ("dev", 24), ("test", 8)):
+        for kind in ("de", "gloss"):
+            lines = (src / f"{split}.{kind}").read_text(encoding="utf-8").splitlines()[:n]
+            (folder / f"{split}.{kind}").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder

@@ -26,7 +26,8 @@ RUN_TIMEOUT_MS = 60_000
 
 
 def tiny_config(output: Path, epochs: int = 2, eval_every: int = 1) -> str:
-    """A Signformer small enough to train 2 epochs of BOSTON-104 in a few seconds."""
+    """A Signformer small enough to train 2 epochs of BOSTON-104 in a few seconds, written to
+    ``output`` (a folder in the test's user models folder, see :func:`user_models`)."""
     return f"""\
 # a tiny test run
 name: tiny-boston
@@ -46,11 +47,18 @@ train:
   beam_size: 1
   lm_order: 0
   threads: 1
-output: {output}
+output: {output.name}
 """
 
 
 # --- fixtures ----------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def user_models(tmp_path, monkeypatch):
+    """Runs go to the test's own user models folder: ``output: NAME`` is ``tmp_path / NAME``."""
+    monkeypatch.setenv("SIGNSTUDIO_USER_MODELS", str(tmp_path))
+    return tmp_path
+
+
 def _flush_deletes() -> None:
     for _ in range(3):
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
@@ -272,8 +280,8 @@ def test_time_left_and_progress_from_a_scripted_child(make_tab, tmp_path, qtbot,
         "emit(event='progress', done=210, total=400)",
         "time.sleep(30)",
     ])
-    monkeypatch.setattr(train_tab, "TrainingProcess", lambda config, output, resume: TrainingProcess(
-        config, output=output, resume=resume, command=[sys.executable, "-c", script]))
+    monkeypatch.setattr(train_tab, "TrainingProcess", lambda config, output, resume, overwrite=False: TrainingProcess(
+        config, output=output, resume=resume, overwrite=overwrite, command=[sys.executable, "-c", script]))
     tab = make_tab()
     assert tab.load_config_text(tiny_config(tmp_path / "run"))
     assert tab.start()

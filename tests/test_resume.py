@@ -18,7 +18,7 @@ from signstudio.paths import PROJECT_ROOT
 from signstudio.tasks import RecordingTask
 from signstudio.training.config import config_from_dict
 from signstudio.training.resume import STATE_FILE
-from signstudio.training.trainer import train
+from signstudio.training.loop import fit
 
 TINY_BOSTON = {
     "name": "resume-boston",
@@ -84,30 +84,52 @@ def test_kill_9_then_resume_ends_with_the_same_weights_as_an_uninterrupted_run(t
 
 
 def test_resume_refuses_a_changed_config_and_a_missing_state(tmp_path, data_dir):
-    cfg = config_from_dict({**TINY_BOSTON, "output": str(tmp_path / "run"),
-                            "train": {**TINY_BOSTON["train"], "epochs": 2}})
+    cfg = config_from_dict({**TINY_BOSTON, "train": {**TINY_BOSTON["train"], "epochs": 2}})
+    out = tmp_path / "run"
     with pytest.raises(ConfigError, match="nothing to resume"):
-        train(cfg, resume=True)
-    train(cfg)
+        fit(cfg, resume=True, output=out)
+    fit(cfg, output=out)
     changed = config_from_dict({**cfg.to_dict(), "model": {**TINY_BOSTON["model"], "d_model": 64},
                                 "train": {**TINY_BOSTON["train"], "epochs": 2}})
     with pytest.raises(ConfigError, match="config changed.*d_model"):
-        train(changed, resume=True)
+        fit(changed, resume=True, output=out)
 
 
 def test_signllm_resume_after_cancel_matches_an_uninterrupted_run(tmp_path, data_dir):
     raw = yaml.safe_load((PROJECT_ROOT / "resources/configs/phoenix14t-signllm.yaml").read_text())
     raw["model"].update({"d_model": 32, "ff_dim": 64})
     raw["train"].update({"epochs": 4, "eval_every": 1, "threads": 1, "plc": True, "plc_threshold": 0.25, "rl_weight": 0.5})
-    whole = config_from_dict({**raw, "output": str(tmp_path / "whole")})
-    broken = config_from_dict({**raw, "output": str(tmp_path / "broken")})
-    train(whole)
+    cfg = config_from_dict(raw)
+    fit(cfg, output=tmp_path / "whole")
     with pytest.raises(Cancelled):
-        train(broken, RecordingTask(cancel_after=2 * 3 + 1))  # 3 batches per epoch: cancel in epoch 3
-    train(broken, resume=True)
+        fit(cfg, RecordingTask(cancel_after=2 * 3 + 1), output=tmp_path / "broken")  # 3 batches per epoch: epoch 3
+    fit(cfg, resume=True, output=tmp_path / "broken")
     a, b = _weights(tmp_path / "whole" / "model.pt"), _weights(tmp_path / "broken" / "model.pt")
     assert all(torch.equal(a[k], b[k]) for k in a)
     sa = torch.load(tmp_path / "whole" / STATE_FILE, weights_only=True)
     sb = torch.load(tmp_path / "broken" / STATE_FILE, weights_only=True)
     assert sa["extra"] == sb["extra"]  # the Priority Learning Channel's history continued too
     assert all(torch.equal(sa["model"][k], sb["model"][k]) for k in sa["model"])
+
+
+def test_text_resume_after_cancel_matches_an_uninterrupted_run(tmp_path, small_phoenix):
+    cfg = config_from_dict({
+        "name": "resume-t2g",
+        "model": {"type": "text-transformer", "d_model": 32, "num_heads": 2, "encoder_layers": 1,
+                  "decoder_layers": 1, "ff_dim": 64},
+        "data": {"dataset": "phoenix14t", "direction": "gloss2text", "language": "gsg",
+                 "path": str(small_phoenix)},
+        "train": {"epochs": 4, "batch_size": 16, "eval_every": 1, "warmup_steps": 4, "beam_size": 2, "threads": 1},
+    })
+    fit(cfg, output=tmp_path / "whole")
+    with pytest.raises(Cancelled):
+        fit(cfg, RecordingTask(cancel_after=2 * 6 + 2), output=tmp_path / "broken")  # 6 batches per epoch: epoch 3
+    fit(cfg, resume=True, output=tmp_path / "broken")
+    for name in ("model.pt",):
+        a, b = _weights(tmp_path / "whole" / name), _weights(tmp_path / "broken" / name)
+        assert all(torch.equal(a[k], b[k]) for k in a)
+    sa = torch.load(tmp_path / "whole" / STATE_FILE, weights_only=True)
+    sb = torch.load(tmp_path / "broken" / STATE_FILE, weights_only=True)
+    assert sa["step"] == sb["step"] == 4 * 6
+    assert all(torch.equal(sa["model"][k], sb["model"][k]) for k in sa["model"])
+    assert _rows(tmp_path / "whole" / "metrics.jsonl") == _rows(tmp_path / "broken" / "metrics.jsonl")

@@ -22,7 +22,8 @@ from signstudio.production.evaluation import back_translate, back_translation_sc
 from signstudio.tasks import RecordingTask
 from signstudio.training.config import config_from_dict, load_config
 from signstudio.runtime.producer import load_signllm
-from signstudio.training.production import PriorityLearningChannel, plc_priorities, reward_weights, train_signllm
+from signstudio.training.loop import fit
+from signstudio.training.recipes.plc import PriorityLearningChannel, plc_priorities, reward_weights
 
 DATA = data_dir()
 SKELS = DATA / "phoenix14t" / "skels"
@@ -263,7 +264,7 @@ def _small_skels(root: Path) -> Path:
     return out
 
 
-def _tiny_config(folder: Path, output: Path, **train):
+def _tiny_config(folder: Path, **train):
     return config_from_dict({
         "name": "tiny-signllm",
         "model": {"preset": "signllm-phoenix-skels", "d_model": 32, "encoder_layers": 1, "decoder_layers": 1,
@@ -271,7 +272,6 @@ def _tiny_config(folder: Path, output: Path, **train):
         "data": {"dataset": "phoenix14t-skels", "path": str(folder), "language": "gsg"},
         "train": {"epochs": 40, "batch_size": 3, "learning_rate": 3e-3, "warmup_steps": 5, "eval_every": 20,
                   "pose_noise": 0.01, "seed": 3, "threads": 1, **train},
-        "output": str(output),
     })
 
 
@@ -282,7 +282,7 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("signllm")
     folder = _small_skels(root)
     task = RecordingTask()
-    result = train_signllm(_tiny_config(folder, root / "out"), task)
+    result = fit(_tiny_config(folder), task, output=root / "out")
     return folder, root, result, task
 
 
@@ -320,13 +320,12 @@ def test_produce_with_the_trained_model(trained):
 
 def test_rl_plc_training_and_cancellation(trained):
     folder, root, _, _ = trained
-    cfg = _tiny_config(folder, root / "rl", epochs=12, batch_size=1, eval_every=12, rl_weight=1.0, plc=True,
-                       plc_threshold=0.5)
+    cfg = _tiny_config(folder, epochs=12, batch_size=1, eval_every=12, rl_weight=1.0, plc=True, plc_threshold=0.5)
     task = RecordingTask()
-    result = train_signllm(cfg, task)
+    result = fit(cfg, task, output=root / "rl")
     assert task.partials[-1]["skipped"] > 0 and result.best_epoch == 12  # low-reward batches were skipped
     with pytest.raises(Cancelled):
-        train_signllm(replace(cfg, output=str(root / "cancel")), RecordingTask(cancel_after=2))
+        fit(cfg, RecordingTask(cancel_after=2), output=root / "cancel")
 
 
 def test_the_shipped_config_loads():

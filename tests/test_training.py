@@ -16,7 +16,7 @@ from signstudio.paths import data_dir
 from signstudio.tasks import RecordingTask
 from signstudio.runtime.checkpoint import load_model
 from signstudio.training.config import config_from_dict
-from signstudio.training.trainer import lr_factor, train
+from signstudio.training.loop import fit, lr_factor
 
 DATA = data_dir()
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"real data not found at {DATA} (set SIGNSTUDIO_DATA)")
@@ -88,10 +88,9 @@ def test_training_on_boston104_learns_and_checkpoints(tmp_path):
         "name": "tiny-boston",
         "model": {"preset": "signformer-boston", "d_model": 64, "ff_dim": 128, "encoder_layers": 1},
         "train": {"epochs": 32, "eval_every": 4, "learning_rate": 0.003, "warmup_steps": 20, "threads": 2},
-        "output": str(tmp_path / "run"),
     })
     task = RecordingTask()
-    result = train(cfg, task)
+    result = fit(cfg, task, output=tmp_path / "run")
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == list(range(4, 33, 4)) and task.partials == rows
     assert rows[-1]["loss"] < 0.6 * rows[0]["loss"]  # it learns (epoch 4 -> 32)
@@ -108,7 +107,7 @@ def test_cancelled_training_stops_and_keeps_nothing_half_written(tmp_path):
     from signstudio.errors import Cancelled
 
     cfg = config_from_dict({"name": "c", "model": {"preset": "signformer-boston", "d_model": 32, "ff_dim": 64},
-                            "train": {"epochs": 5}, "output": str(tmp_path / "run")})
+                            "train": {"epochs": 5}})
     with pytest.raises(Cancelled):
-        train(cfg, RecordingTask(cancel_after=3))
+        fit(cfg, RecordingTask(cancel_after=3), output=tmp_path / "run")
     assert not list((tmp_path / "run").glob("*.tmp"))

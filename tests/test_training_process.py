@@ -16,7 +16,7 @@ from signstudio.training.process import (EXIT_CANCELLED, TrainingProcess, can_re
 RUN_TIMEOUT = 60.0
 
 
-def tiny_config(output: Path, epochs: int = 2, eval_every: int = 1, name: str = "tiny-boston") -> str:
+def tiny_config(epochs: int = 2, eval_every: int = 1, name: str = "tiny-boston") -> str:
     """A Signformer small enough to train 2 epochs of BOSTON-104 in a few seconds on one thread."""
     return f"""\
 name: {name}
@@ -36,7 +36,6 @@ train:
   beam_size: 1
   lm_order: 0
   threads: 1
-output: {output}
 """
 
 
@@ -64,7 +63,7 @@ def tiny(tmp_path, data_dir):
         pytest.skip("BOSTON-104 is not in the data folder")
     out = tmp_path / "run"
     path = tmp_path / "tiny.yaml"
-    write_config(tiny_config(out), path)
+    write_config(tiny_config(), path)
     return path, out
 
 
@@ -110,7 +109,7 @@ def test_real_run_reports_started_total_metrics_done(tiny):
 
 def test_cancel_mid_run_stops_cleanly_with_130(tiny, tmp_path):
     config, out = tiny
-    write_config(tiny_config(out, epochs=300, eval_every=100), config)
+    write_config(tiny_config(epochs=300, eval_every=100), config)
     proc = TrainingProcess(config, output=out)
     proc.start()
     events: list[dict] = []
@@ -132,7 +131,7 @@ def test_cancel_mid_run_stops_cleanly_with_130(tiny, tmp_path):
 
 def test_kill_reports_a_readable_failure(tiny):
     config, out = tiny
-    write_config(tiny_config(out, epochs=300, eval_every=100), config)
+    write_config(tiny_config(epochs=300, eval_every=100), config)
     proc = TrainingProcess(config, output=out)
     proc.start()
     events: list[dict] = []
@@ -155,7 +154,7 @@ def test_resume_continues_from_the_saved_state(tiny):
     Needs resume in the trainer (``<output>/train_state.pt``).
     """
     config, out = tiny
-    write_config(tiny_config(out, epochs=6, eval_every=2), config)
+    write_config(tiny_config(epochs=6, eval_every=2), config)
     proc = TrainingProcess(config, output=out)
     proc.start()
     events: list[dict] = []
@@ -207,7 +206,7 @@ def test_bad_config_gives_an_error_event_and_nonzero_exit(tmp_path):
 
 def test_missing_dataset_is_an_error_event_from_the_child(tmp_path):
     path = tmp_path / "nodata.yaml"
-    write_config(tiny_config(tmp_path / "out"), path)
+    write_config(tiny_config(), path)
     (tmp_path / "empty").mkdir()
     proc = TrainingProcess(path, output=tmp_path / "out", env={"SIGNSTUDIO_DATA": str(tmp_path / "empty")})
     proc.start()
@@ -279,7 +278,7 @@ def test_cancel_kills_a_child_that_ignores_sigterm(tmp_path):
 # --- configs and metrics files --------------------------------------------------------------------
 def test_write_config_validates_before_writing(tmp_path):
     path = tmp_path / "cfg.yaml"
-    good = tiny_config(tmp_path / "out")
+    good = tiny_config()
     cfg = write_config(good, path)
     assert cfg.name == "tiny-boston" and path.read_text() == good
     for bad, words in [("name: x\nmodel: {preset: signformer-boston}\nbogus: 1\n", "bogus"),
@@ -294,16 +293,22 @@ def test_write_config_validates_before_writing(tmp_path):
     assert list(tmp_path.glob(".cfg.yaml.*")) == []
 
 
-def test_parse_config_text_and_resolve_output(tmp_path):
-    cfg = parse_config_text("name: m\nmodel: {preset: signformer-boston}\noutput: models/m\n")
-    from signstudio.paths import PROJECT_ROOT
-
-    assert resolve_output(cfg) == PROJECT_ROOT / "models" / "m"
-    assert resolve_output(cfg, tmp_path) == tmp_path / "models" / "m"
+def test_one_rule_for_the_output_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIGNSTUDIO_USER_MODELS", str(tmp_path / "mine"))
+    cfg = parse_config_text("name: m\nmodel: {preset: signformer-boston}\noutput: experiments/m2\n")
+    assert resolve_output(cfg) == tmp_path / "mine" / "experiments" / "m2"  # inside the user's models folder
+    assert resolve_output(cfg, tmp_path / "abs") == tmp_path / "abs"  # a folder given on the command line
+    monkeypatch.chdir(tmp_path)
+    assert resolve_output(cfg, "rel") == tmp_path / "rel"  # ... relative to the current folder
     cfg = parse_config_text("name: m\nmodel: {preset: signformer-boston}\n")
-    assert resolve_output(cfg, tmp_path) == tmp_path / "runs" / "m"
-    cfg = parse_config_text(f"name: m\nmodel: {{preset: signformer-boston}}\noutput: {tmp_path / 'abs'}\n")
-    assert resolve_output(cfg) == tmp_path / "abs"
+    assert resolve_output(cfg) == tmp_path / "mine" / "m"
+    for bad in (f"output: {tmp_path / 'abs'}", "output: ../../etc", "output: ~/x", "name: /etc/cron.d",
+                "name: ../m", "name: a/b"):
+        text = "name: m\nmodel: {preset: signformer-boston}\n" + bad + "\n"
+        if bad.startswith("name"):
+            text = bad + "\nmodel: {preset: signformer-boston}\n"
+        with pytest.raises(ConfigError, match="plain name|relative folder"):
+            parse_config_text(text)
 
 
 def test_read_metrics_skips_broken_lines_and_keeps_the_last_row_per_epoch(tmp_path):

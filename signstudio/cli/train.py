@@ -11,31 +11,39 @@ from signstudio.cli.output import emit, metrics_line, progress
 from signstudio.errors import Cancelled, SignStudioError
 
 
+def _configured(args: argparse.Namespace):
+    """The config of ``args.config`` with ``--epochs`` applied (validated like the file's own values)."""
+    from dataclasses import replace
+
+    from signstudio.errors import ConfigError
+    from signstudio.training.config import load_config
+
+    if args.epochs is not None and not 1 <= args.epochs <= 1_000_000:
+        raise ConfigError(f"--epochs must be between 1 and 1000000, got {args.epochs}")
+    cfg = load_config(args.config)
+    if args.epochs is not None:
+        cfg = replace(cfg, train=replace(cfg.train, epochs=args.epochs))
+    return cfg
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a model from a YAML config; keeps the checkpoint with the best dev score.
 
-    With ``--resume`` the run continues from ``<output>/train_state.pt`` (same step, optimiser,
-    scheduler and RNG states). With ``--events`` progress goes to stdout as JSON lines
-    (:class:`signstudio.tasks.JsonLinesTask`): the Train tab runs this command in a child process.
+    The output folder follows :func:`signstudio.training.config.resolve_output` (``-o``, else the
+    config's ``output:`` inside the user's models folder, else ``<user models>/<name>``). A fresh
+    run refuses a folder that holds a run unless ``--overwrite``; ``--resume`` continues it from
+    ``<output>/train_state.pt`` (same step, optimiser, scheduler and RNG states). With
+    ``--events`` progress goes to stdout as JSON lines (:class:`signstudio.tasks.JsonLinesTask`):
+    the Train tab runs this command in a child process. SIGTERM cancels cleanly (exit 130).
     """
-    from dataclasses import replace
-
-    from signstudio.training.config import load_config
-    from signstudio.training.trainer import train
-
-    def configured():
-        cfg = load_config(args.config)
-        if args.output:
-            cfg = replace(cfg, output=args.output)
-        if args.epochs:
-            cfg = replace(cfg, train=replace(cfg.train, epochs=args.epochs))
-        return cfg
+    import signal
 
     if args.events:
-        return _train_with_events(args, configured)
-    cfg = configured()
+        return _train_with_events(args)
+    cfg = _configured(args)
 
     from signstudio.tasks import TqdmTask
+    from signstudio.training.loop import fit
 
     class _Task(TqdmTask):
         def partial(self, row: dict) -> None:
@@ -44,8 +52,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                 (self._bar.write if self._bar is not None else print)(msg, file=sys.stderr)
 
     task = _Task(desc=cfg.name, disable=not sys.stderr.isatty())
+    signal.signal(signal.SIGTERM, lambda *_: task.cancel())
     try:
-        result = train(cfg, task, resume=args.resume)
+        result = fit(cfg, task, resume=args.resume, output=args.output, overwrite=args.overwrite)
     finally:
         task.close()
     if not result.main:  # another process of an `accelerate launch` run reports
@@ -59,35 +68,48 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _train_payload(cfg, result) -> dict[str, Any]:
     return {"name": cfg.name, "output": str(result.output), "parameters": result.parameters,
-            "best_epoch": result.best_epoch, "split": "dev", "metrics": result.metrics,
+            "best_epoch": result.best_epoch, "split": "dev", "metric": result.metric, "metrics": result.metrics,
             "seconds": round(result.seconds, 1)}
 
 
-def _train_with_events(args: argparse.Namespace, configured) -> int:
-    """``signstudio train --events``: JSON-lines progress on stdout; SIGTERM cancels cleanly."""
+def _train_with_events(args: argparse.Namespace) -> int:
+    """``signstudio train --events``: JSON-lines progress on stdout; SIGTERM cancels cleanly.
+
+    Events: ``started`` (``name, output, pid, resume, epochs, metric, lower_is_better,
+    metric_label``: the recipe's selection metric, so the window needs no rule of its own), the
+    task's ``total``/``progress``/``status``/``metrics``, then one of ``done``, ``cancelled``, ``error``.
+    """
     import signal
 
     from signstudio.tasks import JsonLinesTask
-    from signstudio.training.trainer import output_dir, train
+    from signstudio.training.config import resolve_output
+    from signstudio.training.loop import fit
+    from signstudio.training.recipe import recipe_class
 
     out = sys.stdout
     sys.stdout = sys.stderr  # nothing but events on the real stdout
     task = JsonLinesTask(out)
     signal.signal(signal.SIGTERM, lambda *_: task.cancel())
     try:
-        cfg = configured()
+        cfg = _configured(args)
+        folder = resolve_output(cfg, args.output)
+        recipe = recipe_class(cfg.model_type)
     except SignStudioError as exc:
         task.emit("error", message=str(exc))
         raise
-    task.emit("started", name=cfg.name, output=str(output_dir(cfg)), pid=os.getpid(), resume=args.resume,
-              epochs=cfg.train.epochs)
+    task.emit("started", name=cfg.name, output=str(folder), pid=os.getpid(), resume=args.resume,
+              epochs=cfg.train.epochs, metric=recipe.metric, lower_is_better=recipe.lower_is_better,
+              metric_label=recipe.metric_label)
     try:
-        result = train(cfg, task, resume=args.resume)
+        result = fit(cfg, task, resume=args.resume, output=folder, overwrite=args.overwrite)
     except Cancelled:
-        task.emit("cancelled", output=str(output_dir(cfg)))
+        task.emit("cancelled", output=str(folder))
         raise
     except SignStudioError as exc:
         task.emit("error", message=str(exc))
+        raise
+    except OSError as exc:
+        task.emit("error", message=f"{exc.filename or folder}: {exc.strerror or type(exc).__name__}")
         raise
     except Exception as exc:
         task.emit("error", message=f"internal error: {type(exc).__name__}: {exc}")
@@ -101,7 +123,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from signstudio.runtime.evaluate import evaluate_model, record_result
     from signstudio.runtime.installed import load_installed
 
+    from signstudio.errors import InputError
+
+    if args.beam_size is not None and not 1 <= args.beam_size <= 64:
+        raise InputError(f"--beam-size must be between 1 and 64, got {args.beam_size}")
+    if args.length_penalty is not None and not (0 <= args.length_penalty < float("inf")):
+        raise InputError(f"--length-penalty must be a finite number >= 0, got {args.length_penalty}")
     loaded = load_installed(args.model)
+    if args.record and not _replaceable(loaded.path):
+        raise InputError(f"{loaded.path}: cannot record the scores, the checkpoint or its folder is read-only")
     task = progress("evaluate")
     try:
         res = evaluate_model(loaded, args.split, dataset=args.dataset, beam_size=args.beam_size,
@@ -133,12 +163,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replaceable(path) -> bool:
+    """Whether ``path`` can be replaced atomically (the file and its folder are writable)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+
+
 def register(add) -> None:
     """Add ``train`` and ``evaluate`` to the parser (``add(name, func, help)``)."""
     sp = add("train", cmd_train, "train a model from a YAML config")
     sp.add_argument("config", help="training config, e.g. resources/configs/boston104-signformer.yaml")
-    sp.add_argument("-o", "--output", help="output folder (overrides the config's `output`)")
-    sp.add_argument("--epochs", type=int, help="override the number of epochs")
+    sp.add_argument("-o", "--output", help="output folder, anywhere (default: the config's `output` inside your "
+                    "models folder, else a folder named after the model there; see `signstudio models`)")
+    sp.add_argument("--epochs", type=int, help="override the number of epochs (at least 1)")
+    sp.add_argument("--overwrite", action="store_true",
+                    help="start a fresh run even if the output folder holds one (its model and metrics are replaced)")
     sp.add_argument("--resume", action="store_true",
                     help="continue the run from OUTPUT/train_state.pt (written at every evaluation)")
     sp.add_argument("--events", action="store_true",

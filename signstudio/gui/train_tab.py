@@ -24,15 +24,16 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit,
                                QProgressBar, QPushButton, QSizePolicy, QSplitter, QStyle,
                                QVBoxLayout, QWidget)
 
 from signstudio.errors import ConfigError
 from signstudio.gui.widgets import MessageBanner
-from signstudio.paths import PROJECT_ROOT, models_dir
+from signstudio.paths import PROJECT_ROOT
 from signstudio.training.process import (TrainingProcess, can_resume, parse_config_text,
                                          read_metrics, resolve_output)
+from signstudio.training.run import holds_run
 
 #: Tab states.
 IDLE, RUNNING, CANCELLING = "idle", "running", "cancelling"
@@ -473,15 +474,12 @@ class TrainTab(QWidget):
         if self.output is None:
             return
         text = f"Model will be saved to: {self.output / 'model.pt'}"
-        if not _in_models_dir(self.output):
-            text += (f" (outside {models_dir()}, so the other tabs will not list it; "
-                     "set `output: models/NAME` for that)")
         stopped = self.stopped_epoch()
         if stopped is not None:
             at = f" after epoch {stopped}" if stopped else ""
             text += f"\nA run stopped there{at}: Resume continues it; Start begins again and replaces it."
         elif (self.output / "model.pt").is_file():
-            text += "\nA trained model is there already: Start trains a new one and replaces it."
+            text += "\nA trained model is there already: Start asks before replacing it."
         self.output_label.setText(text)
 
     # ------------------------------------------------------------------------------------------
@@ -557,10 +555,14 @@ class TrainTab(QWidget):
                    "no train_state.pt (a run saves it at each evaluation)")
             self.show_error(f"Nothing to resume in {out}: {why}. Press Start to train again.")
             return False
+        overwrite = not resume and holds_run(out)
+        if overwrite and not self.confirm_overwrite(out):
+            self._status(f"Not started: {out} keeps its run")
+            return False
         config_path = out / CONFIG_NAME
         try:
             write_config(self.editor.toPlainText(), config_path)
-            process = TrainingProcess(config_path, output=out, resume=resume)
+            process = TrainingProcess(config_path, output=out, resume=resume, overwrite=overwrite)
             process.start()
         except ConfigError as exc:
             self.show_error(str(exc))
@@ -587,6 +589,15 @@ class TrainTab(QWidget):
         self.progress_bar.setRange(0, 0)  # busy until the run announces its steps
         self.time_label.setText("")
         self._redraw_curves()
+
+    def confirm_overwrite(self, out: Path) -> bool:
+        """Ask before a fresh run replaces the run in ``out`` (its model, metrics and state)."""
+        answer = QMessageBox.question(
+            self, "Replace the trained model?",
+            f"{out} already holds a training run. Starting again deletes its model and metrics.\n\n"
+            "Replace it?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     def cancel(self) -> None:
         """Ask the running training to stop (after its current step); the best model is kept."""
@@ -714,11 +725,7 @@ class TrainTab(QWidget):
         key = next((k for k in metrics if k == self._metric), None) or dev_metric_key(metrics)
         score = f", {metric_label(key)} {metrics[key]:.4g}" if key and _finite(metrics.get(key)) else ""
         where = out / "model.pt"
-        if _in_models_dir(out):
-            use = "It now appears in the model lists of the other tabs."
-        else:
-            use = (f"To use it in the other tabs, copy the folder {out.name} into {models_dir()} "
-                   f"(or set `output: models/{out.name}` in the config).")
+        use = f"It is listed in the other tabs as {out.name}."
         message = (f"Training finished. The best model (epoch {result.get('best_epoch')}{score}) "
                    f"was saved to {where}. {use}")
         self.banner.show_message(message, "info")
@@ -767,14 +774,6 @@ class TrainTab(QWidget):
     def _scroll_log_to_end(self) -> None:
         bar = self.log_view.verticalScrollBar()
         bar.setValue(bar.maximum())
-
-
-def _in_models_dir(folder: Path) -> bool:
-    """True if ``folder`` is a model folder the other tabs list (directly in the models folder)."""
-    try:
-        return Path(folder).resolve().parent == models_dir().resolve()
-    except OSError:
-        return False
 
 
 def _finite(value: Any) -> bool:

@@ -1,8 +1,14 @@
-"""Model registry: name -> (config dataclass, model class), and presets with known sizes."""
+"""Model registry: one entry per model family, and presets with known sizes.
+
+A model family is a model module (``signstudio/models/<family>.py``: a config dataclass and an
+``nn.Module``), a training recipe (``signstudio/training/recipes/``) and one entry in
+:data:`REGISTRY` that names them. Nothing else needs to change for a new family.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
@@ -12,10 +18,32 @@ from signstudio.models.seq2seq import TextTransformer, TextTransformerConfig
 from signstudio.models.signformer import Signformer, SignformerConfig
 from signstudio.models.signllm import SignLLM, SignLLMConfig
 
-REGISTRY: dict[str, tuple[type, type[nn.Module]]] = {
-    "signformer": (SignformerConfig, Signformer),
-    "signllm": (SignLLMConfig, SignLLM),
-    "text-transformer": (TextTransformerConfig, TextTransformer),
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """A registry entry.
+
+    Attributes:
+        config: the model's config dataclass (its fields are the YAML ``model:`` keys).
+        model: the ``nn.Module`` built from it.
+        recipe: ``"module:Class"`` of its training recipe (a :class:`signstudio.training.recipe.Recipe`),
+            imported by ``signstudio.training`` only, so the runtime never loads training code.
+        task: what its checkpoints do: ``"sign-to-text"``, ``"gloss-to-pose"``, or ``"text"`` (text-to-gloss
+            or gloss-to-text, by the checkpoint's direction).
+    """
+
+    config: type
+    model: type[nn.Module]
+    recipe: str
+    task: str
+
+
+REGISTRY: dict[str, ModelFamily] = {
+    "signformer": ModelFamily(SignformerConfig, Signformer, "signstudio.training.recipes.sign2text:SignToTextRecipe",
+                              "sign-to-text"),
+    "signllm": ModelFamily(SignLLMConfig, SignLLM, "signstudio.training.recipes.signllm:SignLLMRecipe", "gloss-to-pose"),
+    "text-transformer": ModelFamily(TextTransformerConfig, TextTransformer, "signstudio.training.recipes.text:TextRecipe",
+                                    "text"),
 }
 
 #: Named configurations, with vocabulary sizes of their corpora (training replaces them with the
@@ -54,7 +82,7 @@ def make_config(name: str, values: dict[str, Any]):
     """
     if name not in REGISTRY:
         raise ConfigError(f"unknown model type {name!r}; known: {', '.join(sorted(REGISTRY))}")
-    cls = REGISTRY[name][0]
+    cls = REGISTRY[name].config
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
@@ -73,7 +101,7 @@ def build_model(name: str, config) -> nn.Module:
     if isinstance(config, dict):
         config = make_config(name, config)
     try:
-        return REGISTRY[name][1](config)
+        return REGISTRY[name].model(config)
     except ValueError as exc:
         raise ConfigError(f"invalid {name} config: {exc}") from None
 

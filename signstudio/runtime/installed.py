@@ -50,12 +50,15 @@ class ModelInfo:
 
 
 def model_task(model_type: str, features: dict[str, Any]) -> str:
-    """What a checkpoint does, from its model type and feature spec (one of :data:`TASKS`)."""
-    if model_type == "text-transformer":
+    """What a checkpoint does (one of :data:`TASKS`), from its family's registry entry and, for a
+    text model, the direction in its feature spec."""
+    from signstudio.models.registry import REGISTRY
+
+    family = REGISTRY.get(model_type)
+    task = family.task if family is not None else "sign-to-text"
+    if task == "text":
         return "text-to-gloss" if features.get("direction") == "text2gloss" else "gloss-to-text"
-    if model_type == "signllm":
-        return "gloss-to-pose"
-    return "sign-to-text"
+    return task
 
 
 def model_folders() -> list[tuple[str, Path]]:

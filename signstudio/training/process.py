@@ -37,58 +37,26 @@ import threading
 from pathlib import Path
 from typing import Any, Sequence
 
-import yaml
-
 from signstudio.atomic import atomic_write
-from signstudio.errors import ConfigError
 from signstudio.paths import PROJECT_ROOT
+from signstudio.training.config import parse_config_text, resolve_output  # noqa: F401 - the window's API
+from signstudio.training.run import can_resume, read_metrics  # noqa: F401 - the window's API
 
 #: Exit status of a cancelled run (``signstudio train`` exits 130 after SIGTERM).
 EXIT_CANCELLED = 130
 #: Name of the child's stderr log inside the output folder.
 LOG_NAME = "train.log"
-#: The trainer's resumable state inside the output folder (written at every evaluation).
-STATE_NAME = "train_state.pt"
-#: One row per evaluation inside the output folder.
-METRICS_NAME = "metrics.jsonl"
 
 #: Events the child sends last; after one of them only ``exited`` follows.
 FINAL_EVENTS = ("done", "cancelled", "error")
 
 
-# ------------------------------------------------------------------------------------------------
-# configs
-def parse_config_text(text: str):
-    """Validate YAML ``text`` as a training config; returns the :class:`ExperimentConfig`.
-
-    Raises:
-        ConfigError: invalid YAML, or an invalid config (unknown keys, wrong types, no name...);
-            the message is one line.
-    """
-    from signstudio.training.config import config_from_dict
-
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or _first_line(str(exc))
-        raise ConfigError(f"invalid YAML{where}: {problem}") from None
-    if raw is None:
-        raise ConfigError("the config is empty")
-    try:
-        return config_from_dict(raw)
-    except ConfigError:
-        raise
-    except (TypeError, ValueError) as exc:  # a model config the registry refused
-        raise ConfigError(_first_line(str(exc)) or type(exc).__name__) from None
-
-
 def write_config(text: str, path: str | os.PathLike):
-    """Validate YAML ``text`` (see :func:`parse_config_text`), then write it atomically to ``path``.
+    """Validate YAML ``text`` (:func:`~signstudio.training.config.parse_config_text`), then write it
+    atomically to ``path``.
 
     Nothing is written when the text is invalid; a previous file at ``path`` stays as it was.
-    Returns the validated :class:`ExperimentConfig`.
+    Returns the validated :class:`~signstudio.training.config.ExperimentConfig`.
 
     Raises:
         ConfigError: the text is not a valid training config.
@@ -98,46 +66,6 @@ def write_config(text: str, path: str | os.PathLike):
     with atomic_write(path, "w") as f:
         f.write(text if text.endswith("\n") else text + "\n")
     return cfg
-
-
-def resolve_output(cfg, base: str | os.PathLike | None = None) -> Path:
-    """The absolute output folder of config ``cfg``.
-
-    A relative ``output`` is taken relative to ``base`` (default: the project root, where the
-    shipped configs' ``models/...`` and ``runs/...`` folders live); no ``output`` gives
-    ``<base>/runs/<name>`` (as :func:`signstudio.training.trainer.output_dir` does).
-    """
-    root = Path(base) if base is not None else PROJECT_ROOT
-    out = Path(cfg.output).expanduser() if cfg.output else Path("runs") / cfg.name
-    return (out if out.is_absolute() else root / out).resolve()
-
-
-def read_metrics(output_dir: str | os.PathLike) -> list[dict[str, Any]]:
-    """The evaluation rows in ``<output_dir>/metrics.jsonl``, oldest first (``[]`` if none).
-
-    Lines that are not JSON objects (a row cut short by a killed process) are skipped; rows with
-    the same epoch keep the last one, so a resumed run that re-evaluated an epoch is shown once.
-    """
-    path = Path(output_dir) / METRICS_NAME
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
-    rows: dict[Any, dict[str, Any]] = {}
-    for line in lines:
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(row, dict):
-            rows.pop(row.get("epoch"), None)
-            rows[row.get("epoch")] = row
-    return list(rows.values())
-
-
-def can_resume(output_dir: str | os.PathLike) -> bool:
-    """True if ``<output_dir>/train_state.pt`` exists (a run there can be continued)."""
-    return (Path(output_dir) / STATE_NAME).is_file()
 
 
 def _first_line(text: str) -> str:
@@ -154,8 +82,10 @@ class TrainingProcess:
 
     Args:
         config: the YAML config file (made absolute).
-        output: output folder passed as ``-o`` (default: the config's ``output``).
+        output: output folder passed as ``-o`` (default: the config's rule,
+            :func:`~signstudio.training.config.resolve_output`).
         resume: pass ``--resume`` (continue from ``<output>/train_state.pt``).
+        overwrite: pass ``--overwrite`` (a fresh run may replace the run in the output folder).
         epochs: pass ``--epochs N``.
         log_path: where the child's stderr goes (appended). Default: ``<output>/train.log`` when
             ``output`` is given, else a temporary file.
@@ -171,7 +101,7 @@ class TrainingProcess:
     """
 
     def __init__(self, config: str | os.PathLike | None = None, *, output: str | os.PathLike | None = None,
-                 resume: bool = False, epochs: int | None = None, log_path: str | os.PathLike | None = None,
+                 resume: bool = False, overwrite: bool = False, epochs: int | None = None, log_path: str | os.PathLike | None = None,
                  env: dict[str, str] | None = None, cwd: str | os.PathLike | None = None,
                  command: Sequence[str] | None = None) -> None:
         if config is None and command is None:
@@ -179,6 +109,7 @@ class TrainingProcess:
         self.config = Path(config).expanduser().resolve() if config is not None else None
         self.output: Path | None = Path(output).expanduser().resolve() if output is not None else None
         self.resume = resume
+        self.overwrite = overwrite
         self.epochs = epochs
         self._log_arg = Path(log_path) if log_path is not None else None
         self.log_path: Path | None = None
@@ -205,10 +136,12 @@ class TrainingProcess:
         argv = [sys.executable, "-m", "signstudio", "train", str(self.config), "--events"]
         if self.output is not None:
             argv += ["-o", str(self.output)]
-        if self.epochs:
+        if self.epochs is not None:
             argv += ["--epochs", str(int(self.epochs))]
         if self.resume:
             argv.append("--resume")
+        if self.overwrite:
+            argv.append("--overwrite")
         return argv
 
     def _child_env(self) -> dict[str, str]:

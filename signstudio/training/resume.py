@@ -9,7 +9,8 @@ training process with ``kill -9`` and checks this).
 
 What a ``kill -9`` loses is the work since the last evaluation: ``train_state.pt``,
 ``model.pt`` and ``metrics.jsonl`` are only ever replaced whole (temp file, then rename), and on
-resume the metrics log is cut back to the rows the state has seen.
+resume the metrics log is cut back to the rows the state has seen
+(:meth:`signstudio.training.run.RunFolder.truncate_metrics`).
 
 The file is read with ``torch.load(weights_only=True)``: RNG states and counters are stored as
 tensors and JSON strings, never as pickled objects.
@@ -18,7 +19,6 @@ tensors and JSON strings, never as pickled objects.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,8 @@ import torch
 from signstudio.atomic import atomic_write
 from signstudio.errors import ConfigError
 
-STATE_FILE = "train_state.pt"
+from signstudio.training.run import STATE_FILE
+
 FORMAT = "signstudio-train-state"
 VERSION = 1
 
@@ -115,9 +116,6 @@ def restore_train_state(out_dir: str | Path, *, config: dict[str, Any], model: t
                         optimizer: torch.optim.Optimizer, scheduler, rng: np.random.Generator) -> ResumePoint:
     """Load ``<out_dir>/train_state.pt`` into the given model, optimiser, scheduler and RNGs.
 
-    Also cuts ``<out_dir>/metrics.jsonl`` back to the rows of epochs up to the saved one (rows
-    written after the last state, by an interrupted evaluation, would otherwise appear twice).
-
     Raises:
         ConfigError: no state file, an unreadable or foreign file, or a config that differs from
             the one the run started with (the message names the differing keys).
@@ -147,11 +145,5 @@ def restore_train_state(out_dir: str | Path, *, config: dict[str, Any], model: t
     name, pos, has_gauss, gauss = json.loads(state["numpy_legacy_rng"]["rest"])
     np.random.set_state((name, state["numpy_legacy_rng"]["keys"].numpy().astype(np.uint32), pos, has_gauss, gauss))
     epoch = int(state["epoch"])
-    log = Path(out_dir) / "metrics.jsonl"
-    if log.is_file():
-        rows = [line for line in log.read_text(encoding="utf-8").splitlines()
-                if line.strip() and json.loads(line).get("epoch", math.inf) <= epoch]
-        with atomic_write(log, "w") as f:
-            f.write("".join(r + "\n" for r in rows))
     return ResumePoint(epoch=epoch, step=int(state["step"]), best=json.loads(state["best"]),
                        extra=json.loads(state["extra"]), seconds=float(state["seconds"]))

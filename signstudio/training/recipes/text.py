@@ -1,0 +1,138 @@
+"""Text recipe: text-to-gloss and gloss-to-text :class:`~signstudio.models.seq2seq.TextTransformer` s.
+
+One recipe serves both directions (``data.direction``); the sign language enters as a
+Prompt2LangGloss tag (SignLLM, Sec. 3): in ``text2gloss`` the decoder starts from ``<gsg>``
+instead of ``<s>``, in ``gloss2text`` the tag is the first source token. Loss: label-smoothed
+cross-entropy. Batches: length-bucketed (shuffled buckets of 20 batches sorted by source length).
+Dev: greedy BLEU-4 selects the checkpoint; after the last epoch the beam search length penalty is
+tuned on dev (beam ``train.beam_size``) and stored with the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from signstudio.data.phoenix import PHOENIX_LANGUAGE
+from signstudio.data.vocabulary import Vocabulary
+from signstudio.models.registry import count_parameters
+from signstudio.runtime.checkpoint import DecodingOptions, load_model, save_model
+from signstudio.runtime.text import (DIRECTIONS, TEXT_DATASETS, Pair, batch_pairs, language_tag, load_text_splits,
+                                     score, translate_tokens)
+from signstudio.tasks import TaskHandle, check_cancelled
+from signstudio.training.config import DataConfig, TrainConfig
+from signstudio.training.recipe import Evaluation, Recipe, StepLoss, smoothed_nll
+
+
+@dataclass
+class TextData(DataConfig):
+    """``data:`` of a text-to-gloss or gloss-to-text config."""
+
+    dataset: str = "phoenix14t"  # one of signstudio.runtime.text.TEXT_DATASETS
+    direction: str = "text2gloss"  # "text2gloss" or "gloss2text"
+    language: str = ""  # sign language code of the glosses (the Prompt2LangGloss tag), e.g. "gsg"
+    path: str = ""  # a folder of annotation files that replaces the dataset's location
+
+    CHOICES = {"direction": DIRECTIONS, "dataset": TEXT_DATASETS}
+
+
+@dataclass
+class TextTrain(TrainConfig):
+    """``train:`` of a text config: the shared settings plus smoothing and the beam."""
+
+    label_smoothing: float = 0.1  # on the cross-entropy
+    beam_size: int = 4  # beam for the final dev tuning and the stored decoding options
+    length_penalty: float = 1.0  # GNMT alpha (tuned on dev at the end; this value is one candidate)
+
+    LIMITS = {**TrainConfig.LIMITS, "label_smoothing": (0.0, 0.99), "beam_size": (1, 64),
+              "length_penalty": (0.0, None)}
+
+
+def text_vocabularies(train: list[Pair], direction: str, tag: str) -> tuple[Vocabulary, Vocabulary]:
+    """Source and target vocabularies of the training pairs; a text2gloss target starts with ``tag``."""
+    src = Vocabulary.build(p.source for p in train)
+    tgt_tokens = Vocabulary.build(p.target for p in train).itos[4:]
+    tgt = Vocabulary(([tag] if direction == "text2gloss" else []) + tgt_tokens)
+    return src, tgt
+
+
+class TextRecipe(Recipe):
+    """Training of text-to-gloss and gloss-to-text transformers (see the module)."""
+
+    data_config = TextData
+    train_config = TextTrain
+    metric = "dev_bleu4"
+    lower_is_better = False
+    metric_label = "dev BLEU-4"
+    betas = (0.9, 0.98)
+    unit = "sentences"
+
+    def prepare(self, task: TaskHandle):
+        d = self.cfg.data
+        splits = load_text_splits(d.dataset, d.direction, d.language, d.path)
+        self.train_set, self.dev_set = splits["train"], splits["dev"]
+        self.train_size = len(self.train_set)
+        self.language = d.language or PHOENIX_LANGUAGE
+        tag = language_tag(self.language)
+        self.src_vocab, self.tgt_vocab = text_vocabularies(self.train_set, d.direction, tag)
+        self.bos = self.tgt_vocab.stoi[tag] if d.direction == "text2gloss" else Vocabulary.bos_index
+        src_key, tgt_key = ("text", "gloss") if d.direction == "text2gloss" else ("gloss", "text")
+        self.features = {"kind": "tokens", "direction": d.direction, "language": self.language,
+                         "source": src_key, "target": tgt_key, "bos": self.tgt_vocab.itos[self.bos]}
+        self.vocabs = {f"{src_key}_vocab": self.src_vocab, f"{tgt_key}_vocab": self.tgt_vocab}
+        return replace(self.cfg, model=replace(self.cfg.model, src_vocab_size=len(self.src_vocab),
+                                               tgt_vocab_size=len(self.tgt_vocab)))
+
+    def batches(self, epoch: int, rng: np.random.Generator) -> list[Any]:
+        # Length-bucketed batches (shuffled buckets of similar source length) waste less padding.
+        bs = self.cfg.train.batch_size
+        order = rng.permutation(self.train_size)
+        batches = []
+        for i in range(0, len(order), bs * 20):
+            chunk = sorted(order[i : i + bs * 20], key=lambda j: len(self.train_set[j].source))
+            batches += [chunk[k : k + bs] for k in range(0, len(chunk), bs)]
+        rng.shuffle(batches)
+        return batches
+
+    def loss(self, net: torch.nn.Module, batch: Any, rng: np.random.Generator) -> StepLoss:
+        src, lengths, tin, tout = (t.to(self.device) for t in
+                                   batch_pairs([self.train_set[i] for i in batch], self.src_vocab, self.tgt_vocab,
+                                               self.bos))
+        loss = smoothed_nll(net(src, lengths, tin), tout, self.cfg.train.label_smoothing)
+        return StepLoss(loss, {"loss": loss.item()})
+
+    def _dev(self, model, beam_size: int = 1, alpha: float = 1.0) -> dict[str, float]:
+        hyps = translate_tokens(model, [p.source for p in self.dev_set], self.src_vocab, self.tgt_vocab, self.bos,
+                                beam_size, alpha)
+        return score([p.target for p in self.dev_set], hyps)
+
+    def evaluate(self, model: torch.nn.Module, epoch: int, task: TaskHandle) -> Evaluation:
+        dev = self._dev(model)
+        return Evaluation({"dev_bleu4": dev["bleu4"], "dev_rouge_l": dev["rouge_l"]}, {"dev_greedy": dev})
+
+    def save(self, path: Path, model: torch.nn.Module, metrics: dict[str, Any],
+             decoding: DecodingOptions | None = None) -> None:
+        save_model(path, name=self.cfg.name, model_type=self.cfg.model_type, model=model,
+                   gloss_vocab=self.vocabs["gloss_vocab"], text_vocab=self.vocabs["text_vocab"],
+                   features=self.features, metrics=metrics, config=self.cfg.to_dict(),
+                   decoding=decoding or DecodingOptions(beam_size=1, length_penalty=self.cfg.train.length_penalty))
+
+    def finish(self, model: torch.nn.Module, out_dir: Path, best: tuple, task: TaskHandle) -> dict[str, Any] | None:
+        tc = self.cfg.train
+        loaded = load_model(out_dir / "model.pt")
+        model.load_state_dict(loaded.model.state_dict())
+        tuned = (-1.0, tc.length_penalty, {})
+        for alpha in sorted({0.0, 0.6, 1.0, tc.length_penalty}):
+            check_cancelled(task)
+            task.set_status(f"tuning the length penalty on dev: alpha {alpha}")
+            dev = self._dev(model, tc.beam_size, alpha)
+            if dev["bleu4"] > tuned[0]:
+                tuned = (dev["bleu4"], alpha, dev)
+        metrics = {"dev": tuned[2], "dev_greedy": best[2]["dev_greedy"], "epoch": best[1],
+                   "parameters": count_parameters(model)}
+        self.save(out_dir / "model.pt", model, metrics, DecodingOptions(beam_size=tc.beam_size, length_penalty=tuned[1]))
+        return metrics
