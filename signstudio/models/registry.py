@@ -8,6 +8,7 @@ A model family is a model module (``signstudio/models/<family>.py``: a config da
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,25 +75,49 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+def check_values(cls, values: dict[str, Any], where: str) -> None:
+    """Check values against a dataclass's optional ``LIMITS`` (inclusive bounds) and ``CHOICES``;
+    every float must be finite.
+
+    Raises:
+        ConfigError: naming ``where.key``, the bound and the value.
+    """
+    limits = getattr(cls, "LIMITS", {}) or {}
+    choices = getattr(cls, "CHOICES", {}) or {}
+    for key, value in values.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{where}.{key} must be a finite number, got {value}")
+        low, high = limits.get(key, (None, None))
+        if low is not None and value < low:
+            raise ConfigError(f"{where}.{key} must be at least {low}, got {value}")
+        if high is not None and value > high:
+            raise ConfigError(f"{where}.{key} must be at most {high}, got {value}")
+        if key in choices and value not in choices[key]:
+            raise ConfigError(f"{where}.{key} must be one of {', '.join(map(str, choices[key]))}; got {value!r}")
+
+
 def make_config(name: str, values: dict[str, Any]):
     """Build the config dataclass of model ``name`` from ``values``.
 
     Raises:
-        ConfigError: unknown model name, unknown keys, or a value of the wrong type.
+        ConfigError: unknown model name, unknown keys, a value of the wrong type or out of range.
     """
     if name not in REGISTRY:
         raise ConfigError(f"unknown model type {name!r}; known: {', '.join(sorted(REGISTRY))}")
     cls = REGISTRY[name].config
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - set(fields))
+    unknown = sorted(set(map(str, values)) - set(fields))
     if unknown:
         raise ConfigError(f"unknown {name} config key(s): {', '.join(unknown)}; known: {', '.join(fields)}")
     for key, value in values.items():
         expected = type(fields[key].default)
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             values = {**values, key: float(value)}
+        elif expected is tuple and isinstance(value, list):
+            values = {**values, key: tuple(value)}
         elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"{name} config key {key!r} must be {expected.__name__}, got {value!r}")
+    check_values(cls, values, "model")
     return cls(**values)
 
 
@@ -102,8 +127,8 @@ def build_model(name: str, config) -> nn.Module:
         config = make_config(name, config)
     try:
         return REGISTRY[name].model(config)
-    except ValueError as exc:
-        raise ConfigError(f"invalid {name} config: {exc}") from None
+    except (ValueError, RuntimeError, ZeroDivisionError) as exc:
+        raise ConfigError(f"invalid {name} config: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from None
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -11,6 +11,7 @@ so one model can serve several sign languages.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -34,6 +35,12 @@ class TextTransformerConfig:
     embedding_dropout: float = 0.3  # dropout on token embeddings
     tie_embeddings: bool = True  # share the decoder's embedding with its output layer
     max_output_length: int = 60  # longest output decoded, in tokens
+
+    #: Inclusive bounds checked when a config is made (:func:`signstudio.models.registry.make_config`).
+    LIMITS: ClassVar[dict] = {"src_vocab_size": (0, 10_000_000), "tgt_vocab_size": (0, 10_000_000),
+                              "d_model": (1, 8192), "num_heads": (1, 128), "encoder_layers": (1, 64),
+                              "decoder_layers": (1, 64), "ff_dim": (1, 65536), "dropout": (0.0, 0.95),
+                              "embedding_dropout": (0.0, 0.95), "max_output_length": (1, 1000)}
 
 
 class TextTransformer(nn.Module):

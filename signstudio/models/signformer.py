@@ -15,6 +15,7 @@ over time (preset ``signattention-boston``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -43,6 +44,15 @@ class SignformerConfig:
     max_output_length: int = 40  # longest translation decoded, in tokens
     frame_embedding: str = "linear"  # "linear" (per frame) or "conv1d" (SignAttention: a 1D convolution over time)
     embed_kernel: int = 5  # conv1d frame embedding: kernel length in frames (odd)
+
+    #: Inclusive bounds checked when a config is made (:func:`signstudio.models.registry.make_config`).
+    LIMITS: ClassVar[dict] = {"input_dim": (0, 100_000), "d_model": (1, 8192), "num_heads": (1, 128),
+                              "encoder_layers": (1, 64), "decoder_layers": (0, 64), "ff_dim": (1, 65536),
+                              "conv_kernel": (0, 255), "cope_positions": (0, 4096), "dropout": (0.0, 0.95),
+                              "embedding_dropout": (0.0, 0.95), "text_vocab_size": (0, 10_000_000),
+                              "gloss_vocab_size": (0, 10_000_000), "max_output_length": (1, 1000),
+                              "embed_kernel": (1, 255)}
+    CHOICES: ClassVar[dict] = {"frame_embedding": ("linear", "conv1d")}
 
 
 class ConvFrameEmbedding(nn.Module):

@@ -43,6 +43,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -82,6 +83,13 @@ class SignLLMConfig:
     max_frames: int = 300  # longest sequence generated, in frames (12 s at 25 fps)
     future_prediction: int = 0  # extra future frames the joint head predicts (PT's future prediction)
     stop_threshold: float = 0.99  # generation stops once the predicted counter reaches this
+
+    #: Inclusive bounds checked when a config is made (:func:`signstudio.models.registry.make_config`).
+    LIMITS: ClassVar[dict] = {"d_model": (1, 8192), "num_heads": (1, 128), "encoder_layers": (1, 64),
+                              "decoder_layers": (1, 64), "ff_dim": (1, 65536), "dropout": (0.0, 0.95),
+                              "gloss_vocab_size": (0, 10_000_000), "num_joints": (1, 10_000),
+                              "max_frames": (1, 100_000), "future_prediction": (0, 1000), "stop_threshold": (0.0, 1.0)}
+    CHOICES: ClassVar[dict] = {"mode": ("mlsf", "prompt2langgloss")}
 
 
 class EncoderDecoder(nn.Module):

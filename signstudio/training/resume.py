@@ -129,7 +129,16 @@ def restore_train_state(out_dir: str | Path, *, config: dict[str, Any], model: t
         raise ConfigError(f"{path}: not a readable training state ({type(exc).__name__})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("version") != VERSION:
         raise ConfigError(f"{path}: not a SignStudio training state (version {VERSION})")
-    saved = json.loads(state["config"])
+    try:
+        saved = json.loads(state["config"])
+        best, extra = json.loads(state["best"]), json.loads(state["extra"])
+        epoch, step, seconds = int(state["epoch"]), int(state["step"]), float(state["seconds"])
+        numpy_rng = json.loads(state["numpy_rng"])
+        name, pos, has_gauss, gauss = json.loads(state["numpy_legacy_rng"]["rest"])
+        keys = state["numpy_legacy_rng"]["keys"].numpy().astype(np.uint32)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"{path}: a damaged training state ({type(exc).__name__}: {exc}); "
+                          "start the run again with --overwrite") from None
     changed = _diff(saved, json.loads(_json(config)))
     if changed:
         raise ConfigError(f"cannot resume: the config changed since the run started ({', '.join(changed[:5])}); "
@@ -138,12 +147,9 @@ def restore_train_state(out_dir: str | Path, *, config: dict[str, Any], model: t
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-    except (RuntimeError, ValueError, KeyError) as exc:
+        torch.set_rng_state(state["torch_rng"])
+        rng.bit_generator.state = numpy_rng
+        np.random.set_state((name, keys, pos, has_gauss, gauss))
+    except (RuntimeError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"{path}: the saved state does not fit this model ({str(exc).splitlines()[0]})") from None
-    torch.set_rng_state(state["torch_rng"])
-    rng.bit_generator.state = json.loads(state["numpy_rng"])
-    name, pos, has_gauss, gauss = json.loads(state["numpy_legacy_rng"]["rest"])
-    np.random.set_state((name, state["numpy_legacy_rng"]["keys"].numpy().astype(np.uint32), pos, has_gauss, gauss))
-    epoch = int(state["epoch"])
-    return ResumePoint(epoch=epoch, step=int(state["step"]), best=json.loads(state["best"]),
-                       extra=json.loads(state["extra"]), seconds=float(state["seconds"]))
+    return ResumePoint(epoch=epoch, step=step, best=best, extra=extra, seconds=seconds)
