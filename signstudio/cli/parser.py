@@ -20,6 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "Run without a command to open the window.",
     )
     p.add_argument("--version", action="version", version=f"signstudio {__version__}")
+    p.add_argument("--verbose", dest="verbose_all", action="store_true",
+                   help="show the log lines of MediaPipe, TFLite and FFmpeg (hidden by default; "
+                        "also SIGNSTUDIO_VERBOSE=1)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, func, help: str) -> argparse.ArgumentParser:

@@ -125,6 +125,10 @@ class AttentionRecord:
             ValueError: an array of the wrong rank or size (message names the array).
         """
         u, t = len(self.tokens), None
+        if u == 0:
+            raise ValueError("no output tokens")
+        if not self.cross or not self.encoder_self:
+            raise ValueError("no encoder or no cross-attention layers")
         if len(self.decoder_inputs) != u:
             raise ValueError(f"{len(self.decoder_inputs)} decoder inputs for {u} tokens")
         for i, a in enumerate(self.encoder_self):
@@ -183,57 +187,82 @@ def save_record(record: AttentionRecord, path: str | Path) -> Path:
 
 
 def load_record(path: str | Path) -> AttentionRecord:
-    """Read a record written by :func:`save_record`.
+    """Read a record written by :func:`save_record`, trusting nothing in it.
+
+    Before anything is decompressed, the sizes the archive declares are capped
+    (:func:`signstudio.interpret.npz.check_npz_sizes`: at most
+    :data:`~signstudio.interpret.npz.MAX_NPZ_BYTES` in all, each array no larger than its
+    member); the JSON header is checked field by field
+    (:func:`~signstudio.interpret.npz.check_record_header`) and every array against the shape
+    the header gives.
 
     Raises:
-        InputError: missing file, not an ``.npz``, no or unreadable header, another format or
-            version, or arrays missing or of the wrong shape (one line each).
+        InputError: one line naming the file: missing or unreadable, not an ``.npz``, an archive
+            that would unpack to too much, no or unreadable header, another format or version,
+            header fields missing or of the wrong type, arrays missing, of the wrong shape, not
+            numbers, or holding NaN or infinite weights.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
+    from signstudio.files import check_input_file
+    from signstudio.interpret.npz import check_npz_sizes, check_record_header
+
+    shown = str(path)
+    path = check_input_file(path, "attention record (.npz)")
+    declared = check_npz_sizes(path, shown)
+    if "header" not in declared:
+        raise InputError(f"{shown}: not a SignStudio attention record (no header)")
     try:
         with np.load(path, allow_pickle=False) as npz:
-            files = set(npz.files)
-            if "header" not in files:
-                raise InputError(f"{path}: not a SignStudio attention record (no header)")
-            header = json.loads(str(npz["header"]))
+            raw = npz["header"]
+            if raw.dtype.kind != "U" or raw.ndim != 0:
+                raise InputError(f"{shown}: not a SignStudio attention record (the header is not text)")
+            try:
+                header = json.loads(str(raw))
+            except ValueError:
+                raise InputError(f"{shown}: not a SignStudio attention record (the header is not JSON)") from None
             if not isinstance(header, dict) or header.get("format") != FORMAT:
-                raise InputError(f"{path}: not a SignStudio attention record")
+                raise InputError(f"{shown}: not a SignStudio attention record")
             if header.get("version") != VERSION:
-                raise InputError(f"{path}: attention record version {header.get('version')} is not supported "
+                raise InputError(f"{shown}: attention record version {header.get('version')} is not supported "
                                  f"(expected {VERSION})")
-            shapes = header["shapes"]
+            header = check_record_header(header, shown, ARRAY_KINDS)
             lists: dict[str, list[np.ndarray]] = {}
             for kind in ARRAY_KINDS:
                 lists[kind] = []
-                for i, shape in enumerate(shapes[kind]):
+                for i, shape in enumerate(header["shapes"][kind]):
                     name = f"{kind}_{i}"
-                    if name not in files:
-                        raise InputError(f"{path}: attention record is missing {name}")
-                    arr = npz[name]
-                    if list(arr.shape) != list(shape):
-                        raise InputError(f"{path}: {name} has shape {arr.shape}, the header says {tuple(shape)}")
-                    lists[kind].append(arr.astype(np.float32))
+                    if name not in declared:
+                        raise InputError(f"{shown}: attention record is missing {name}")
+                    got, dtype = declared[name]
+                    if list(got) != list(shape):
+                        raise InputError(f"{shown}: {name} has shape {got}, the header says {tuple(shape)}")
+                    if dtype.kind not in "fiu":
+                        raise InputError(f"{shown}: {name} holds {dtype} values, not numbers")
+                    lists[kind].append(npz[name].astype(np.float32))
             frame_times = None
-            if header.get("has_frame_times"):
-                if "frame_times" not in files:
-                    raise InputError(f"{path}: attention record is missing frame_times")
+            if header["has_frame_times"]:
+                if "frame_times" not in declared:
+                    raise InputError(f"{shown}: attention record is missing frame_times")
+                if declared["frame_times"][1].kind not in "fiu":
+                    raise InputError(f"{shown}: frame_times holds {declared['frame_times'][1]} values, not numbers")
                 frame_times = npz["frame_times"].astype(np.float64)
     except InputError:
         raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, TypeError) as exc:
-        raise InputError(f"{path}: not a readable attention record ({type(exc).__name__})") from None
+        raise InputError(f"{shown}: not a readable attention record ({type(exc).__name__})") from None
+    for kind, arrays in lists.items():
+        for i, arr in enumerate(arrays):
+            if not np.isfinite(arr).all():
+                raise InputError(f"{shown}: {kind}_{i} holds NaN or infinite attention weights")
+    if frame_times is not None and not np.isfinite(frame_times).all():
+        raise InputError(f"{shown}: frame_times holds NaN or infinite times")
     record = AttentionRecord(
-        model=str(header.get("model", "")), model_type=str(header.get("model_type", "")),
-        input=str(header.get("input", "")), tokens=list(header["tokens"]),
-        decoder_inputs=list(header.get("decoder_inputs", [])), frame_times=frame_times,
-        fps=float(header.get("fps", 0.0)), source_tokens=list(header.get("source_tokens", [])),
-        decoding=str(header.get("decoding", "")), **lists)
+        model=header["model"], model_type=header["model_type"], input=header["input"],
+        tokens=list(header["tokens"]), decoder_inputs=list(header["decoder_inputs"]), frame_times=frame_times,
+        fps=header["fps"], source_tokens=list(header["source_tokens"]), decoding=header["decoding"], **lists)
     try:
         record.validate()
     except ValueError as exc:
-        raise InputError(f"{path}: inconsistent attention record ({exc})") from None
+        raise InputError(f"{shown}: inconsistent attention record ({exc})") from None
     return record
 
 
@@ -395,6 +424,27 @@ def check_recordable(loaded) -> None:
                              "there is no cross-attention to record")
 
 
+def check_layer_head(loaded, layer: int, head: int | None = None) -> None:
+    """Refuse, before any slow work, a decoder ``layer`` or attention ``head`` the model lacks.
+
+    Args:
+        loaded: a recordable :class:`~signstudio.runtime.checkpoint.LoadedModel` (see
+            :func:`check_recordable`).
+        layer: decoder layer index; negative counts from the last (``-1``: the last).
+        head: an attention head ``0 .. H-1``, or None (the mean of the heads).
+
+    Raises:
+        InputError: ``--layer``/``--head`` out of range (the message gives the model's counts).
+    """
+    layers = len(getattr(loaded.model, "decoder", None) or ())
+    if not -layers <= layer < layers:
+        raise InputError(f"--layer {layer}: model {loaded.name!r} has {layers} decoder layer(s) "
+                         f"(0-{layers - 1}, or -1 for the last)")
+    heads = int(loaded.model.config.num_heads)
+    if head is not None and not 0 <= head < heads:
+        raise InputError(f"--head {head}: model {loaded.name!r} has {heads} heads (0-{heads - 1})")
+
+
 def read_text_file(path: str | Path) -> str:
     """A UTF-8 text file's content (one sentence for a text model).
 
@@ -432,7 +482,8 @@ def record_file(path: str | Path, model_name: str | None = None, target: Sequenc
     Args:
         path: a video or `.pose` file for a sign-to-text model; a UTF-8 text file (one sentence:
             words for text-to-gloss, space-separated glosses for gloss-to-text) for a text model.
-        model_name: an installed model's name or a checkpoint path (None: the default model).
+        model_name: an installed model's name or a checkpoint path (None: the default model), or
+            an already loaded :class:`~signstudio.runtime.checkpoint.LoadedModel`.
         target: force this output instead of searching it (see :func:`record_attention`).
         task: progress and cancellation for pose extraction from a video.
 
@@ -444,7 +495,7 @@ def record_file(path: str | Path, model_name: str | None = None, target: Sequenc
     from signstudio.runtime.clip import read_clip
     from signstudio.runtime.installed import load_installed
 
-    loaded = load_installed(model_name)
+    loaded = model_name if hasattr(model_name, "model_type") else load_installed(model_name)
     check_recordable(loaded)
     if loaded.model_type == "text-transformer":
         return record_text(loaded, read_text_file(path), target, str(path))
