@@ -46,7 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     from signstudio.quiet import VERBOSE_ENV, python_stderr_apart
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a usage error (one line already printed)
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else EXIT_INPUT_ERROR)
     if args.command is None:
         args.func = cmd_gui
     verbose = bool(getattr(args, "verbose", False) or getattr(args, "verbose_all", False))

@@ -32,6 +32,13 @@ import torch
 
 from signstudio.atomic import atomic_write
 from signstudio.errors import InputError, ModelError
+from signstudio.interpret.inputs import (  # noqa: F401  (re-exported: callers import them from here)
+    MAX_TEXT_FILE_BYTES,
+    SUPPORTED_TYPES,
+    check_layer_head,
+    check_recordable,
+    read_text_file,
+)
 from signstudio.pose.features import FEATURE_FPS
 from signstudio.tasks import TaskHandle
 
@@ -39,8 +46,6 @@ FORMAT = "signstudio-attention"
 VERSION = 1
 #: Per-layer array lists of a record, in file order.
 ARRAY_KINDS = ("encoder_self", "decoder_self", "cross", "decoder_self_values", "cross_values")
-#: Model types whose attention can be recorded.
-SUPPORTED_TYPES = ("signformer", "text-transformer")
 EOS = "</s>"
 
 
@@ -405,73 +410,24 @@ def record_clip(loaded, clip, target: Sequence[str] | None = None) -> AttentionR
     return record_attention(loaded, clip_features(clip.pose, loaded.features), target, str(clip.path))
 
 
-def check_recordable(loaded) -> None:
-    """Refuse, before any slow work, a model whose attention cannot be recorded.
-
-    Raises:
-        ModelError: a model type without encoder-decoder attention, a Signformer without a
-            translation decoder (CTC only), or one whose features this version cannot compute.
-    """
-    if loaded.model_type not in SUPPORTED_TYPES:
-        raise ModelError(f"model {loaded.name!r} is a {loaded.model_type} model; attention can be recorded for "
-                         f"{', '.join(SUPPORTED_TYPES)} models")
-    if loaded.model_type == "signformer":
-        from signstudio.runtime.clip import check_feature_spec
-
-        check_feature_spec(loaded.features, loaded.name)
-        if not getattr(loaded.model, "has_decoder", False) or loaded.text_vocab is None:
-            raise ModelError(f"model {loaded.name!r} has no translation decoder (CTC only): "
-                             "there is no cross-attention to record")
-
-
-def check_layer_head(loaded, layer: int, head: int | None = None) -> None:
-    """Refuse, before any slow work, a decoder ``layer`` or attention ``head`` the model lacks.
-
-    Args:
-        loaded: a recordable :class:`~signstudio.runtime.checkpoint.LoadedModel` (see
-            :func:`check_recordable`).
-        layer: decoder layer index; negative counts from the last (``-1``: the last).
-        head: an attention head ``0 .. H-1``, or None (the mean of the heads).
-
-    Raises:
-        InputError: ``--layer``/``--head`` out of range (the message gives the model's counts).
-    """
-    layers = len(getattr(loaded.model, "decoder", None) or ())
-    if not -layers <= layer < layers:
-        raise InputError(f"--layer {layer}: model {loaded.name!r} has {layers} decoder layer(s) "
-                         f"(0-{layers - 1}, or -1 for the last)")
-    heads = int(loaded.model.config.num_heads)
-    if head is not None and not 0 <= head < heads:
-        raise InputError(f"--head {head}: model {loaded.name!r} has {heads} heads (0-{heads - 1})")
-
-
-def read_text_file(path: str | Path) -> str:
-    """A UTF-8 text file's content (one sentence for a text model).
-
-    Raises:
-        InputError: missing or unreadable file, or not UTF-8.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        return path.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError) as exc:
-        raise InputError(f"{path}: not a readable UTF-8 text file ({type(exc).__name__})") from None
-
-
 def record_text(loaded, text: str, target: Sequence[str] | None = None, input_name: str = "") -> AttentionRecord:
     """Record a text model's attention on one sentence (words for text-to-gloss, space-separated
     glosses for gloss-to-text).
 
     Raises:
-        InputError: an empty text. ModelError: not a text model.
+        InputError: an empty text, or more than ``MAX_INPUT_TOKENS`` tokens. ModelError: not a
+            text model.
     """
     from signstudio.runtime.text import TextTranslator
+
+    from signstudio.runtime.text import MAX_INPUT_TOKENS
 
     tokens = TextTranslator(loaded).split(text)
     if not tokens:
         raise InputError(f"{input_name or 'the text'}: the text is empty")
+    if len(tokens) > MAX_INPUT_TOKENS:
+        raise InputError(f"{input_name or 'the text'}: too long: {len(tokens)} tokens (the limit is "
+                         f"{MAX_INPUT_TOKENS}); record one sentence")
     return record_attention(loaded, tokens, target, input_name or text)
 
 

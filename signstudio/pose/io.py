@@ -67,8 +67,9 @@ def _header(data: bytes, name: str):
     try:
         reader = BufferReader(data)
         header = PoseHeader.read(reader)
-    except Exception as exc:  # struct.error, UnicodeDecodeError, ... on garbage
-        raise InputError(f"{name}: not a readable .pose file ({type(exc).__name__})") from None
+    except Exception:  # struct.error, UnicodeDecodeError, ... on garbage
+        raise InputError(f"{name}: not a readable .pose file (no pose-format header: another kind of "
+                         "file, or a damaged one)") from None
     return header, reader.read_offset
 
 

@@ -222,6 +222,12 @@ def index_folder(folder: str | os.PathLike, language: SignLanguage | str) -> tup
     rows, skipped, bad = [], [], []
     for path in sorted(folder.rglob("*.pose")):
         relative = path.relative_to(folder).as_posix()
+        try:
+            relative.encode("utf-8")
+        except UnicodeEncodeError:  # undecodable bytes in the name cannot go into a UTF-8 index
+            bad.append(f"{relative.encode('utf-8', 'surrogateescape').decode('utf-8', 'replace')}: the file "
+                       "name is not valid UTF-8; rename it")
+            continue
         gloss = gloss_from_filename(path)
         if gloss is None:
             skipped.append(relative)
