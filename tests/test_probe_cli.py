@@ -117,7 +117,7 @@ def inp(tmp_path_factory) -> dict[str, Path]:
     some = data.copy()
     some[3:6] = np.nan
     p["nan_some"] = _write(_with(small, data=some), d / "nan_some.pose")
-    p["huge_coords"] = _write(_with(small, data=data * np.float32(1e36)), d / "huge_coords.pose")
+    p["huge_coords"] = _write(_with(small, data=data * np.float32(1e34)), d / "huge_coords.pose")
     p["no_frames"] = _write(_with(small, data=data[:0], confidence=small.body.confidence[:0]), d / "no_frames.pose")
     p["no_people"] = _write(_with(small, data=data[:, :0], confidence=small.body.confidence[:, :0]),
                             d / "no_people.pose")
