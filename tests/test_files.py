@@ -10,7 +10,7 @@ import pytest
 
 from signstudio.errors import InputError, os_error_message
 from signstudio.files import OutputGroup, check_input_file, check_output_file, check_output_folder
-from signstudio.quiet import VERBOSE_ENV, native_stderr_silenced, python_stderr_apart
+from signstudio.quiet import VERBOSE_ENV, native_stderr_silenced
 
 
 def _listing(folder):
