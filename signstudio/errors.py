@@ -31,3 +31,19 @@ class Cancelled(SignStudioError):
 
     def __init__(self, message: str = "cancelled") -> None:
         super().__init__(message)
+
+
+def os_error_message(exc: OSError, path: str | None = None) -> str:
+    """One line for an :class:`OSError`: ``"PATH: REASON"``.
+
+    ``path`` (what the user named) wins over the file the error names; the reason is the
+    system's (``Permission denied``, ``No space left on device``, ...).
+    """
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    where = path if path is not None else exc.filename
+    if where is None:
+        return reason
+    text = f"{where}: {reason}"
+    if path is None and exc.filename2 is not None:
+        text = f"{where} -> {exc.filename2}: {reason}"
+    return text

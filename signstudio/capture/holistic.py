@@ -22,25 +22,37 @@ did not find (pose-format's NumPy body masks exactly those points).
 
 Models: mediapipe 0.10.21 Holistic with ``model_complexity=1``, the only complexity whose models
 ship in the wheel, so everything works offline. Importing this module loads MediaPipe (~1 s).
+
+MediaPipe, TFLite and absl log about ten lines from C++ on file descriptor 2 per video, from the
+graph's own threads at any time while it runs: a :class:`HolisticEstimator` keeps
+:func:`signstudio.quiet.native_stderr_silenced` on from its creation until :meth:`~HolisticEstimator.close`, and
+the libraries' log levels are set before the import (:func:`signstudio.quiet.quiet_native_env`).
+``SIGNSTUDIO_VERBOSE=1`` keeps their lines.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-import mediapipe as mp
-import numpy as np
-from pose_format import Pose
-from pose_format.numpy.pose_body import NumPyPoseBody
-from pose_format.pose_header import PoseHeader, PoseHeaderDimensions
-from pose_format.utils.holistic import body_points, component_points, holistic_components
+from signstudio.quiet import native_stderr_silenced, quiet_native_env
 
-from signstudio.capture.video import VideoInfo, iter_frames, open_camera, probe_video
-from signstudio.errors import InputError, NoSignerError
-from signstudio.tasks import NullTask, TaskHandle, check_cancelled
+quiet_native_env()  # GLOG_minloglevel, TF_CPP_MIN_LOG_LEVEL: read when MediaPipe loads
+
+with native_stderr_silenced():
+    import mediapipe as mp  # noqa: E402
+import numpy as np  # noqa: E402
+from pose_format import Pose  # noqa: E402
+from pose_format.numpy.pose_body import NumPyPoseBody  # noqa: E402
+from pose_format.pose_header import PoseHeader, PoseHeaderDimensions  # noqa: E402
+from pose_format.utils.holistic import body_points, component_points, holistic_components  # noqa: E402
+
+from signstudio.capture.video import VideoInfo, iter_frames, open_camera, probe_video  # noqa: E402
+from signstudio.errors import InputError, NoSignerError  # noqa: E402
+from signstudio.tasks import NullTask, TaskHandle, check_cancelled  # noqa: E402
 
 #: Keyword arguments for ``mediapipe.solutions.holistic.Holistic``. ``model_complexity=1`` is the
 #: only complexity whose models ship in the mediapipe 0.10.21 wheel; ``static_image_mode=False``
@@ -130,7 +142,16 @@ class HolisticEstimator:
         if config.get("refine_face_landmarks"):
             raise ValueError("refine_face_landmarks changes the face layout; it is not supported")
         self.config = config
-        self._holistic = mp.solutions.holistic.Holistic(**config)
+        # MediaPipe's graph threads log when they get to it, also between and after our calls:
+        # descriptor 2 stays silenced for the estimator's whole life, until close().
+        self._quiet = contextlib.ExitStack()
+        self._quiet.enter_context(native_stderr_silenced())
+        self._holistic = None
+        try:
+            self._holistic = mp.solutions.holistic.Holistic(**config)
+        except BaseException:
+            self._quiet.close()
+            raise
 
     def process(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Estimate the landmarks of one frame.
@@ -166,10 +187,19 @@ class HolisticEstimator:
         return points, confidence
 
     def close(self) -> None:
-        """Free the MediaPipe graph (safe to call twice)."""
-        if self._holistic is not None:
-            self._holistic.close()
-            self._holistic = None
+        """Free the MediaPipe graph and end the silencing of stderr (safe to call twice)."""
+        holistic, self._holistic = getattr(self, "_holistic", None), None
+        try:
+            if holistic is not None:
+                holistic.close()
+        finally:
+            quiet = getattr(self, "_quiet", None)
+            if quiet is not None:
+                quiet.close()  # restores descriptor 2 (once)
+
+    def __del__(self) -> None:  # an estimator never closed must not keep stderr silenced
+        with contextlib.suppress(Exception):
+            self.close()
 
     def __enter__(self) -> "HolisticEstimator":
         return self

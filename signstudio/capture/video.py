@@ -4,8 +4,9 @@ Every frame handed out is RGB ``uint8`` with shape ``(H, W, 3)`` (OpenCV decodes
 conversion happens here, once). This module does not import MediaPipe, so it is cheap to import.
 
 Failures a user can cause raise :class:`~signstudio.errors.InputError` with a one-line message.
-FFmpeg (inside OpenCV) may still print its own diagnostics (``moov atom not found``) on stderr
-for a file it cannot parse; they cannot be silenced through OpenCV's API.
+FFmpeg (inside OpenCV) prints its own diagnostics (``moov atom not found``) from C on file
+descriptor 2; OpenCV's API cannot silence them, so every open and read runs under
+:func:`signstudio.quiet.native_stderr_silenced` (visible with ``SIGNSTUDIO_VERBOSE=1``).
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator
 
-import cv2
-import numpy as np
+from signstudio.quiet import native_stderr_silenced, quiet_native_env
 
-from signstudio.errors import InputError
+quiet_native_env()  # before cv2 loads FFmpeg: OPENCV_FFMPEG_LOGLEVEL, OPENCV_LOG_LEVEL
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from signstudio.errors import InputError  # noqa: E402
+from signstudio.files import check_input_file  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -45,18 +50,23 @@ class VideoInfo:
 
 def _open(path: str | os.PathLike) -> cv2.VideoCapture:
     """Open ``path`` with OpenCV, raising the one-line errors of :func:`probe_video`."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{path}: no such file")
-    if p.is_dir():
-        raise InputError(f"{path}: is a folder, not a video")
+    p = check_input_file(path, "video")
     if p.stat().st_size == 0:
         raise InputError(f"{path}: not a video OpenCV can read (the file is empty)")
-    cap = cv2.VideoCapture(str(p))
-    if not cap.isOpened():
-        cap.release()
+    with native_stderr_silenced():
+        cap = cv2.VideoCapture(str(p))
+        opened = cap.isOpened()
+        if not opened:
+            cap.release()
+    if not opened:
         raise InputError(f"{path}: not a video OpenCV can read")
     return cap
+
+
+def _read(cap: cv2.VideoCapture) -> tuple[bool, np.ndarray | None]:
+    """``cap.read()`` with FFmpeg's decoder messages silenced."""
+    with native_stderr_silenced():
+        return cap.read()
 
 
 def probe_video(path: str | os.PathLike) -> VideoInfo:
@@ -78,9 +88,10 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
     try:
         reported = cap.get(cv2.CAP_PROP_FRAME_COUNT)
         fps = cap.get(cv2.CAP_PROP_FPS)
-        ok, frame = cap.read()
+        ok, frame = _read(cap)
     finally:
-        cap.release()
+        with native_stderr_silenced():
+            cap.release()
     frame_count = int(reported) if math.isfinite(reported) and reported > 0 else 0
     if not ok or frame is None:
         if frame_count == 0:
@@ -107,12 +118,13 @@ def iter_frames(path: str | os.PathLike) -> Iterator[np.ndarray]:
     cap = _open(path)
     try:
         while True:
-            ok, bgr = cap.read()
+            ok, bgr = _read(cap)
             if not ok or bgr is None:
                 return
             yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     finally:
-        cap.release()
+        with native_stderr_silenced():
+            cap.release()
 
 
 class Camera:
@@ -172,8 +184,9 @@ def open_camera(index: int = 0) -> Camera:
     previous = cv2.getLogLevel()
     cv2.setLogLevel(0)  # silent: OpenCV's V4L2 warnings say no more than our message
     try:
-        cap = cv2.VideoCapture(int(index))
-        opened = cap.isOpened()
+        with native_stderr_silenced():
+            cap = cv2.VideoCapture(int(index))
+            opened = cap.isOpened()
     finally:
         cv2.setLogLevel(previous)
     if not opened:

@@ -14,38 +14,77 @@ One module per group of commands, each registering its own sub-commands and argu
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
-from signstudio.errors import Cancelled, SignStudioError
+from signstudio.errors import Cancelled, SignStudioError, os_error_message
 
 EXIT_INPUT_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 
+def _say(line: str) -> None:
+    """Print one line on stderr, whatever characters a path in it holds."""
+    from signstudio.cli.output import printable
+
+    print(printable(line), file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 bad input, 130 interrupted, 1 a bug)."""
+    """Run the command line; returns the exit status (0 ok, 2 bad input, 130 interrupted, 1 a bug).
+
+    Every failure prints exactly one line on stderr: ``signstudio: error: ...`` for a
+    :class:`~signstudio.errors.SignStudioError` or an :class:`OSError` (``PATH: REASON``),
+    ``signstudio: cancelled`` / ``signstudio: interrupted``, or ``signstudio: internal error: ...``
+    for a bug. With ``--verbose`` (``$SIGNSTUDIO_VERBOSE``) the native libraries' log lines stay
+    visible; otherwise commands marked :func:`~signstudio.cli.output.quiet_native` run with them
+    silenced (:func:`signstudio.quiet.python_stderr_apart`).
+    """
     from signstudio.cli.info import cmd_gui
     from signstudio.cli.parser import build_parser
+    from signstudio.quiet import VERBOSE_ENV, python_stderr_apart
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a usage error (one line already printed)
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else EXIT_INPUT_ERROR)
     if args.command is None:
         args.func = cmd_gui
+    verbose = bool(getattr(args, "verbose", False) or getattr(args, "verbose_all", False))
+    previous = os.environ.get(VERBOSE_ENV)
+    if verbose:
+        os.environ[VERBOSE_ENV] = "1"
+    quiet = getattr(args.func, "quiet_native", False)
     try:
-        return args.func(args)
+        with python_stderr_apart() if quiet else contextlib.nullcontext():
+            return args.func(args)
     except Cancelled:
-        print("signstudio: cancelled", file=sys.stderr)
+        _say("signstudio: cancelled")
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        print("signstudio: interrupted", file=sys.stderr)
+        _say("signstudio: interrupted")
         return EXIT_INTERRUPTED
     except SignStudioError as exc:
-        print(f"signstudio: error: {exc}", file=sys.stderr)
+        _say(f"signstudio: error: {exc}")
+        return EXIT_INPUT_ERROR
+    except BrokenPipeError:  # `signstudio models | head -1`: the reader left; say nothing
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as exc:  # a file the system refused: one line naming it and why
+        _say(f"signstudio: error: {os_error_message(exc)}")
         return EXIT_INPUT_ERROR
     except Exception as exc:  # a bug: still one line, the traceback only on request
         if os.environ.get("SIGNSTUDIO_DEBUG"):
             raise
-        print(f"signstudio: internal error: {type(exc).__name__}: {exc} "
-              "(set SIGNSTUDIO_DEBUG=1 for the traceback)", file=sys.stderr)
+        _say(f"signstudio: internal error: {type(exc).__name__}: {exc} "
+             "(set SIGNSTUDIO_DEBUG=1 for the traceback)")
         return 1
+    finally:
+        if verbose:
+            if previous is None:
+                os.environ.pop(VERBOSE_ENV, None)
+            else:
+                os.environ[VERBOSE_ENV] = previous

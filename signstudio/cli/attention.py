@@ -4,44 +4,54 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from signstudio.cli.output import emit, progress
+from signstudio.cli.output import add_verbose, emit, progress, quiet_native
 from signstudio.errors import InputError
 
 
+@quiet_native
 def cmd_attention(args: argparse.Namespace) -> int:
-    """Record a model's attention on one input; save it as .npz (+ heatmap PNG, CSV) and analyse it."""
+    """Record a model's attention on one input; save it as .npz (+ heatmap PNG, CSV) and analyse it.
+
+    The model, ``--layer``/``--head`` and every output are checked before the input is read
+    (MediaPipe on a video takes a while); the record, PNG and CSV are written together or not
+    at all.
+    """
+    from signstudio.files import OutputGroup, check_output_file
     from signstudio.interpret.analysis import summarize
     from signstudio.interpret.plot import record_csv, record_heatmap_png
-    from signstudio.interpret.record import record_file, save_record
+    from signstudio.interpret.record import check_layer_head, check_recordable, record_file, save_record
+    from signstudio.runtime.installed import load_installed
 
     if args.split:
         return _attention_study(args)
     if not args.input or not args.output:
         raise InputError("give an INPUT and -o OUT.npz (or --split SPLIT to analyse a whole dataset split)")
-    out = Path(args.output)
-    if out.suffix.lower() != ".npz":
-        raise InputError(f"{out}: the attention record must be an .npz file")
-    for extra, suffix in ((args.png, ".png"), (args.csv, ".csv")):
-        if extra and Path(extra).suffix.lower() != suffix:
-            raise InputError(f"{extra}: expected a {suffix} file")
+    if args.forced:
+        raise InputError("--forced is for --split; to force one input's output use --target")
+    out = check_output_file(args.output, (".npz",), option="-o")
+    extras = {}
+    for name, value, suffix in (("--png", args.png, ".png"), ("--csv", args.csv, ".csv")):
+        if value is not None:
+            extras[name] = check_output_file(value, (suffix,), option=name)
     target = args.target.split() if args.target else None
+    if args.target is not None and not target:
+        raise InputError("--target is empty: give the space-separated tokens to force")
+    loaded = load_installed(args.model)
+    check_recordable(loaded)
+    check_layer_head(loaded, args.layer, args.head)
+    layer = args.layer
     task = progress("pose")
     try:
-        record = record_file(args.input, args.model, target, task)
+        record = record_file(args.input, loaded, target, task)
     finally:
         task.close()
-    layer = args.layer
-    if not -len(record.cross) <= layer < len(record.cross):
-        raise InputError(f"--layer {layer}: the model has {len(record.cross)} decoder layer(s)")
-    if args.head is not None and not 0 <= args.head < record.num_heads:
-        raise InputError(f"--head {args.head}: the model has {record.num_heads} heads (0-{record.num_heads - 1})")
-    save_record(record, out)
-    if args.png:
-        record_heatmap_png(record, args.png, layer=layer, head=args.head)
-    if args.csv:
-        record_csv(record, args.csv, layer=layer, head=args.head)
+    with OutputGroup() as outputs:
+        save_record(record, outputs.path(out))
+        if "--png" in extras:
+            record_heatmap_png(record, outputs.path(extras["--png"]), layer=layer, head=args.head)
+        if "--csv" in extras:
+            record_csv(record, outputs.path(extras["--csv"]), layer=layer, head=args.head)
     summary = summarize(record, layer=layer)
     payload = {"record": str(out), "png": args.png, "csv": args.csv,
                **{k: summary[k] for k in ("model", "input", "tokens", "frames", "fps", "clusters_per_token",
@@ -69,20 +79,29 @@ def cmd_attention(args: argparse.Namespace) -> int:
 
 def _attention_study(args: argparse.Namespace) -> int:
     """``attention --split SPLIT``: SignAttention's findings over a whole split of the model's dataset."""
+    from signstudio.files import OutputGroup, check_output_file
     from signstudio.interpret.study import study_split
     from signstudio.runtime.installed import load_installed
 
     if args.input:
         raise InputError("give either an INPUT or --split, not both")
+    for name, value in (("--png", args.png), ("--csv", args.csv), ("--target", args.target), ("--head", args.head)):
+        if value is not None:
+            raise InputError(f"{name} is for one INPUT, not for --split")
+    out = check_output_file(args.output, (".json",), option="-o") if args.output is not None else None
+    from signstudio.interpret.record import check_layer_head, check_recordable
+
     loaded = load_installed(args.model)
+    check_recordable(loaded)
+    check_layer_head(loaded, args.layer, None)
     task = progress("attention")
     try:
         res = study_split(loaded, args.split, forced=bool(args.forced), layer=args.layer, task=task)
     finally:
         task.close()
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            json.dump(res, f, indent=1)
+    if out is not None:
+        with OutputGroup() as outputs:
+            outputs.path(out).write_text(json.dumps(res, indent=1), encoding="utf-8")
 
     def num(x, fmt=".3f"):
         return "-" if x is None else format(x, fmt)
@@ -105,7 +124,7 @@ def register(add) -> None:
     sp.add_argument("input", nargs="?", help="a video or .pose file (sign-to-text model), or a text file (text model)")
     sp.add_argument("-m", "--model", default=None, help="installed model name or checkpoint path "
                     "(default: the default sign-to-text model)")
-    sp.add_argument("-o", "--output", help="the attention record to write (.npz); with --split, a JSON summary")
+    sp.add_argument("-o", "--output", help="the attention record to write (.npz); with --split, a JSON summary (.json)")
     sp.add_argument("--split", help="instead of INPUT: analyse every example of this split (train/dev/test) "
                     "of the model's dataset and report SignAttention's three findings")
     sp.add_argument("--forced", action="store_true", help="with --split: decode the references, not the model's output")
@@ -115,3 +134,4 @@ def register(add) -> None:
     sp.add_argument("--head", type=int, default=None, help="one attention head (default: mean over heads)")
     sp.add_argument("--target", help="force this output (space-separated tokens) instead of decoding it")
     sp.add_argument("--json", action="store_true", help="print one JSON object: record path, tokens, analyses")
+    add_verbose(sp)

@@ -9,12 +9,42 @@ import sys
 from typing import Any
 
 
+def printable(text: str) -> str:
+    """``text`` with what cannot be printed as UTF-8 (the undecodable bytes of a file name, held
+    as lone surrogates) shown as U+FFFD."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def emit(args: argparse.Namespace, payload: dict[str, Any] | list, human: str) -> None:
-    """Print ``payload`` as one JSON object (``--json``) or ``human``."""
+    """Print ``payload`` as one JSON object (``--json``) or ``human``.
+
+    JSON keeps non-ASCII text as it is, unless it holds undecodable file-name bytes: then every
+    non-ASCII character is ``\\u``-escaped, so the line is always valid UTF-8 JSON.
+    """
     if getattr(args, "json", False):
-        print(json.dumps(payload, ensure_ascii=False))
+        text = json.dumps(payload, ensure_ascii=False)
+        if printable(text) != text:
+            text = json.dumps(payload)
+        print(text)
     else:
-        print(human)
+        print(printable(human))
+
+
+def quiet_native(func):
+    """Mark a command function as one that runs native code (MediaPipe, OpenCV/FFmpeg): the CLI
+    runs it with those libraries' stderr lines silenced unless ``--verbose`` is given."""
+    func.quiet_native = True
+    return func
+
+
+def add_verbose(sp: argparse.ArgumentParser, help: str | None = None) -> None:
+    """Add ``-v/--verbose`` to a command: keep MediaPipe's, TFLite's and FFmpeg's log lines."""
+    sp.add_argument("-v", "--verbose", action="store_true",
+                    help=help or "also show the log lines of MediaPipe, TFLite and FFmpeg")
 
 
 def progress(desc: str):

@@ -10,16 +10,29 @@ from signstudio import __version__
 GROUPS = ("info", "translate", "produce", "attention", "train")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one line (``signstudio: error: pose: the following arguments
+    are required: video (see `signstudio pose --help`)``), exit status 2, like every other error."""
+
+    def error(self, message: str):
+        command = self.prog.split(" ", 1)[1] if " " in self.prog else ""
+        where = f"{command}: " if command else ""
+        self.exit(2, f"signstudio: error: {where}{message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``signstudio`` command."""
     import importlib
 
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="signstudio",
         description="SignStudio: translate sign language video to text, on your own machine. "
                     "Run without a command to open the window.",
     )
     p.add_argument("--version", action="version", version=f"signstudio {__version__}")
+    p.add_argument("--verbose", dest="verbose_all", action="store_true",
+                   help="show the log lines of MediaPipe, TFLite and FFmpeg (hidden by default; "
+                        "also SIGNSTUDIO_VERBOSE=1)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, func, help: str) -> argparse.ArgumentParser:

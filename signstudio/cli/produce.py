@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
-from signstudio.cli.output import emit, progress
+from signstudio.cli.output import add_verbose, emit, progress, quiet_native
 from signstudio.errors import InputError
 
 
+@quiet_native
 def cmd_produce(args: argparse.Namespace) -> int:
-    """Sign a text: glosses, then a pose sequence (.pose), optionally a video (.mp4 or .gif)."""
+    """Sign a text: glosses, then a pose sequence (.pose), optionally a video (.mp4 or .gif).
+
+    Both outputs are checked before any work and written together: when the video fails, the
+    `.pose` is not written either.
+    """
+    from signstudio.files import OutputGroup, check_output_file
     from signstudio.production.pipeline import produce
     from signstudio.production.render import EXPORT_SUFFIXES, export, export_pose
 
-    out = Path(args.output)
-    if out.suffix.lower() != ".pose":
-        raise InputError(f"-o must name a .pose file, got {out.name!r}")
-    if args.video and Path(args.video).suffix.lower() not in EXPORT_SUFFIXES[1:]:
-        raise InputError(f"--video must name a .mp4 or .gif file, got {Path(args.video).name!r}")
+    out = check_output_file(args.output, (".pose",), option="-o")
+    video = check_output_file(args.video, EXPORT_SUFFIXES[1:], option="--video") if args.video is not None else None
+    if video is not None and video.absolute() == out.absolute():
+        raise InputError(f"{args.video}: the same file as -o")
     glosses = args.glosses.split() if args.glosses is not None else None
+    if glosses is not None and not glosses:
+        raise InputError("--glosses is empty: give space-separated glosses, e.g. --glosses \"HOUSE\"")
     task = progress("produce")
     t0 = time.perf_counter()
     try:
@@ -29,16 +35,17 @@ def cmd_produce(args: argparse.Namespace) -> int:
     finally:
         task.close()
     seconds = time.perf_counter() - t0
-    export_pose(result.pose, out)
-    if args.video:
-        export(result.pose, args.video)
+    with OutputGroup() as outputs:
+        export_pose(result.pose, outputs.path(out))
+        if video is not None:
+            export(result.pose, outputs.path(video))
     payload = result.to_json()
     width = max(len(s.gloss) for s in result.segments)
     lines = [f"glosses: {' '.join(result.glosses)}"]
     lines += [f"  {s.gloss:<{width}}  frames {s.start:>4}-{s.end:<4} {s.source}" for s in result.segments]
     lines.append(f"wrote {out}: {result.frames} frames at {result.fps:g} fps "
                  f"({result.frames / result.fps:.1f} s of signing), made in {seconds:.1f} s")
-    if args.video:
+    if video is not None:
         lines.append(f"wrote {args.video}")
     lines += [f"note: {n}" for n in result.notes]
     emit(args, payload, "\n".join(lines))
@@ -46,7 +53,11 @@ def cmd_produce(args: argparse.Namespace) -> int:
 
 
 def cmd_lexicon(args: argparse.Namespace) -> int:
-    """Make a folder of recordings named after their gloss into a lexicon (writes index.csv)."""
+    """Make a folder of recordings named after their gloss into a lexicon (writes index.csv).
+
+    Every recording is read and checked first (``index_folder``); the index is written only
+    when all of them are good.
+    """
     from signstudio.production.lexicon import index_folder, load_lexicon
 
     index, skipped = index_folder(args.folder, args.lang)
@@ -73,6 +84,7 @@ def register(add) -> None:
     sp.add_argument("--lexicon", action="append", metavar="DIR",
                     help="a lexicon folder (index.csv + .pose files) searched before fingerspelling; repeatable")
     sp.add_argument("--json", action="store_true", help="print one JSON object: glosses, frames, fps, segments")
+    add_verbose(sp)
 
     sp = add("lexicon", cmd_lexicon, "make a folder of .pose recordings named after their gloss "
              "(e.g. anna-HOUSE.pose) into a lexicon for `produce --lexicon`")

@@ -4,24 +4,34 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
-from signstudio.cli.output import emit, progress
+from signstudio.cli.output import add_verbose, emit, progress, quiet_native
 from signstudio.errors import InputError
 
 
+@quiet_native
 def cmd_pose(args: argparse.Namespace) -> int:
-    """MediaPipe Holistic landmarks of a video, written as a pose-format `.pose` file."""
+    """MediaPipe Holistic landmarks of a video, written as a pose-format `.pose` file.
+
+    The video and the output are checked before MediaPipe starts; the `.pose` file appears only
+    when the extraction succeeded (written atomically).
+    """
     from signstudio.capture.holistic import extract_pose
+    from signstudio.files import OutputGroup, check_input_file, check_output_file
     from signstudio.pose.io import write_pose
 
-    out = Path(args.output) if args.output else Path(Path(args.video).stem + ".pose")
+    video = check_input_file(args.video, "video")
+    if video.suffix.lower() == ".pose":
+        raise InputError(f"{args.video}: already a .pose file; `signstudio pose` reads a video")
+    out = check_output_file(args.output if args.output is not None else video.stem + ".pose", (".pose",),
+                            option="-o")
     task = progress("pose")
     try:
-        ex = extract_pose(args.video, task)
+        ex = extract_pose(video, task)
     finally:
         task.close()
-    write_pose(ex.pose, out)
+    with OutputGroup() as outputs:
+        write_pose(ex.pose, outputs.path(out))
     frames = int(ex.pose.body.data.shape[0])
     payload = {"frames": frames, "fps": float(ex.pose.body.fps), "hands_detected": ex.hands_detected,
                "seconds": round(ex.seconds, 3)}
@@ -31,6 +41,7 @@ def cmd_pose(args: argparse.Namespace) -> int:
     return 0
 
 
+@quiet_native
 def cmd_translate(args: argparse.Namespace) -> int:
     """Translate a sign-language video or `.pose` file to text."""
     from signstudio.runtime.sign2text import Translation, load_translator, translate_file
@@ -42,6 +53,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
             raise InputError("give either a video/.pose INPUT or --glosses, not both")
         if sentence_model is None:
             raise InputError("--glosses needs --text-model (a gloss-to-text model)")
+        if not args.glosses.split():
+            raise InputError("--glosses is empty: give space-separated glosses, e.g. --glosses \"REGEN MORGEN\"")
         result = Translation(text="", glosses=args.glosses.split(), model="", frames=0, seconds={})
     else:
         if not args.input:
@@ -76,6 +89,7 @@ def register(add) -> None:
     sp.add_argument("video", help="a video file (mp4, mov, avi, ...)")
     sp.add_argument("-o", "--output", help="the .pose file to write (default: VIDEO's name with .pose, here)")
     sp.add_argument("--json", action="store_true", help="print one JSON object: frames, fps, hands_detected, seconds")
+    add_verbose(sp)
 
     sp = add("translate", cmd_translate, "translate a sign-language video or .pose file to text")
     sp.add_argument("input", nargs="?", help="a video file or a .pose file made by `signstudio pose`")
@@ -86,5 +100,5 @@ def register(add) -> None:
                          "(e.g. phoenix14t-gloss2text for DGS glosses -> German)")
     sp.add_argument("--glosses", default=None,
                     help="translate these space-separated glosses with --text-model instead of a video")
-    sp.add_argument("-v", "--verbose", action="store_true", help="also print glosses, model and timings")
+    add_verbose(sp, "also print glosses, model and timings, and the log lines of MediaPipe, TFLite and FFmpeg")
     sp.add_argument("--json", action="store_true", help="print one JSON object: text, glosses, model, frames, seconds")

@@ -32,6 +32,13 @@ import torch
 
 from signstudio.atomic import atomic_write
 from signstudio.errors import InputError, ModelError
+from signstudio.interpret.inputs import (  # noqa: F401  (re-exported: callers import them from here)
+    MAX_TEXT_FILE_BYTES,
+    SUPPORTED_TYPES,
+    check_layer_head,
+    check_recordable,
+    read_text_file,
+)
 from signstudio.pose.features import FEATURE_FPS
 from signstudio.tasks import TaskHandle
 
@@ -39,8 +46,6 @@ FORMAT = "signstudio-attention"
 VERSION = 1
 #: Per-layer array lists of a record, in file order.
 ARRAY_KINDS = ("encoder_self", "decoder_self", "cross", "decoder_self_values", "cross_values")
-#: Model types whose attention can be recorded.
-SUPPORTED_TYPES = ("signformer", "text-transformer")
 EOS = "</s>"
 
 
@@ -125,6 +130,10 @@ class AttentionRecord:
             ValueError: an array of the wrong rank or size (message names the array).
         """
         u, t = len(self.tokens), None
+        if u == 0:
+            raise ValueError("no output tokens")
+        if not self.cross or not self.encoder_self:
+            raise ValueError("no encoder or no cross-attention layers")
         if len(self.decoder_inputs) != u:
             raise ValueError(f"{len(self.decoder_inputs)} decoder inputs for {u} tokens")
         for i, a in enumerate(self.encoder_self):
@@ -183,57 +192,82 @@ def save_record(record: AttentionRecord, path: str | Path) -> Path:
 
 
 def load_record(path: str | Path) -> AttentionRecord:
-    """Read a record written by :func:`save_record`.
+    """Read a record written by :func:`save_record`, trusting nothing in it.
+
+    Before anything is decompressed, the sizes the archive declares are capped
+    (:func:`signstudio.interpret.npz.check_npz_sizes`: at most
+    :data:`~signstudio.interpret.npz.MAX_NPZ_BYTES` in all, each array no larger than its
+    member); the JSON header is checked field by field
+    (:func:`~signstudio.interpret.npz.check_record_header`) and every array against the shape
+    the header gives.
 
     Raises:
-        InputError: missing file, not an ``.npz``, no or unreadable header, another format or
-            version, or arrays missing or of the wrong shape (one line each).
+        InputError: one line naming the file: missing or unreadable, not an ``.npz``, an archive
+            that would unpack to too much, no or unreadable header, another format or version,
+            header fields missing or of the wrong type, arrays missing, of the wrong shape, not
+            numbers, or holding NaN or infinite weights.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
+    from signstudio.files import check_input_file
+    from signstudio.interpret.npz import check_npz_sizes, check_record_header
+
+    shown = str(path)
+    path = check_input_file(path, "attention record (.npz)")
+    declared = check_npz_sizes(path, shown)
+    if "header" not in declared:
+        raise InputError(f"{shown}: not a SignStudio attention record (no header)")
     try:
         with np.load(path, allow_pickle=False) as npz:
-            files = set(npz.files)
-            if "header" not in files:
-                raise InputError(f"{path}: not a SignStudio attention record (no header)")
-            header = json.loads(str(npz["header"]))
+            raw = npz["header"]
+            if raw.dtype.kind != "U" or raw.ndim != 0:
+                raise InputError(f"{shown}: not a SignStudio attention record (the header is not text)")
+            try:
+                header = json.loads(str(raw))
+            except ValueError:
+                raise InputError(f"{shown}: not a SignStudio attention record (the header is not JSON)") from None
             if not isinstance(header, dict) or header.get("format") != FORMAT:
-                raise InputError(f"{path}: not a SignStudio attention record")
+                raise InputError(f"{shown}: not a SignStudio attention record")
             if header.get("version") != VERSION:
-                raise InputError(f"{path}: attention record version {header.get('version')} is not supported "
+                raise InputError(f"{shown}: attention record version {header.get('version')} is not supported "
                                  f"(expected {VERSION})")
-            shapes = header["shapes"]
+            header = check_record_header(header, shown, ARRAY_KINDS)
             lists: dict[str, list[np.ndarray]] = {}
             for kind in ARRAY_KINDS:
                 lists[kind] = []
-                for i, shape in enumerate(shapes[kind]):
+                for i, shape in enumerate(header["shapes"][kind]):
                     name = f"{kind}_{i}"
-                    if name not in files:
-                        raise InputError(f"{path}: attention record is missing {name}")
-                    arr = npz[name]
-                    if list(arr.shape) != list(shape):
-                        raise InputError(f"{path}: {name} has shape {arr.shape}, the header says {tuple(shape)}")
-                    lists[kind].append(arr.astype(np.float32))
+                    if name not in declared:
+                        raise InputError(f"{shown}: attention record is missing {name}")
+                    got, dtype = declared[name]
+                    if list(got) != list(shape):
+                        raise InputError(f"{shown}: {name} has shape {got}, the header says {tuple(shape)}")
+                    if dtype.kind not in "fiu":
+                        raise InputError(f"{shown}: {name} holds {dtype} values, not numbers")
+                    lists[kind].append(npz[name].astype(np.float32))
             frame_times = None
-            if header.get("has_frame_times"):
-                if "frame_times" not in files:
-                    raise InputError(f"{path}: attention record is missing frame_times")
+            if header["has_frame_times"]:
+                if "frame_times" not in declared:
+                    raise InputError(f"{shown}: attention record is missing frame_times")
+                if declared["frame_times"][1].kind not in "fiu":
+                    raise InputError(f"{shown}: frame_times holds {declared['frame_times'][1]} values, not numbers")
                 frame_times = npz["frame_times"].astype(np.float64)
     except InputError:
         raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, TypeError) as exc:
-        raise InputError(f"{path}: not a readable attention record ({type(exc).__name__})") from None
+        raise InputError(f"{shown}: not a readable attention record ({type(exc).__name__})") from None
+    for kind, arrays in lists.items():
+        for i, arr in enumerate(arrays):
+            if not np.isfinite(arr).all():
+                raise InputError(f"{shown}: {kind}_{i} holds NaN or infinite attention weights")
+    if frame_times is not None and not np.isfinite(frame_times).all():
+        raise InputError(f"{shown}: frame_times holds NaN or infinite times")
     record = AttentionRecord(
-        model=str(header.get("model", "")), model_type=str(header.get("model_type", "")),
-        input=str(header.get("input", "")), tokens=list(header["tokens"]),
-        decoder_inputs=list(header.get("decoder_inputs", [])), frame_times=frame_times,
-        fps=float(header.get("fps", 0.0)), source_tokens=list(header.get("source_tokens", [])),
-        decoding=str(header.get("decoding", "")), **lists)
+        model=header["model"], model_type=header["model_type"], input=header["input"],
+        tokens=list(header["tokens"]), decoder_inputs=list(header["decoder_inputs"]), frame_times=frame_times,
+        fps=header["fps"], source_tokens=list(header["source_tokens"]), decoding=header["decoding"], **lists)
     try:
         record.validate()
     except ValueError as exc:
-        raise InputError(f"{path}: inconsistent attention record ({exc})") from None
+        raise InputError(f"{shown}: inconsistent attention record ({exc})") from None
     return record
 
 
@@ -376,52 +410,24 @@ def record_clip(loaded, clip, target: Sequence[str] | None = None) -> AttentionR
     return record_attention(loaded, clip_features(clip.pose, loaded.features), target, str(clip.path))
 
 
-def check_recordable(loaded) -> None:
-    """Refuse, before any slow work, a model whose attention cannot be recorded.
-
-    Raises:
-        ModelError: a model type without encoder-decoder attention, a Signformer without a
-            translation decoder (CTC only), or one whose features this version cannot compute.
-    """
-    if loaded.model_type not in SUPPORTED_TYPES:
-        raise ModelError(f"model {loaded.name!r} is a {loaded.model_type} model; attention can be recorded for "
-                         f"{', '.join(SUPPORTED_TYPES)} models")
-    if loaded.model_type == "signformer":
-        from signstudio.runtime.clip import check_feature_spec
-
-        check_feature_spec(loaded.features, loaded.name)
-        if not getattr(loaded.model, "has_decoder", False) or loaded.text_vocab is None:
-            raise ModelError(f"model {loaded.name!r} has no translation decoder (CTC only): "
-                             "there is no cross-attention to record")
-
-
-def read_text_file(path: str | Path) -> str:
-    """A UTF-8 text file's content (one sentence for a text model).
-
-    Raises:
-        InputError: missing or unreadable file, or not UTF-8.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        return path.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError) as exc:
-        raise InputError(f"{path}: not a readable UTF-8 text file ({type(exc).__name__})") from None
-
-
 def record_text(loaded, text: str, target: Sequence[str] | None = None, input_name: str = "") -> AttentionRecord:
     """Record a text model's attention on one sentence (words for text-to-gloss, space-separated
     glosses for gloss-to-text).
 
     Raises:
-        InputError: an empty text. ModelError: not a text model.
+        InputError: an empty text, or more than ``MAX_INPUT_TOKENS`` tokens. ModelError: not a
+            text model.
     """
     from signstudio.runtime.text import TextTranslator
+
+    from signstudio.runtime.text import MAX_INPUT_TOKENS
 
     tokens = TextTranslator(loaded).split(text)
     if not tokens:
         raise InputError(f"{input_name or 'the text'}: the text is empty")
+    if len(tokens) > MAX_INPUT_TOKENS:
+        raise InputError(f"{input_name or 'the text'}: too long: {len(tokens)} tokens (the limit is "
+                         f"{MAX_INPUT_TOKENS}); record one sentence")
     return record_attention(loaded, tokens, target, input_name or text)
 
 
@@ -432,7 +438,8 @@ def record_file(path: str | Path, model_name: str | None = None, target: Sequenc
     Args:
         path: a video or `.pose` file for a sign-to-text model; a UTF-8 text file (one sentence:
             words for text-to-gloss, space-separated glosses for gloss-to-text) for a text model.
-        model_name: an installed model's name or a checkpoint path (None: the default model).
+        model_name: an installed model's name or a checkpoint path (None: the default model), or
+            an already loaded :class:`~signstudio.runtime.checkpoint.LoadedModel`.
         target: force this output instead of searching it (see :func:`record_attention`).
         task: progress and cancellation for pose extraction from a video.
 
@@ -444,7 +451,7 @@ def record_file(path: str | Path, model_name: str | None = None, target: Sequenc
     from signstudio.runtime.clip import read_clip
     from signstudio.runtime.installed import load_installed
 
-    loaded = load_installed(model_name)
+    loaded = model_name if hasattr(model_name, "model_type") else load_installed(model_name)
     check_recordable(loaded)
     if loaded.model_type == "text-transformer":
         return record_text(loaded, read_text_file(path), target, str(path))

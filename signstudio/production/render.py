@@ -14,10 +14,8 @@ and an existing target is left untouched.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -25,8 +23,10 @@ import numpy as np
 from pose_format import Pose
 from pose_format.numpy import NumPyPoseBody
 
+from signstudio.atomic import atomic_path
 from signstudio.errors import InputError, SignStudioError
 from signstudio.pose.io import write_pose
+from signstudio.quiet import native_stderr_silenced, quiet_native_env
 
 #: Suffixes :func:`export` can write.
 EXPORT_SUFFIXES = (".pose", ".mp4", ".gif")
@@ -91,25 +91,6 @@ def fit_to_canvas(pose: Pose, size: int = 512, margin: float = MARGIN) -> Pose:
     header.dimensions.width = header.dimensions.height = int(size)
     new_body = NumPyPoseBody(fps=float(body.fps), data=new.astype(np.float32), confidence=confidence)
     return Pose(header, new_body)
-
-
-@contextlib.contextmanager
-def _atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` with the same suffix; renamed onto ``path`` on success,
-    removed on error."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _frames(pose: Pose, size: int,
@@ -181,21 +162,26 @@ def export_video(pose: Pose, path: str | os.PathLike, *, size: int = 512,
     if suffix not in (".mp4", ".gif"):
         raise InputError(f"can't export a video to {suffix or path.name!r}; use .mp4 or .gif")
     fitted, frames = _frames(pose, size, fps)
-    with _atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         if suffix == ".gif":
             _save_gif(tmp, list(frames()), float(fitted.body.fps))
         else:
+            quiet_native_env()
             import cv2
 
-            writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"),
-                                     float(fitted.body.fps), (int(size), int(size)))
-            if not writer.isOpened():
+            with native_stderr_silenced():  # FFmpeg's "tag ... is not supported" lines
+                writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"),
+                                         float(fitted.body.fps), (int(size), int(size)))
+                opened = writer.isOpened()
+            if not opened:
                 raise SignStudioError(f"{path}: OpenCV could not open an MP4 (mp4v) writer")
             try:
                 for frame in frames():
-                    writer.write(np.ascontiguousarray(frame[..., :3]))
+                    with native_stderr_silenced():
+                        writer.write(np.ascontiguousarray(frame[..., :3]))
             finally:
-                writer.release()
+                with native_stderr_silenced():
+                    writer.release()
     return path
 
 

@@ -23,6 +23,9 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpe
 CLIP_SUFFIXES = (".pose", *VIDEO_SUFFIXES)
 #: Feature kinds this version can compute from Holistic landmarks.
 FEATURE_KINDS = ("hand_nose_tracks",)
+#: Longest clip a model reads (seconds). The models translate sentences; attention over a longer
+#: clip grows with its square (4 heads x 3600^2 frames is already 200 MB per layer).
+MAX_CLIP_SECONDS = 120.0
 
 
 @dataclass
@@ -68,7 +71,8 @@ def read_clip(path: str | Path, task: TaskHandle | None = None, emit_frames: boo
 
     Raises:
         InputError: a missing, unreadable or empty file, or one that is neither a video nor a
-            `.pose` file; NoSignerError: nobody in the video; Cancelled: the task was cancelled.
+            `.pose` file; a video longer than :data:`MAX_CLIP_SECONDS` (refused before MediaPipe
+            runs); NoSignerError: nobody in the video; Cancelled: the task was cancelled.
     """
     path = Path(path)
     if not path.exists():
@@ -79,6 +83,12 @@ def read_clip(path: str | Path, task: TaskHandle | None = None, emit_frames: boo
         from signstudio.pose.io import read_pose
 
         return Clip(path, read_pose(path))
+    from signstudio.capture.video import probe_video
+
+    info = probe_video(path)  # before MediaPipe: a video too long to translate is refused now
+    if info.frame_count and info.frame_count / info.fps > MAX_CLIP_SECONDS:
+        raise InputError(f"{path}: the video is {info.frame_count / info.fps:.0f} s long; a model reads at most "
+                         f"{MAX_CLIP_SECONDS:.0f} s: cut it into sentences")
     from signstudio.capture.holistic import extract_pose
 
     extraction = extract_pose(path, task, emit_frames=emit_frames)
@@ -105,7 +115,8 @@ def clip_features(pose, spec: dict[str, Any]) -> np.ndarray:
 
     Raises:
         ModelError: an unknown feature kind. InputError: the pose is not in Holistic layout, has
-            an invalid frame rate or no hands; NoSignerError: nobody appears in it.
+            an invalid frame rate or no hands, is longer than :data:`MAX_CLIP_SECONDS`, or its
+            landmarks are so large that the features overflow; NoSignerError: nobody appears in it.
     """
     check_feature_spec(spec)
     from signstudio.pose.features import track_features, tracks_from_holistic
@@ -113,4 +124,11 @@ def clip_features(pose, spec: dict[str, Any]) -> np.ndarray:
     fps = float(pose.body.fps)
     if not np.isfinite(fps) or fps <= 0:
         raise InputError(f"the pose's frame rate is {fps:g} fps; it must be a positive number")
-    return track_features(tracks_from_holistic(pose), fps)
+    seconds = len(pose.body.data) / fps
+    if seconds > MAX_CLIP_SECONDS:
+        raise InputError(f"the clip is {seconds:.0f} s long; a model reads at most {MAX_CLIP_SECONDS:.0f} s: "
+                         "cut it into sentences")
+    features = track_features(tracks_from_holistic(pose), fps)
+    if not np.isfinite(features).all():
+        raise InputError("the pose's landmarks give non-finite features (coordinates too large)")
+    return features
