@@ -24,7 +24,7 @@ TINY_BOSTON = {
     "name": "resume-boston",
     "model": {"preset": "signformer-boston", "d_model": 32, "ff_dim": 64, "encoder_layers": 1, "num_heads": 2},
     "data": {"dataset": "boston104", "dev_every": 10},
-    "train": {"epochs": 6, "batch_size": 16, "eval_every": 1, "warmup_steps": 10, "lm_order": 2, "threads": 1,
+    "train": {"epochs": 6, "batch_size": 16, "eval_every": 1, "warmup_steps": 10, "lm_order": 0, "threads": 1,
               "seed": 3},
 }
 

@@ -120,6 +120,7 @@ def _train_with_events(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Score a model on a split of the dataset it was trained on (the metric depends on its task)."""
+    from signstudio.files import check_output_file
     from signstudio.runtime.evaluate import evaluate_model, record_result
     from signstudio.runtime.installed import load_installed
 
@@ -130,8 +131,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.length_penalty is not None and not (0 <= args.length_penalty < float("inf")):
         raise InputError(f"--length-penalty must be a finite number >= 0, got {args.length_penalty}")
     loaded = load_installed(args.model)
-    if args.record and not _replaceable(loaded.path):
-        raise InputError(f"{loaded.path}: cannot record the scores, the checkpoint or its folder is read-only")
+    if args.record:
+        check_output_file(loaded.path, option="--record")
     task = progress("evaluate")
     try:
         res = evaluate_model(loaded, args.split, dataset=args.dataset, beam_size=args.beam_size,
@@ -161,11 +162,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             res.pop("examples")
     emit(args, res, "\n".join(lines))
     return 0
-
-
-def _replaceable(path) -> bool:
-    """Whether ``path`` can be replaced atomically (the file and its folder are writable)."""
-    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
 
 
 def register(add) -> None:

@@ -211,14 +211,34 @@ def config_from_dict(raw: dict[str, Any]) -> ExperimentConfig:
     if not isinstance(model_type, str):
         raise ConfigError(f"model.type must be a name, got {model_type!r}")
     recipe = recipe_class(model_type)
+    model_cfg = make_config(model_type, model)
+    check_architecture(model_type, model_cfg)
     return ExperimentConfig(
         name=name,
         model_type=model_type,
-        model=make_config(model_type, model),
+        model=model_cfg,
         data=_section(recipe.data_config, raw.get("data"), "data"),
         train=_section(recipe.train_config, raw.get("train"), "train"),
         output=check_output(raw.get("output")),
     )
+
+
+def check_architecture(model_type: str, model_cfg) -> None:
+    """Build the model on PyTorch's ``meta`` device (shapes only: no memory, no weights, a few
+    milliseconds) so that an impossible architecture is refused when the config is read.
+
+    Raises:
+        ConfigError: the model cannot be built from this config (e.g. heads that do not divide the width).
+    """
+    import torch
+
+    from signstudio.models.registry import build_model
+
+    # Vocabulary sizes come from the data later; stand-ins let the rest of the shape be checked.
+    sizes = {f.name: 8 for f in dataclasses.fields(model_cfg)
+             if f.name.endswith("_vocab_size") and not getattr(model_cfg, f.name)}
+    with torch.device("meta"):
+        build_model(model_type, dataclasses.replace(model_cfg, **sizes))
 
 
 def parse_config_text(text: str, source: str = "") -> ExperimentConfig:

@@ -16,6 +16,7 @@ from typing import Any
 
 from signstudio.atomic import atomic_write
 from signstudio.errors import ConfigError
+from signstudio.files import check_output_folder
 
 MODEL_FILE = "model.pt"
 STATE_FILE = "train_state.pt"
@@ -78,11 +79,10 @@ class RunFolder:
 
         Raises:
             ConfigError: a fresh run into a folder that holds one (without ``overwrite``); a
-                resume without a training state; an output path that is a file or cannot be
-                created or written.
+                resume without a training state. InputError: an output path that is a file or
+                cannot be created or written (:func:`signstudio.files.check_output_folder`).
         """
-        if self.path.exists() and not self.path.is_dir():
-            raise ConfigError(f"{self.path}: the output exists and is not a folder")
+        check_output_folder(self.path)
         if resume:
             if not can_resume(self.path):
                 raise ConfigError(f"nothing to resume: {self.path / STATE_FILE} does not exist "
@@ -90,17 +90,11 @@ class RunFolder:
         elif holds_run(self.path) and not overwrite:
             raise ConfigError(f"{self.path} already holds a training run; resume it (--resume), pick "
                               "another output folder, or replace it (--overwrite)")
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            with atomic_write(self.path / ".write-check", "w") as f:
-                f.write("")
-            (self.path / ".write-check").unlink()
-        except OSError as exc:
-            raise ConfigError(f"{self.path}: cannot write the training output here "
-                              f"({exc.strerror or type(exc).__name__})") from None
 
     def begin(self, resume: bool) -> None:
-        """Remove temp files orphaned by a killed run; a fresh run also removes the old run's files."""
+        """Create the folder; remove temp files orphaned by a killed run; a fresh run also removes
+        the old run's files."""
+        self.path.mkdir(parents=True, exist_ok=True)
         for tmp in self.path.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
         if not resume:

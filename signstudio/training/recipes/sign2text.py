@@ -20,7 +20,7 @@ import torch
 from torch.nn import functional as F
 
 from signstudio.data.batching import Augmentation, TrackExample, collate, crop_to_glosses, example_features
-from signstudio.data.datasets import load_splits
+from signstudio.data.datasets import DATASETS, load_splits
 from signstudio.data.vocabulary import Vocabulary
 from signstudio.lm import GlossLM, ctc_prefix_beam_search
 from signstudio.metrics import wer
@@ -45,6 +45,7 @@ class SignToTextData(DataConfig):
     crop_glosses: float = 0.0  # probability of training on a random run of glosses cut by their boundaries
 
     LIMITS = {"dev_every": (1, None), "crop_glosses": (0.0, 1.0)}
+    CHOICES = {"dataset": DATASETS}
 
 
 @dataclass

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from signstudio.data.skeletons import dataset_language, load_skeleton_splits
+from signstudio.data.skeletons import dataset_language, load_skeleton_splits, skeleton_folder
 from signstudio.data.vocabulary import Vocabulary
 from signstudio.errors import ConfigError
 from signstudio.models.signllm import tag_glosses
@@ -69,6 +69,13 @@ class SignLLMData(DataConfig):
     dev_every: int = 10  # a folder without a dev split holds out every n-th training sentence
 
     LIMITS = {"dev_every": (0, None)}
+
+    def check(self, where: str) -> None:
+        """Also refuse an unknown dataset without a ``path``, and a language no one names."""
+        super().check(where)
+        if not self.path:
+            skeleton_folder(self.dataset)
+        dataset_language(self.dataset, self.language)
 
 
 @dataclass
