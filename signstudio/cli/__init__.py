@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         return done.code if isinstance(done.code, int) else (0 if done.code is None else EXIT_INPUT_ERROR)
     if args.command is None:
         args.func = cmd_gui
-    verbose = bool(getattr(args, "verbose", False) or getattr(args, "verbose_all", False))
+    verbose = bool(getattr(args, "native_logs", False) or getattr(args, "verbose_all", False))
     previous = os.environ.get(VERBOSE_ENV)
     if verbose:
         os.environ[VERBOSE_ENV] = "1"

@@ -41,10 +41,11 @@ def quiet_native(func):
     return func
 
 
-def add_verbose(sp: argparse.ArgumentParser, help: str | None = None) -> None:
-    """Add ``-v/--verbose`` to a command: keep MediaPipe's, TFLite's and FFmpeg's log lines."""
-    sp.add_argument("-v", "--verbose", action="store_true",
-                    help=help or "also show the log lines of MediaPipe, TFLite and FFmpeg")
+def add_verbose(sp: argparse.ArgumentParser) -> None:
+    """Add ``-v/--verbose`` to a command: keep MediaPipe's, TFLite's and FFmpeg's log lines
+    (``args.native_logs``; ``signstudio --verbose`` does the same for every command)."""
+    sp.add_argument("-v", "--verbose", dest="native_logs", action="store_true",
+                    help="also show the log lines of MediaPipe, TFLite and FFmpeg")
 
 
 def progress(desc: str):

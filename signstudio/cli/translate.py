@@ -100,5 +100,6 @@ def register(add) -> None:
                          "(e.g. phoenix14t-gloss2text for DGS glosses -> German)")
     sp.add_argument("--glosses", default=None,
                     help="translate these space-separated glosses with --text-model instead of a video")
-    add_verbose(sp, "also print glosses, model and timings, and the log lines of MediaPipe, TFLite and FFmpeg")
+    sp.add_argument("-v", "--verbose", action="store_true", help="also print glosses, model and timings "
+                    "(`signstudio --verbose translate ...` also shows MediaPipe's own log lines)")
     sp.add_argument("--json", action="store_true", help="print one JSON object: text, glosses, model, frames, seconds")
