@@ -252,3 +252,23 @@ class DecoderLayer(nn.Module):
         y = y + self.dropout(a)
         y = y + self.dropout(self.ff(self.ff_norm(y)))
         return y, w_self, w_cross
+
+
+def run_decoder(layers: nn.ModuleList, norm: nn.Module, head: nn.Module, y: torch.Tensor, memory: torch.Tensor,
+                memory_mask: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+    """Run embedded decoder inputs through :class:`DecoderLayer` s, the final norm and the output head.
+
+    Args:
+        y: ``(B, U, D)`` embedded target prefix (positions added). memory: ``(B, T, D)``;
+            memory_mask: ``(B, T)``.
+
+    Returns:
+        ``(B, U, V)`` log-probabilities, and per layer the decoder self-attention ``(B, H, U, U)``
+        and cross-attention ``(B, H, U, T)`` weights.
+    """
+    self_w, cross_w = [], []
+    for layer in layers:
+        y, ws, wc = layer(y, memory, memory_mask)
+        self_w.append(ws)
+        cross_w.append(wc)
+    return F.log_softmax(head(norm(y)), dim=-1), self_w, cross_w

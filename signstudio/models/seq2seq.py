@@ -15,9 +15,8 @@ from typing import ClassVar
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
-from signstudio.models.layers import DecoderLayer, EncoderLayer, sinusoidal_positions
+from signstudio.models.layers import DecoderLayer, EncoderLayer, run_decoder, sinusoidal_positions
 
 
 @dataclass
@@ -107,12 +106,7 @@ class TextTransformer(nn.Module):
         u = tokens.shape[1]
         y = self.tgt_embed(tokens) * (self.config.d_model ** 0.5)
         y = self.embed_dropout(y + sinusoidal_positions(u, self.config.d_model, tokens.device))
-        self_w, cross_w = [], []
-        for layer in self.decoder:
-            y, ws, wc = layer(y, memory, memory_mask)
-            self_w.append(ws)
-            cross_w.append(wc)
-        logp = F.log_softmax(self.out(self.decoder_norm(y)), dim=-1)
+        logp, self_w, cross_w = run_decoder(self.decoder, self.decoder_norm, self.out, y, memory, memory_mask)
         return (logp, self_w, cross_w) if return_attention else logp
 
     def forward(self, src: torch.Tensor, lengths: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:

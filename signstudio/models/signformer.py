@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from signstudio.models.layers import DecoderLayer, EncoderLayer, sinusoidal_positions
+from signstudio.models.layers import DecoderLayer, EncoderLayer, run_decoder, sinusoidal_positions
 
 
 @dataclass
@@ -168,12 +168,7 @@ class Signformer(nn.Module):
         y = self.word_embed(tokens) * (self.config.d_model ** 0.5)
         y = y + sinusoidal_positions(u, self.config.d_model, tokens.device)
         y = self.embed_dropout(y)
-        self_w, cross_w = [], []
-        for layer in self.decoder:
-            y, ws, wc = layer(y, memory, memory_mask)
-            self_w.append(ws)
-            cross_w.append(wc)
-        logp = F.log_softmax(self.text_head(self.decoder_norm(y)), dim=-1)
+        logp, self_w, cross_w = run_decoder(self.decoder, self.decoder_norm, self.text_head, y, memory, memory_mask)
         return (logp, self_w, cross_w) if return_attention else logp
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor, tokens: torch.Tensor | None = None):
