@@ -15,9 +15,9 @@ pytest.importorskip("pyqtgraph")
 from PySide6.QtCore import QCoreApplication, QEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from signstudio.gui.train_tab import (OPEN_CONFIG, TrainTab, dev_metric_key, format_duration,  # noqa: E402
-                                      metric_label)
-from signstudio.gui import train_tab  # noqa: E402
+from signstudio.gui.train import tab as train_tab  # noqa: E402
+from signstudio.gui.train.tab import OPEN_CONFIG, TrainTab  # noqa: E402
+from signstudio.training.monitor import format_duration  # noqa: E402
 from signstudio.training.process import TrainingProcess, read_metrics  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -268,7 +268,8 @@ def test_time_left_and_progress_from_a_scripted_child(make_tab, tmp_path, qtbot,
     script = "\n".join([
         "import json, time",
         "def emit(**e): print(json.dumps(e), flush=True)",
-        "emit(event='started', name='scripted', output='', pid=0, resume=False, epochs=4)",
+        "emit(event='started', name='scripted', output='', pid=0, resume=False, epochs=4,",
+        "     metric='dev_bleu4', lower_is_better=False, metric_label='dev BLEU-4')",
         "print('junk that is not JSON', flush=True)",
         "emit(event='total', total=400, unit='step')",
         "emit(event='progress', done=10, total=400)",
@@ -299,10 +300,6 @@ def test_time_left_and_progress_from_a_scripted_child(make_tab, tmp_path, qtbot,
 
 
 # --- helpers -------------------------------------------------------------------------------------
-def test_labels_and_durations():
-    assert metric_label("dev_wer") == "dev WER" and metric_label("dev_bleu4") == "dev BLEU-4"
-    assert metric_label("dev_dtw_mje") == "dev DTW-MJE"
-    assert dev_metric_key({"epoch": 1, "loss": 2.0, "dev_bleu4": 3.0, "dev_rouge_l": 4.0}) == "dev_bleu4"
-    assert dev_metric_key({"epoch": 1, "loss": 2.0}) is None
+def test_durations():
     assert format_duration(12.4) == "12 s" and format_duration(720) == "12 min"
     assert format_duration(3900) == "1 h 5 min"
