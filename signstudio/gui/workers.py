@@ -23,9 +23,11 @@ alike. Tabs do not use workers directly: they start jobs through their runner.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import traceback
+from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
@@ -213,6 +215,21 @@ def one_line(text: str) -> str:
         if line.strip():
             return line.strip()
     return ""
+
+
+def write_problem(path: str | os.PathLike, exc: OSError) -> str:
+    """Why ``path`` could not be written, in a few words: which folder is in the way when a part
+    of the path is a file, else the system's reason ("Permission denied")."""
+    target = Path(path)
+    for parent in target.parents:  # the nearest part of the path that exists
+        try:
+            if parent.exists():
+                if not parent.is_dir():
+                    return f"{parent} is a file, not a folder"
+                break
+        except OSError:
+            break
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 def unexpected_message(exc: BaseException) -> str:

@@ -226,7 +226,9 @@ def _writing(path: str | Path, write: Callable[[], Any]) -> str:
     except OSError as exc:
         from signstudio.errors import InputError
 
-        raise InputError(f"could not write {path}: {exc.strerror or exc}") from None
+        from signstudio.gui.workers import write_problem
+
+        raise InputError(f"could not write {path}: {write_problem(path, exc)}") from None
 
 
 def save_record_job(record: Any, path: str | Path) -> Job:

@@ -97,7 +97,9 @@ def export_job(pose: Any, path: str) -> Job:
         except OSError as exc:  # a folder that is not there or not writable: the user's to fix
             from signstudio.errors import InputError
 
-            raise InputError(f"could not write {path}: {exc.strerror or exc}") from None
+            from signstudio.gui.workers import write_problem
+
+            raise InputError(f"could not write {path}: {write_problem(path, exc)}") from None
 
     return job
 

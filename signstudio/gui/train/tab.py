@@ -40,7 +40,7 @@ from signstudio.gui.runner import JobRunner
 from signstudio.gui.train.curves import TrainingCurves
 from signstudio.gui.train.editor import ConfigEditor, template_items
 from signstudio.gui.widgets import MessageBanner
-from signstudio.gui.workers import ProcessWorker
+from signstudio.gui.workers import ProcessWorker, write_problem
 from signstudio.paths import PROJECT_ROOT
 from signstudio.training.monitor import TrainingMonitor, shipped_model_folder, stopped_epoch
 from signstudio.training.process import TrainingProcess, can_resume, resolve_output
@@ -55,6 +55,8 @@ CONFIG_DIR = PROJECT_ROOT / "resources" / "configs"
 #: Written into the output folder at Start; the child trains from it.
 CONFIG_NAME = "config.yaml"
 OPEN_CONFIG = "Open config…"
+#: The largest config file the editor opens (a config is a page of YAML).
+MAX_CONFIG_BYTES = 1024 ** 2
 
 class TrainTab(QWidget):
     """Train a model from a YAML config in a child process, with live curves.
@@ -256,9 +258,16 @@ class TrainTab(QWidget):
         """Put the text of config file ``path`` in the editor (validated); False if unreadable."""
         path = Path(path)
         try:
+            if path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
+                size = path.stat().st_size / 1024 ** 2
+                self.show_error(f"Cannot read {path}: {size:.1f} MB is too large for a training config")
+                return False
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            self.show_error(f"Cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
+        except UnicodeDecodeError:
+            self.show_error(f"Cannot read {path}: not a UTF-8 text file (a training config is YAML text)")
+            return False
+        except OSError as exc:
+            self.show_error(f"Cannot read {path}: {exc.strerror or exc}")
             return False
         index = self.template_combo.findData(str(path))
         if index < 0:
@@ -290,7 +299,7 @@ class TrainTab(QWidget):
             self.show_error(f"Not saved: {exc}")
             return False
         except OSError as exc:
-            self.show_error(f"Cannot write {path}: {exc.strerror or exc}")
+            self.show_error(f"Cannot write {path}: {write_problem(path, exc)}")
             return False
         self._status(f"Saved the config to {path}")
         return True
@@ -436,7 +445,7 @@ class TrainTab(QWidget):
             self.show_error(str(exc))
             return False
         except OSError as exc:
-            self.show_error(f"Cannot start training in {out}: {exc.strerror or exc}")
+            self.show_error(f"Cannot start training in {out}: {write_problem(out / CONFIG_NAME, exc)}")
             return False
         self.banner.dismiss()
         self.process, self.output, self.monitor = process, out, monitor
