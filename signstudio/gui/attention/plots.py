@@ -51,6 +51,7 @@ class LabelAxis(pg.AxisItem):
         return None if self._labels is None else list(self._labels)
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph's names
+        """Ticks at cell centres, every ``step`` cells so that labels do not overlap."""
         labels = self._labels
         if labels is None:
             return super().tickValues(minVal, maxVal, size)
@@ -72,6 +73,7 @@ class LabelAxis(pg.AxisItem):
         return [(float(step), [i + 0.5 for i in range(start, hi + 1, step)])]
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        """The label of the cell at each tick (numbers when the axis has no labels)."""
         labels = self._labels
         if labels is None:
             return super().tickStrings(values, scale, spacing)

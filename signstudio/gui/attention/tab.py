@@ -2,23 +2,13 @@
 
 For researchers. A model (a Signformer with a decoder, or a text transformer) is run on a video, a
 ``.pose`` file, a text file or a typed sentence, and every attention map of that run is recorded
-(:mod:`signstudio.interpret.record`, run through the tab's :class:`~signstudio.gui.runner.
-JobRunner` by :mod:`signstudio.gui.attention.jobs`). The record, the map chosen in it, the
-selected token and every analysis of them live in an :class:`~signstudio.interpret.session.
-AttentionSession`; :class:`~signstudio.gui.attention.view.AttentionView` shows it:
-
-- a heatmap of the chosen map: cross-attention (output tokens x frames, time in seconds; or x
-  source tokens for a text model), decoder self-attention (tokens x tokens so far) or encoder
-  self-attention (frames x frames), of one layer and one head or the mean of the heads;
-- SignAttention's analyses (Dal Bianco et al. 2024): the diagonal (alignment) score, the frame
-  clusters of the selected token, and per decoding step the norm-based share of cross-attention
-  vs decoder self-attention (Kobayashi et al. 2020);
-- the clip with its landmarks: selecting a token jumps to the first frame of the cluster of frames
-  it attends most.
-
-Records can be saved and opened again (``.npz``); the shown matrix can be exported as PNG and CSV
-(:mod:`signstudio.interpret.plot`). Errors show as a one-line banner and never replace what is
-shown.
+(:mod:`signstudio.interpret.record`, through the tab's :class:`~signstudio.gui.runner.JobRunner`
+and :mod:`signstudio.gui.attention.jobs`). The record, the map chosen in it, the selected token
+and SignAttention's analyses of them live in a Qt-free :class:`~signstudio.interpret.session.
+AttentionSession`, which :class:`~signstudio.gui.attention.view.AttentionView` shows: heatmap,
+diagonal score, clusters, contributions, and the clip, which jumps to the frames a token attends.
+Records can be saved and opened again (``.npz``), the matrix shown exported as PNG or CSV. Errors
+show as a one-line banner and never replace what is shown.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """The Train tab: edit a training config, run it in a child process, watch the curves.
 
-Left: a config template (the shipped ``resources/configs/*.yaml``, or "Open config…"), the YAML
-in an editor that is validated as you type (:func:`signstudio.training.process.parse_config_text`;
-Start stays disabled while it is invalid), and where the model will be saved. Right: live
-curves (training loss and the dev metric, by epoch), a progress bar in steps with the time left,
-the status line and a log.
+Left: a config template and its YAML, checked as you type (:mod:`signstudio.gui.train.editor`),
+and where the model will be saved. Right: live curves, progress with the time left, a log.
 
 Training never runs in the window's process: Start writes the config to
 ``<output>/config.yaml`` and starts ``signstudio train --events`` in a child process
@@ -218,6 +215,7 @@ class TrainTab(QWidget):
         shortcut.activated.connect(self.cancel)
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """The first time the tab is shown, give the editor about 40 % of the width."""
         super().showEvent(event)
         if not self._sized:  # the editor gets about 40 % of the width, the curves the rest
             self._sized = True
