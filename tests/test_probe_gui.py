@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import threading
 import time
 import zipfile
 from dataclasses import dataclass
