@@ -21,10 +21,11 @@ from PIL import Image  # noqa: E402
 from PySide6.QtCore import QCoreApplication, QEvent, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from signstudio.gui.attention_tab import AttentionTab, attention_matrix, player_frame  # noqa: E402
+from signstudio.gui.attention import AttentionTab  # noqa: E402
 from signstudio.interpret import (attention_clusters, load_record, record_csv,  # noqa: E402
                                   record_heatmap_png, summarize)
 from signstudio.interpret.analysis import record_contributions  # noqa: E402
+from signstudio.interpret.session import attention_matrix, player_frame  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -137,7 +138,8 @@ def test_player_frame_converts_record_seconds_at_the_clip_rate():
 
 
 def test_typed_input_is_told_apart():
-    from signstudio.gui.attention_tab import _looks_like_glosses, _looks_like_path
+    from signstudio.interpret.session import looks_like_glosses as _looks_like_glosses
+    from signstudio.interpret.session import looks_like_path as _looks_like_path
 
     assert _looks_like_glosses("MORGEN NORD REGEN") and _looks_like_glosses("loc-NORD __OFF__ !")
     assert not _looks_like_glosses(SENTENCE) and not _looks_like_glosses("...")
@@ -368,7 +370,7 @@ def test_a_german_sentence_with_the_text_model(make_tab, qtbot):
     assert tab.error_text() == ""
     record = tab.record()
     assert tab.selected_model() == record.model
-    assert tab._model_tasks[record.model] == "text-to-gloss"
+    assert tab.models.task_of(record.model) == "text-to-gloss"
     assert tab.model_combo.itemData(tab.model_combo.currentIndex()) == record.model
     if record.model != TEXT_MODEL:  # another text model installed first: record with ours
         _run_and_wait(qtbot, tab, SENTENCE, TEXT_MODEL)

@@ -18,7 +18,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from signstudio.errors import InputError  # noqa: E402
-from signstudio.gui.produce_tab import ProduceTab  # noqa: E402
+from signstudio.gui.produce import ProduceTab  # noqa: E402
 from signstudio.gui.skeleton3d import Skeleton3DView, build_scene, gl_available  # noqa: E402
 from signstudio.pose.io import read_pose  # noqa: E402
 from signstudio.production.types import Production, Segment  # noqa: E402

@@ -15,9 +15,9 @@ pytest.importorskip("pyqtgraph")
 from PySide6.QtCore import QCoreApplication, QEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from signstudio.gui.train_tab import (OPEN_CONFIG, TrainTab, dev_metric_key, format_duration,  # noqa: E402
-                                      metric_label)
-from signstudio.gui import train_tab  # noqa: E402
+from signstudio.gui.train import tab as train_tab  # noqa: E402
+from signstudio.gui.train.tab import OPEN_CONFIG, TrainTab  # noqa: E402
+from signstudio.training.monitor import format_duration  # noqa: E402
 from signstudio.training.process import TrainingProcess, read_metrics  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -203,6 +203,9 @@ def test_a_real_tiny_run_drives_the_curves_and_the_progress_bar(make_tab, tmp_pa
     assert tab.start_button.isEnabled() and not tab.cancel_button.isEnabled()
     assert not tab.resume_button.isEnabled()  # the run is finished: nothing to resume
     assert "already" in tab.output_label.text()
+    # The installed models are listed again: the new model is offered in the other tabs, as yours.
+    qtbot.waitUntil(lambda: any(m.name == "run" and m.origin == "user" for m in tab.models.models()),
+                    timeout=RUN_TIMEOUT_MS)
 
 
 def test_cancel_then_resume_continues_the_curves(make_tab, tmp_path, qtbot, boston):
@@ -225,6 +228,33 @@ def test_cancel_then_resume_continues_the_curves(make_tab, tmp_path, qtbot, bost
     assert list(x) == [2, 4, 6]  # the earlier points (from metrics.jsonl) and the new ones
     assert [r["epoch"] for r in read_metrics(out)] == [2, 4, 6]
     assert "(resumed)" in tab.log_view.toPlainText()
+
+
+def test_replacing_a_run_is_confirmed_first(make_tab, tmp_path, qtbot, monkeypatch):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "model.pt").write_bytes(b"an earlier model")
+    overwrites: list[bool] = []
+
+    def fake_process(config, output, resume, overwrite=False):
+        overwrites.append(overwrite)
+        return TrainingProcess(config, output=output, resume=resume, overwrite=overwrite,
+                               command=[sys.executable, "-c", "pass"])
+
+    monkeypatch.setattr(train_tab, "TrainingProcess", fake_process)
+    asked: list[Path] = []
+    tab = make_tab(confirm=lambda folder: asked.append(folder) or False)
+    assert tab.load_config_text(tiny_config(out))
+    assert "Start asks before replacing it" in tab.output_label.text()
+    assert not tab.start()  # the user said no
+    assert asked == [out] and overwrites == [] and tab.process is None and not tab.is_busy()
+    assert "keeps its run" in tab.status_label.text()
+    assert (out / "model.pt").read_bytes() == b"an earlier model"
+    yes = make_tab(confirm=lambda folder: True)
+    assert yes.load_config_text(tiny_config(out))
+    with qtbot.waitSignal(yes.run_finished, timeout=RUN_TIMEOUT_MS):
+        assert yes.start()
+    assert overwrites == [True]  # the child is told it may replace the run
 
 
 def test_a_child_that_fails_shows_a_readable_message(make_tab, tmp_path, qtbot, monkeypatch):
@@ -268,7 +298,8 @@ def test_time_left_and_progress_from_a_scripted_child(make_tab, tmp_path, qtbot,
     script = "\n".join([
         "import json, time",
         "def emit(**e): print(json.dumps(e), flush=True)",
-        "emit(event='started', name='scripted', output='', pid=0, resume=False, epochs=4)",
+        "emit(event='started', name='scripted', output='', pid=0, resume=False, epochs=4,",
+        "     metric='dev_bleu4', lower_is_better=False, metric_label='dev BLEU-4')",
         "print('junk that is not JSON', flush=True)",
         "emit(event='total', total=400, unit='step')",
         "emit(event='progress', done=10, total=400)",
@@ -299,10 +330,6 @@ def test_time_left_and_progress_from_a_scripted_child(make_tab, tmp_path, qtbot,
 
 
 # --- helpers -------------------------------------------------------------------------------------
-def test_labels_and_durations():
-    assert metric_label("dev_wer") == "dev WER" and metric_label("dev_bleu4") == "dev BLEU-4"
-    assert metric_label("dev_dtw_mje") == "dev DTW-MJE"
-    assert dev_metric_key({"epoch": 1, "loss": 2.0, "dev_bleu4": 3.0, "dev_rouge_l": 4.0}) == "dev_bleu4"
-    assert dev_metric_key({"epoch": 1, "loss": 2.0}) is None
+def test_durations():
     assert format_duration(12.4) == "12 s" and format_duration(720) == "12 min"
     assert format_duration(3900) == "1 h 5 min"

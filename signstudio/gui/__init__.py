@@ -3,11 +3,16 @@
 Entry points: :func:`signstudio.gui.app.run` (the ``signstudio`` / ``signstudio gui`` command),
 :func:`signstudio.gui.app.screenshot` and ``python -m signstudio.gui.screenshot OUT.png``.
 
-Modules: ``app`` (QApplication, screenshot), ``main_window``, the tabs ``translate_tab``,
-``produce_tab``, ``attention_tab`` (with ``attention_jobs``) and ``train_tab`` (training runs in a
-child process, :mod:`signstudio.training.process`), ``skeleton3d`` (the 3D skeleton view,
-pyqtgraph.opengl), ``player`` (clip playback),
-``widgets`` (video view with landmark overlay, captions, message banner), ``workers`` (core jobs
-on worker threads, task handle → queued signals), ``jobs`` (thin adapters to core functions),
-``frames`` and ``skeleton`` (Qt-free display helpers).
+- ``app`` (QApplication, screenshot), ``main_window`` (the four tabs, one
+  :class:`~signstudio.gui.models.InstalledModels` they share);
+- one package per tab: ``translate``, ``produce`` (form, 3D player, jobs), ``attention`` (bar,
+  view of an :class:`~signstudio.interpret.session.AttentionSession`, plots, jobs) and ``train``
+  (config editor, curves; runs are child processes read by a
+  :class:`~signstudio.training.monitor.TrainingMonitor`);
+- ``runner`` (:class:`~signstudio.gui.runner.JobRunner`: every tab's jobs: start, progress,
+  cancel, outcome, shutdown), ``workers`` (core jobs on worker threads or in a child process,
+  reported as Qt signals), ``models`` (the installed models and their selectors);
+- ``skeleton3d`` (the 3D skeleton view, pyqtgraph.opengl), ``player`` (clip playback),
+  ``widgets`` (video view with landmark overlay, captions, message banner), ``frames`` and
+  ``skeleton`` (Qt-free display helpers).
 """

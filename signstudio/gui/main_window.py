@@ -5,10 +5,11 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from signstudio.gui.attention_tab import AttentionTab
-from signstudio.gui.produce_tab import ProduceTab
-from signstudio.gui.train_tab import TrainTab
-from signstudio.gui.translate_tab import TranslateTab
+from signstudio.gui.attention import AttentionTab
+from signstudio.gui.models import InstalledModels
+from signstudio.gui.produce import ProduceTab
+from signstudio.gui.train import TrainTab
+from signstudio.gui.translate import TranslateTab
 
 DEFAULT_SIZE = (1280, 800)
 
@@ -16,8 +17,9 @@ DEFAULT_SIZE = (1280, 800)
 class MainWindow(QMainWindow):
     """SignStudio's window: ``translate_tab``, ``produce_tab``, ``attention_tab`` and ``train_tab``.
 
-    Closing the window cancels running jobs (and a training process) and waits for their threads.
-    A model that finishes training is offered at once in the Translate and Attention tabs.
+    The tabs share one :class:`~signstudio.gui.models.InstalledModels` (:attr:`models`): a model
+    that finishes training is offered at once in the Translate and Attention tabs. Closing the
+    window cancels running jobs (and a training process) and waits for their threads.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -26,25 +28,25 @@ class MainWindow(QMainWindow):
         self.resize(*DEFAULT_SIZE)
         self.setMinimumSize(800, 560)
 
+        self.models = InstalledModels(self)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.translate_tab = TranslateTab()
+        self.translate_tab = TranslateTab(models=self.models)
         self.tabs.addTab(self.translate_tab, "&Translate")
         self.tabs.setTabToolTip(0, "Turn signing in a video or from your webcam into text")
         self.produce_tab = ProduceTab()
         index = self.tabs.addTab(self.produce_tab, "&Produce")
         self.tabs.setTabToolTip(index, "Turn written text into signing by a 3D signer")
-        self.attention_tab = AttentionTab()
+        self.attention_tab = AttentionTab(models=self.models)
         index = self.tabs.addTab(self.attention_tab, "&Attention")
         self.tabs.setTabToolTip(index, "See what a translation model looked at: attention heatmaps and alignment")
-        self.train_tab = TrainTab()
+        self.train_tab = TrainTab(models=self.models)
         index = self.tabs.addTab(self.train_tab, "T&rain")
         self.tabs.setTabToolTip(index, "Train or fine-tune a model in the background, with live curves")
         self.setCentralWidget(self.tabs)
 
         for tab in self._tabs():
             tab.status_message.connect(self._show_status)
-        self.train_tab.model_saved.connect(self._model_trained)
         self.statusBar().showMessage(
             "Ready. Open a video of signing, or start the webcam.")
         self._build_menus()
@@ -74,10 +76,6 @@ class MainWindow(QMainWindow):
     def _tabs(self) -> tuple:
         return (self.translate_tab, self.produce_tab, self.attention_tab, self.train_tab)
 
-    def _model_trained(self, folder: str) -> None:
-        self.translate_tab.refresh_models()
-        self.attention_tab.refresh_models()
-
     def _show_status(self, text: str) -> None:
         self.statusBar().showMessage(text)
 
@@ -92,4 +90,5 @@ class MainWindow(QMainWindow):
         """Cancel running jobs and wait for their threads before closing."""
         for tab in self._tabs():
             tab.shutdown()
+        self.models.shutdown()
         super().closeEvent(event)

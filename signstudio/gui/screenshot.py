@@ -66,7 +66,7 @@ def attention_screenshot(path: str, input_path: str, model: str | None = None, h
         def done() -> bool:
             if tab.is_busy():
                 return False
-            if tab.record is not None:
+            if tab.record() is not None:
                 tab.set_view(head=head)
                 tab.select_token(token)
             return True

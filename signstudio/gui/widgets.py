@@ -5,6 +5,9 @@ They display what they are given and hold no job logic.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPalette, QPen
@@ -26,6 +29,39 @@ PART_COLORS = {
     "other": QColor(140, 255, 140),
 }
 _OUTLINE = QColor(0, 0, 0, 150)
+
+
+def ellipsize(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in "…" if it was longer."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def start_folder() -> str:
+    """Where an "Open" dialog starts before the user picked a folder: the data folder's
+    ``videos/`` if it is there, else the home folder."""
+    try:
+        from signstudio.paths import data_dir
+
+        videos = data_dir() / "videos"
+        if videos.is_dir():
+            return str(videos)
+    except Exception:  # noqa: BLE001 - only a starting folder
+        pass
+    return str(Path.home())
+
+
+def adopt_menus(owner: QWidget, *items: Any) -> None:
+    """Give the context menus pyqtgraph makes without a parent (a plot's "Plot Options", its view
+    box's menu) to ``owner``, so they are deleted with it instead of outliving the window."""
+    for item in items:
+        menus = [getattr(item, "ctrlMenu", None)]
+        getter = getattr(item, "getViewBox", None)
+        if getter is not None:
+            menus.append(getattr(getter(), "menu", None))
+        for menu in menus:
+            if menu is not None and menu.parent() is None:
+                menu.setParent(owner, menu.windowFlags())
+
 
 
 def numpy_to_qimage(image: np.ndarray) -> QImage:

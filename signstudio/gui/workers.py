@@ -1,4 +1,4 @@
-"""Run core jobs off the GUI thread and turn their task-handle calls into queued Qt signals.
+"""Run core jobs off the GUI thread (or in a child process) and report them as Qt signals.
 
 A core job is a plain function that takes a task handle (:mod:`signstudio.tasks`). The GUI wraps
 it in a :class:`Worker`: the worker runs the function on a :class:`QThreadPool` thread and gives
@@ -14,17 +14,23 @@ Outcome signals, exactly one of which is emitted per run:
 - ``cancelled()`` — the function raised :class:`~signstudio.errors.Cancelled`;
 - ``failed(message)`` — any other exception. A :class:`~signstudio.errors.SignStudioError` gives
   its one-line message; anything else gives a readable line and its traceback goes to stderr.
+
+A training run is a child process rather than a thread; :class:`ProcessWorker` polls it with a
+timer and emits the same signals, so a tab's :class:`~signstudio.gui.runner.JobRunner` runs both
+alike. Tabs do not use workers directly: they start jobs through their runner.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import traceback
+from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from signstudio.errors import Cancelled, SignStudioError
 
@@ -168,6 +174,17 @@ class Worker(QRunnable):
         """Block until the job's function has returned or raised; True if it did in time."""
         return self._finished_event.wait(timeout)
 
+    @property
+    def unit(self) -> str:
+        """What the job counts ("frame", "gloss", ...; "it" when it did not say)."""
+        return self.handle.unit
+
+    def kill(self) -> None:
+        """A thread cannot be killed: nothing to do (a cancelled job stops at its next check)."""
+
+    def close(self) -> None:
+        """Nothing to release (the pool owns the thread)."""
+
     def run(self) -> None:  # noqa: D401 - Qt's name
         """Run the job (on a pool thread). Never raises."""
         signals = self.signals
@@ -200,6 +217,21 @@ def one_line(text: str) -> str:
     return ""
 
 
+def write_problem(path: str | os.PathLike, exc: OSError) -> str:
+    """Why ``path`` could not be written, in a few words: which folder is in the way when a part
+    of the path is a file, else the system's reason ("Permission denied")."""
+    target = Path(path)
+    for parent in target.parents:  # the nearest part of the path that exists
+        try:
+            if parent.exists():
+                if not parent.is_dir():
+                    return f"{parent} is a file, not a folder"
+                break
+        except OSError:
+            break
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
 def unexpected_message(exc: BaseException) -> str:
     """A readable one-line message for an exception that is not a SignStudioError (a bug)."""
     detail = one_line(str(exc))
@@ -213,70 +245,123 @@ def unexpected_message(exc: BaseException) -> str:
         " The details were written to the terminal."
 
 
-#: The state of a :class:`JobTabMixin` tab with no job running.
-IDLE = "idle"
+class ProcessWorker(QObject):
+    """A job that runs in a child process, with the signals of a :class:`Worker`.
 
+    ``process`` is a :class:`signstudio.training.process.TrainingProcess` (or anything with its
+    ``start``/``poll``/``cancel``/``kill``/``wait``/``running``): a timer polls its events on the
+    GUI thread. The child's JSON-lines events are the task-handle calls of
+    :class:`signstudio.tasks.JsonLinesTask`, so they map onto the same signals as a thread's:
+    ``total``/``progress`` → ``progress``, ``status`` → ``status``; **every** event, as a dict,
+    is also emitted as ``partial`` (a monitor such as
+    :class:`signstudio.training.monitor.TrainingMonitor` reads them all). The process's last
+    event, ``exited``, gives the outcome: ``finished(result of the "done" event)``,
+    ``cancelled()`` or ``failed(message)``; then ``done()``.
 
-class JobTabMixin:
-    """Worker plumbing shared by the tabs that run core jobs (Produce, Attention): one current job
-    on a :class:`Worker`, its progress and status, and errors in the tab's banner.
-
-    The tab provides ``_state``, ``_worker``, ``_workers`` (a set), ``_discard``, ``_shut_down``,
-    ``banner`` (a MessageBanner), ``status_label``, ``progress_bar``, the signals ``idle``,
-    ``error_shown`` and ``status_message``, and the methods ``_set_state``, ``_on_progress``,
-    ``_on_failed`` and ``_on_cancelled`` (these differ between tabs).
+    Args:
+        process: the child process (not started yet).
+        name: a short label for log messages.
+        poll_ms: how often the events are read, in milliseconds.
     """
 
-    def is_busy(self) -> bool:
-        """True while a job runs."""
-        return self._state != IDLE
+    def __init__(self, process: Any, name: str = "process", poll_ms: int = 200,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.process = process
+        self.name = name
+        self.signals = WorkerSignals(self)
+        self.error: BaseException | None = None
+        self.started_at: float | None = None
+        self._unit = "it"
+        self._total = -1
+        self._result: Any = None
+        self._ended = False
+        self._cancel_requested = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(poll_ms)
+        self._timer.timeout.connect(self.poll)
 
-    def error_text(self) -> str:
-        """The error shown in the banner ("" if none)."""
-        return self.banner.text() if self.banner.kind == "error" else ""
+    def start(self, pool: QThreadPool | None = None) -> "ProcessWorker":
+        """Start the child and the timer; returns ``self``.
 
-    def _start(self, state: str, job, status: str, on_finished) -> Worker:
-        worker = Worker(job, name=state)
-        self._worker = worker
-        self._workers.add(worker)
-        self._discard = False
-        sig = worker.signals
-        sig.progress.connect(lambda done, total, w=worker: self._on_progress(w, done, total))
-        sig.status.connect(lambda text, w=worker: self._on_status(w, text))
-        sig.finished.connect(lambda result, w=worker: self._on_finished(w, result, on_finished))
-        sig.failed.connect(lambda message, w=worker: self._on_failed(w, message))
-        sig.cancelled.connect(lambda w=worker: self._on_cancelled(w))
-        sig.done.connect(lambda w=worker: self._workers.discard(w))
-        self._set_state(state)
-        self._status(status)
-        self.progress_bar.setRange(0, 0)
-        self.progress_bar.setFormat("")
-        worker.start()
-        return worker
+        Raises:
+            OSError: the child cannot be started (nothing runs then).
+        """
+        self.process.start()
+        self.started_at = time.monotonic()
+        self._timer.start()
+        return self
 
-    def _current(self, worker: Worker) -> bool:
-        return worker is self._worker and not self._shut_down
+    @property
+    def unit(self) -> str:
+        """What the child counts (from its ``total`` event; "it" before)."""
+        return self._unit
 
-    def _on_status(self, worker: Worker, text: str) -> None:
-        if self._current(worker) and text:
-            self._status(text[:1].upper() + text[1:])
+    def cancel(self) -> None:
+        """Ask the child to stop (SIGTERM; it is killed if still alive 30 s later)."""
+        self._cancel_requested = True
+        self.process.cancel()
 
-    def _on_finished(self, worker: Worker, result: Any, handler) -> None:
-        if not self._current(worker):
-            return
-        if self._discard:
-            self._on_cancelled(worker)
-            return
-        self._worker = None
-        self._set_state(IDLE)
-        handler(result)
-        self.idle.emit()
+    @property
+    def is_cancelled(self) -> bool:
+        """True once :meth:`cancel` was called."""
+        return self._cancel_requested
 
-    def show_error(self, message: str) -> None:
-        """Show a one-line error in the banner (and emit ``error_shown``)."""
-        self.banner.show_message(message, "error")
-        self.error_shown.emit(message)
+    def is_running(self) -> bool:
+        """True while the child process runs."""
+        return bool(self.process.running)
 
-    def _status(self, text: str) -> None:
-        self.status_label.setText(text)
-        self.status_message.emit(text)
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the child has exited; True if it did within ``timeout`` seconds."""
+        return self.process.wait(timeout) is not None
+
+    def kill(self) -> None:
+        """Kill the child at once."""
+        self.process.kill()
+
+    def close(self) -> None:
+        """Stop polling (the outcome is no longer wanted)."""
+        self._timer.stop()
+
+    def poll(self) -> None:
+        """Read the events that arrived and emit them (the timer calls this)."""
+        for event in self.process.poll():
+            if self._ended:
+                break
+            try:
+                self._emit(event)
+            except Exception as exc:  # noqa: BLE001 - a malformed event must not take the window down
+                log.warning("ignored an unexpected event from %s: %s: %s", self.name,
+                            type(exc).__name__, exc)
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        signals = self.signals
+        kind = event.get("event")
+        if kind == "total":
+            self._unit = str(event.get("unit") or "it")
+            total = event.get("total")
+            self._total = int(total) if isinstance(total, (int, float)) and total > 0 else -1
+            signals.progress.emit(0, self._total)
+        elif kind == "progress":
+            total = event.get("total")
+            if isinstance(total, (int, float)) and total > 0:
+                self._total = int(total)
+            signals.progress.emit(int(event.get("done") or 0), self._total)
+        elif kind == "status":
+            signals.status.emit(str(event.get("text", "")))
+        elif kind == "done":
+            self._result = event.get("result")
+        signals.partial.emit(event)
+        if kind == "exited":
+            self._ended = True
+            self._timer.stop()
+            outcome = event.get("outcome")
+            if outcome == "done":
+                signals.finished.emit(self._result)
+            elif outcome == "cancelled":
+                signals.cancelled.emit()
+            else:
+                message = one_line(str(event.get("message") or "")) or "the process failed"
+                self.error = RuntimeError(message)
+                signals.failed.emit(message)
+            signals.done.emit()

@@ -1,14 +1,14 @@
 """The Translate tab: a video or the webcam → landmarks → sign-to-text model → captions.
 
-The tab starts core jobs on worker threads (:mod:`signstudio.gui.workers`), shows the frames
+The tab runs core jobs through its :class:`~signstudio.gui.runner.JobRunner`, shows the frames
 with their landmarks as they arrive, then plays the clip back with its landmarks while the
-translation appears in large captions. Errors from the core appear as a one-line banner; the tab
-always returns to an idle state where the user can try again.
+translation appears in large captions. Errors from the core appear as a one-line banner; what was
+shown before stays until a new clip really replaces it, and the tab always returns to an idle
+state where the user can try again.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +18,12 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPro
                                QPushButton, QSpinBox, QStyle, QVBoxLayout, QWidget)
 
 from signstudio.errors import ModelError
-from signstudio.gui import jobs
 from signstudio.gui.frames import DisplayFrame, display_frame_from_landmarks
+from signstudio.gui.models import InstalledModels, ModelSelector
 from signstudio.gui.player import ClipPlayer
-from signstudio.gui.widgets import CaptionView, MessageBanner
-from signstudio.gui.workers import Worker
+from signstudio.gui.runner import BUSY_MESSAGE, IDLE, JobProgress, JobRunner
+from signstudio.gui.translate import jobs
+from signstudio.gui.widgets import CaptionView, MessageBanner, start_folder
 
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.avi *.mkv *.webm *.m4v *.mpg *.mpeg);;All files (*)"
 POSE_FILTER = "Pose files (*.pose);;All files (*)"
@@ -30,10 +31,13 @@ PLACEHOLDER = ("Open a video of someone signing, or start the webcam.\n\n"
                "SignStudio finds the hands, face and body in every frame,\n"
                "then translates the signing into text.\n\n"
                "You can also drop a video file here.")
+#: The task of the models this tab offers.
+TASK = "sign-to-text"
 
-#: Tab states.
-IDLE, LOADING, EXTRACTING, RECORDING, TRANSLATING = (
-    "idle", "loading", "extracting", "recording", "translating")
+#: Tab states (the runner's job names).
+LOADING, EXTRACTING, RECORDING, TRANSLATING = "loading", "extracting", "recording", "translating"
+#: States whose job replaces the clip shown.
+NEW_CLIP = (LOADING, EXTRACTING, RECORDING)
 
 
 class TranslateTab(QWidget):
@@ -43,6 +47,9 @@ class TranslateTab(QWidget):
     :meth:`start_webcam`, :meth:`stop_webcam`, :meth:`toggle_webcam`, :meth:`cancel`,
     :meth:`play`, :meth:`pause`, :meth:`show_frame`, :meth:`shutdown`; state:
     :attr:`state`, :meth:`is_busy`, :meth:`error_text`, :meth:`translation`, :meth:`pose`.
+
+    Args:
+        models: the window's installed models (default: the tab lists them itself).
 
     Signals:
         status_message(str): a line for the window's status bar.
@@ -60,30 +67,39 @@ class TranslateTab(QWidget):
     idle = Signal()
     models_loaded = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, models: InstalledModels | None = None) -> None:
         super().__init__(parent)
         self.setAcceptDrops(True)
-        self._state = IDLE
-        self._shut_down = False
-        self._worker: Worker | None = None
-        self._workers: set[Worker] = set()
-        self._discard = False
+        self._own_models = models is None
+        self.models = models if models is not None else InstalledModels(self)
+        self.runner = JobRunner(self)
         self._source = ""
+        self._pending_source = ""
+        self._replaced = True  # the clip shown belongs to the job that runs (or none runs)
         self._pose: Any = None
         self._extraction: Any = None
         self._translation: Any = None
         self._translators: dict[str | None, Any] = {}
         self._last_dir = ""
         self._build()
-        self.refresh_models()
-        self._set_state(IDLE)
+        runner = self.runner
+        self.progress = JobProgress(runner, self.progress_bar, self.status_label, follow_status=False)
+        runner.state_changed.connect(self._update_controls)
+        runner.busy_changed.connect(self.busy_changed)
+        runner.progress.connect(self._on_progress)
+        runner.status.connect(self._on_status)
+        runner.partial.connect(self._on_partial)
+        runner.failed.connect(self._on_failed)
+        runner.cancelled.connect(self._on_cancelled)
+        runner.idle.connect(self.idle)
+        self._update_controls()
 
     # ------------------------------------------------------------------------------------------
     # layout
     def _build(self) -> None:
         style = self.style()
-        self.open_video_button = QPushButton("Open video…")
         icons = QStyle.StandardPixmap
+        self.open_video_button = QPushButton("Open video…")
         self.open_video_button.setIcon(style.standardIcon(icons.SP_DialogOpenButton))
         self.open_video_button.setToolTip("Translate a video file of someone signing (Ctrl+O)")
         self.open_video_button.clicked.connect(self.choose_video)
@@ -94,7 +110,7 @@ class TranslateTab(QWidget):
         self.open_pose_button.clicked.connect(self.choose_pose)
 
         self.webcam_button = QPushButton("Webcam")
-        self.webcam_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self.webcam_button.setIcon(style.standardIcon(icons.SP_MediaPlay))
         self.webcam_button.setToolTip("Sign in front of your webcam; press Stop when you are done")
         self.webcam_button.clicked.connect(self.toggle_webcam)
 
@@ -105,21 +121,24 @@ class TranslateTab(QWidget):
         self.camera_spin.setAccessibleName("Webcam number")
 
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DialogCancelButton))
+        self.cancel_button.setIcon(style.standardIcon(icons.SP_DialogCancelButton))
         self.cancel_button.setToolTip("Stop the current job and discard its result (Esc)")
         self.cancel_button.clicked.connect(self.cancel)
 
         model_label = QLabel("&Model:")
-        self.model_combo = QComboBox()
+        self.model_combo = ModelSelector(self.models, TASK, default_entry=True,
+                                         tip="The model that turns landmarks into text.",
+                                         empty_tip="No translation model is installed yet.")
         self.model_combo.setMinimumContentsLength(18)
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.model_combo.setAccessibleName("Translation model")
         model_label.setBuddy(self.model_combo)
         self.model_combo.currentIndexChanged.connect(self._model_changed)
+        self.model_combo.models_loaded.connect(self._models_listed)
 
         top = QHBoxLayout()
-        top.addWidget(self.open_video_button)
-        top.addWidget(self.open_pose_button)
+        for widget in (self.open_video_button, self.open_pose_button):
+            top.addWidget(widget)
         top.addSpacing(12)
         top.addWidget(self.webcam_button)
         top.addWidget(self.camera_spin)
@@ -130,7 +149,6 @@ class TranslateTab(QWidget):
         top.addWidget(self.model_combo)
 
         self.banner = MessageBanner()
-
         self.player = ClipPlayer(PLACEHOLDER)
         self.video_view = self.player.view
 
@@ -155,23 +173,22 @@ class TranslateTab(QWidget):
         layout.addLayout(progress)
         layout.addWidget(self.captions)
 
-        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
         # Esc cancels. Play/pause is Alt+P (the button's mnemonic), not Space: Space must keep
         # pressing the focused button for keyboard users.
         shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        shortcut.setContext(context)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         shortcut.activated.connect(self.cancel)
 
     # ------------------------------------------------------------------------------------------
-    # public API
+    # public API: state
     @property
     def state(self) -> str:
         """"idle", "loading", "extracting", "recording" or "translating"."""
-        return self._state
+        return self.runner.state
 
     def is_busy(self) -> bool:
         """True while a job runs."""
-        return self._state != IDLE
+        return self.runner.is_busy()
 
     def error_text(self) -> str:
         """The error or note shown in the banner ("" if none)."""
@@ -189,63 +206,20 @@ class TranslateTab(QWidget):
         """The model name or path chosen in the selector (``None``: the default model)."""
         return self.model_combo.currentData()
 
-    def refresh_models(self) -> None:
-        """Fill the model selector from :func:`signstudio.runtime.installed.list_models`.
-
-        Listing imports torch (seconds), so it runs on a worker thread; ``models_loaded`` fires
-        when the selector is filled.
-        """
-        self._models_ready = False
-        if self.model_combo.count() == 0:
-            self.model_combo.addItem("Default model", None)
-        self.model_combo.setToolTip("Looking for installed models…")
-        worker = Worker(lambda task: jobs.list_models_safely(), name="models")
-        self._workers.add(worker)
-        worker.signals.finished.connect(lambda result: self._fill_models(*result))
-        worker.signals.failed.connect(lambda message: self._fill_models([], "", message))
-        worker.signals.done.connect(lambda w=worker: self._workers.discard(w))
-        worker.start()
-
     def models_ready(self) -> bool:
         """True once the model selector has been filled."""
-        return self._models_ready
+        return self.model_combo.is_ready()
 
-    def _fill_models(self, models: list, default: str, problem: str) -> None:
-        if self._shut_down:
-            return
-        current = self.model_combo.currentData()
-        self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        installed = [str(getattr(m, "name", m)) for m in models]
-        label = "Default model"
-        if default:
-            label = f"Default ({default})" if default in installed or problem else \
-                f"Default ({default}, not installed)"
-        self.model_combo.addItem(label, None)
-        self.model_combo.setItemData(0, "The model SignStudio ships as its default",
-                                     Qt.ItemDataRole.ToolTipRole)
-        for info in models:
-            name = str(getattr(info, "name", info))
-            if name == default:
-                continue
-            self.model_combo.addItem(name, name)
-            self.model_combo.setItemData(self.model_combo.count() - 1, _model_tooltip(info),
-                                         Qt.ItemDataRole.ToolTipRole)
-        if problem:
-            tip = f"Could not list the models: {problem}"
-        elif not installed:
-            tip = "No translation model is installed yet."
-        elif default and default not in installed:
-            tip = f"The default model ({default}) is not installed; pick another."
-        else:
-            tip = "The model that turns landmarks into text."
-        self.model_combo.setToolTip(tip)
-        index = self.model_combo.findData(current)
-        self.model_combo.setCurrentIndex(max(index, 0))
-        self.model_combo.blockSignals(False)
-        self._models_ready = True
+    def refresh_models(self) -> None:
+        """List the installed models again (the selector follows when the list is made)."""
+        self.models.refresh()
+
+    def _models_listed(self) -> None:
+        self._translators.clear()  # a model retrained under the same name is loaded again
         self.models_loaded.emit()
 
+    # ------------------------------------------------------------------------------------------
+    # public API: running
     def choose_video(self) -> None:
         """Ask for a video file, then :meth:`open_path` it."""
         if self.is_busy():
@@ -259,8 +233,7 @@ class TranslateTab(QWidget):
         """Ask for a ``.pose`` file, then :meth:`open_path` it."""
         if self.is_busy():
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Open a .pose file", self._start_dir(),
-                                              POSE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a .pose file", self._start_dir(), POSE_FILTER)
         if path:
             self.open_path(path)
 
@@ -269,149 +242,103 @@ class TranslateTab(QWidget):
 
         Returns False (and does nothing) while another job runs. The outcome arrives later:
         captions (``translation_ready``), a message in the banner (``error_shown``), and in any
-        case ``idle``.
+        case ``idle``. The clip shown so far stays until the new one's first frame.
         """
-        if self.is_busy():
-            self._status("Busy: cancel the current job first.")
+        if not self.runner.check_idle():
             return False
         path = Path(path)
         self._last_dir = str(path.parent)
-        self._reset_result(path.name)
-        if path.suffix.lower() == ".pose":
-            self._start(LOADING, jobs.read_pose_job(str(path)), f"Reading {path.name}…",
-                        on_finished=lambda pose: self._pose_ready(pose, None))
-        else:
-            self.captions.clear("Finding the hands, face and body in each frame…")
-            self._start(EXTRACTING, jobs.extract_video_job(str(path)),
-                        f"Opening {path.name}…", on_finished=self._extraction_done,
-                        map_partial=display_frame_from_landmarks)
-        return True
+        self._expect_new(path.name)
+        state = LOADING if path.suffix.lower() == ".pose" else EXTRACTING
+        return self.runner.start(state, jobs.read_clip_job(str(path)), on_finished=self._clip_ready,
+                                 map_partial=display_frame_from_landmarks,
+                                 status=f"{'Reading' if state == LOADING else 'Opening'} {path.name}…")
 
     def start_webcam(self, index: int | None = None) -> bool:
         """Start recording from webcam ``index`` (default: the number in the selector)."""
-        if self.is_busy():
+        if not self.runner.check_idle():
             return False
         index = self.camera_spin.value() if index is None else int(index)
-        self._reset_result(f"webcam {index}")
-        self.captions.clear("Sign in front of the camera, then press Stop.")
-        self.player.set_badge("● LIVE")
-        self._start(RECORDING, jobs.record_camera_job(index), f"Opening webcam {index}…",
-                    on_finished=self._extraction_done, map_partial=display_frame_from_landmarks)
-        return True
+        self._expect_new(f"webcam {index}")
+        return self.runner.start(RECORDING, jobs.record_camera_job(index), on_finished=self._clip_ready,
+                                 map_partial=display_frame_from_landmarks,
+                                 status=f"Opening webcam {index}…")
 
     def stop_webcam(self) -> None:
         """Stop recording and translate what was recorded."""
-        if self._state == RECORDING and self._worker is not None:
+        if self.state == RECORDING and self.runner.stop():  # record_camera returns what it has
             self._status("Stopping the webcam…")
             self.webcam_button.setEnabled(False)
-            self._worker.cancel()  # record_camera returns normally when cancelled
+
+    def toggle_webcam(self) -> None:
+        """Start the webcam, or stop it if it is recording."""
+        if self.state == RECORDING:
+            self.stop_webcam()
+        else:
+            self.start_webcam()
 
     def cancel(self) -> None:
         """Cancel the running job; the tab returns to idle with a "Cancelled" status."""
-        if self._worker is None or not self.is_busy():
-            return
-        self._discard = True
-        self._status("Cancelling…")
-        self.cancel_button.setEnabled(False)
-        self._worker.cancel()
+        self.runner.cancel()
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Cancel every job and wait (up to ``timeout`` s) for their threads; for window close."""
-        self._shut_down = True
         self.player.pause()
-        self._discard = True
-        for worker in list(self._workers):
-            worker.cancel()
-        deadline = time.monotonic() + timeout
-        for worker in list(self._workers):
-            worker.wait(max(0.0, deadline - time.monotonic()))
+        self.runner.shutdown(timeout)
+        if self._own_models:
+            self.models.shutdown(timeout)
 
     # ------------------------------------------------------------------------------------------
-    # jobs
-    def _start(self, state: str, job, status: str, on_finished,
-               map_partial=None) -> Worker:
-        worker = Worker(job, name=state, map_partial=map_partial)
-        self._worker = worker
-        self._workers.add(worker)
-        self._discard = False
-        self._progress_t0: float | None = None
-        self._progress_done0 = 0
-        sig = worker.signals
-        sig.progress.connect(lambda done, total, w=worker: self._on_progress(w, done, total))
-        sig.status.connect(lambda text, w=worker: self._on_status(w, text))
-        sig.partial.connect(lambda item, w=worker: self._on_partial(w, item))
-        sig.finished.connect(lambda result, w=worker: self._on_finished(w, result, on_finished))
-        sig.failed.connect(lambda message, w=worker: self._on_failed(w, message))
-        sig.cancelled.connect(lambda w=worker: self._on_cancelled(w))
-        sig.done.connect(lambda w=worker: self._workers.discard(w))
-        self._set_state(state)
-        self._status(status)
-        self.progress_bar.setRange(0, 0)  # busy indicator until a total is known
-        worker.start()
-        return worker
+    # the jobs' signals
+    def _expect_new(self, source: str) -> None:
+        self._pending_source = source
+        self._replaced = False
+        self.banner.dismiss()
 
-    def _current(self, worker: Worker) -> bool:
-        # After shutdown() the widgets may already be deleted: late queued signals are ignored.
-        return worker is self._worker and not self._shut_down
-
-    def _on_progress(self, worker: Worker, done: int, total: int) -> None:
-        if not self._current(worker):
-            return
-        now = time.monotonic()
-        if self._progress_t0 is None or done == 0:
-            self._progress_t0 = now
-            self._progress_done0 = done
-        rate = ""
-        elapsed = now - self._progress_t0
-        if elapsed > 0.2 and done > self._progress_done0:
-            rate = f" · {(done - self._progress_done0) / elapsed:.1f} frames/s"
-        if total > 0:
-            self.progress_bar.setRange(0, total)
-            self.progress_bar.setValue(min(done, total))
-            self.progress_bar.setFormat("%v / %m frames")
-            counted = f"frame {done} of {total}"
-        else:
-            self.progress_bar.setRange(0, 0)
-            counted = f"{done} frames"
-        if self._state == EXTRACTING:
-            self._status(f"Finding hands and body: {counted}{rate}")
-        elif self._state == RECORDING:
-            self._status(f"Recording from the webcam: {done} frames{rate} — press Stop when done")
-
-    def _on_status(self, worker: Worker, text: str) -> None:
-        if not self._current(worker) or not text:
-            return
-        # Once frames flow, the progress line (with frames/s) says more than the job's status.
-        if self._state in (EXTRACTING, RECORDING) and self.video_view.frame() is not None:
-            return
-        self._status(text[:1].upper() + text[1:] + ("" if text.endswith(("…", ".")) else "…"))
-
-    def _on_partial(self, worker: Worker, item: Any) -> None:
-        if not self._current(worker) or not isinstance(item, DisplayFrame):
-            return
-        self.player.show_live(item)
-
-    def _on_finished(self, worker: Worker, result: Any, handler) -> None:
-        if not self._current(worker):
-            return
-        if self._discard:
-            self._on_cancelled(worker)
-            return
-        handler(result)
-
-    def _on_failed(self, worker: Worker, message: str) -> None:
-        if not self._current(worker):
-            return
-        failed_state = self._state
-        self._worker = None
-        self.show_error(message)
-        if failed_state == TRANSLATING and self.player.has_clip():
-            if isinstance(worker.error, ModelError):
-                hint = (f"No translation: the model could not be loaded. Models are folders in "
-                        f"{_models_dir()}. The landmarks can still be played back.")
+    def _replace(self) -> None:
+        """The new clip's first frame arrived: forget what was shown before."""
+        if not self._replaced:
+            self._replaced = True
+            self._reset_result(self._pending_source)
+            if self.state == RECORDING:
+                self.captions.clear("Sign in front of the camera, then press Stop.")
+                self.player.set_badge("● LIVE")
             else:
-                hint = ("No translation (see the message above). "
-                        "The landmarks can still be played back.")
+                self.captions.clear("Finding the hands, face and body in each frame…")
+
+    def _on_progress(self, done: int, total: int, unit: str) -> None:
+        self.progress.show_progress(done, total, "frame")
+        rate = self.runner.rate()
+        per_second = f" · {rate:.1f} frames/s" if rate > 0 else ""
+        if self.state == EXTRACTING:
+            counted = f"frame {done} of {total}" if total > 0 else f"{done} frames"
+            self._status(f"Finding hands and body: {counted}{per_second}")
+        elif self.state == RECORDING:
+            self._status(f"Recording from the webcam: {done} frames{per_second} — press Stop when done")
+
+    def _on_status(self, text: str) -> None:
+        # Once frames flow, the progress line (with frames/s) says more than the job's status.
+        own = self.runner.cancelling or text == BUSY_MESSAGE
+        if not own and self.state in (EXTRACTING, RECORDING) and self._replaced \
+                and self.video_view.frame() is not None:
+            return
+        self._status(text + ("" if text.endswith(("…", ".")) else "…"))
+
+    def _on_partial(self, item: Any) -> None:
+        if isinstance(item, DisplayFrame):
+            self._replace()
+            self.player.show_live(item)
+
+    def _on_failed(self, state: str, message: str, error: Any) -> None:
+        self.show_error(message)
+        if state in NEW_CLIP and not self._replaced:
+            self._status("Failed: " + message)  # what was shown before stays
+        elif state == TRANSLATING and self.player.has_clip():
+            if isinstance(error, ModelError):
+                hint = (f"No translation: the model could not be loaded. Models are folders in "
+                        f"{_models_dirs()}. The landmarks can still be played back.")
+            else:
+                hint = "No translation (see the message above). The landmarks can still be played back."
             self.captions.clear(hint)
             self._status("Landmarks ready; translation failed.")
         else:
@@ -419,33 +346,28 @@ class TranslateTab(QWidget):
             if not self.player.has_clip():
                 self.player.clear()
             self._status("Failed: " + message)
-        self._set_state(IDLE)
+        self._replaced = True
 
-    def _on_cancelled(self, worker: Worker) -> None:
-        if not self._current(worker):
-            return
-        cancelled_state = self._state
-        self._worker = None
-        if cancelled_state == TRANSLATING and self.player.has_clip():
+    def _on_cancelled(self, state: str) -> None:
+        if state == TRANSLATING and self.player.has_clip():
             self.captions.clear("Translation cancelled.")
-        else:
+        elif self._replaced:
             self._reset_result("")
             self.captions.clear()
-        self._set_state(IDLE)
+        self._replaced = True
         self._status("Cancelled")
 
-    def _extraction_done(self, extraction: Any) -> None:
+    def _clip_ready(self, clip: Any) -> None:
+        """A clip's landmarks (a ``Clip`` from a file, a ``PoseExtraction`` from the webcam)."""
+        self._replace()
+        extraction = getattr(clip, "extraction", clip)
         self._extraction = extraction
-        info = getattr(extraction, "info", None)
         hands = getattr(extraction, "hands_detected", None)
         if isinstance(hands, (int, float)) and not isinstance(hands, bool) and hands == 0:
             self.banner.show_message("No hands were found in this clip; a translation of it is "
                                      "unlikely to mean much.", "warning")
-        self._pose_ready(extraction.pose, info)
-
-    def _pose_ready(self, pose: Any, info: Any) -> None:
-        self._pose = pose
-        self.player.load_pose(pose, info)
+        self._pose = clip.pose
+        self.player.load_pose(clip.pose, getattr(extraction, "info", None))
         if self.player.cache.dropped:
             self.banner.show_message(
                 f"This clip is long: {len(self.player.cache)} frames are kept for playback, "
@@ -458,23 +380,20 @@ class TranslateTab(QWidget):
             return
         model = self.selected_model()
         self.captions.clear("Translating…")
-        self._start(TRANSLATING, jobs.translate_job(self._pose, model,
-                                                     self._translators.get(model)),
-                    "Translating…", on_finished=self._translation_done)
+        self.runner.start(TRANSLATING, jobs.translate_job(self._pose, model, self._translators.get(model)),
+                          on_finished=lambda result, m=model: self._translation_done(m, result),
+                          status="Translating…")
 
-    def _translation_done(self, result: jobs.TranslateResult) -> None:
-        self._worker = None
-        translation = result.translation
-        translator = result.translator
-        self._translators[self.selected_model()] = translator
+    def _translation_done(self, model: str | None, result: jobs.TranslateResult) -> None:
+        translation, translator = result.translation, result.translator
+        self._translators[model] = translator
         self._translation = translation
         glosses = " ".join(str(g) for g in (getattr(translation, "glosses", None) or []))
         text = str(getattr(translation, "text", "") or "")
         self.captions.set_translation(glosses, text, _meta_line(translation, self._extraction))
-        model = getattr(translation, "model", "") or getattr(translator, "name", "")
-        self._status(f"Translated {self._source} with {model}.")
+        name = getattr(translation, "model", "") or getattr(translator, "name", "")
+        self._status(f"Translated {self._source} with {name}.")
         self.translation_ready.emit(translation)
-        self._set_state(IDLE)
 
     # ------------------------------------------------------------------------------------------
     # playback (delegated to the player)
@@ -506,19 +425,16 @@ class TranslateTab(QWidget):
         self.error_shown.emit(message)
 
     def _status(self, text: str) -> None:
-        self.status_label.setText(text)
+        self.progress.show_status(text)
         self.status_message.emit(text)
 
-    def _set_state(self, state: str) -> None:
-        was_busy = self.is_busy()
-        self._state = state
-        busy = state != IDLE
+    def _update_controls(self, _state: str = "") -> None:
+        state = self.state
+        busy = self.is_busy()
         recording = state == RECORDING
-        self.open_video_button.setEnabled(not busy)
-        self.open_pose_button.setEnabled(not busy)
-        self.camera_spin.setEnabled(not busy)
-        self.model_combo.setEnabled(not busy)
-        self.webcam_button.setEnabled(not busy or recording)
+        for widget in (self.open_video_button, self.open_pose_button, self.camera_spin, self.model_combo):
+            widget.setEnabled(not busy)
+        self.webcam_button.setEnabled(not busy or (recording and not self.runner.cancelling))
         self.webcam_button.setText("Stop" if recording else "Webcam")
         self.webcam_button.setToolTip(
             "Stop recording and translate what was signed" if recording
@@ -526,18 +442,10 @@ class TranslateTab(QWidget):
         icons = QStyle.StandardPixmap
         self.webcam_button.setIcon(self.style().standardIcon(
             icons.SP_MediaStop if recording else icons.SP_MediaPlay))
-        self.cancel_button.setEnabled(busy)
-        self.progress_bar.setVisible(busy)
-        self.status_label.setVisible(busy)  # idle: the window's status bar keeps the last line
+        self.cancel_button.setEnabled(self.runner.can_cancel())
         if not busy:
-            self.progress_bar.setRange(0, 1)
-            self.progress_bar.setValue(0)
             self.player.set_badge("")
         self.player.set_seekable(state in (IDLE, TRANSLATING))
-        if busy != was_busy:
-            self.busy_changed.emit(busy)
-        if not busy:
-            self.idle.emit()
 
     def _reset_result(self, source: str) -> None:
         self._source = source
@@ -548,67 +456,32 @@ class TranslateTab(QWidget):
         self.player.clear()
         self.captions.clear()
 
-    def toggle_webcam(self) -> None:
-        """Start the webcam, or stop it if it is recording."""
-        if self._state == RECORDING:
-            self.stop_webcam()
-        else:
-            self.start_webcam()
-
     def _model_changed(self, _index: int) -> None:
         if not self.is_busy() and self._pose is not None:
             self.banner.dismiss()
             self._translate()
 
     def _start_dir(self) -> str:
-        if self._last_dir:
-            return self._last_dir
-        try:
-            from signstudio.paths import data_dir
-
-            videos = data_dir() / "videos"
-            if videos.is_dir():
-                return str(videos)
-        except Exception:  # noqa: BLE001 - only a starting folder
-            pass
-        return str(Path.home())
+        return self._last_dir or start_folder()
 
     # drag and drop -----------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Accept a dragged file while idle."""
         if not self.is_busy() and event.mimeData().hasUrls():
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Translate a dropped file."""
         urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
         if urls:
             event.acceptProposedAction()
             self.open_path(urls[0].toLocalFile())
 
 
-def _models_dir() -> str:
-    from signstudio.paths import models_dir
+def _models_dirs() -> str:
+    from signstudio.runtime.installed import model_folders
 
-    return str(models_dir())
-
-
-def _model_tooltip(info: Any) -> str:
-    parts = [str(getattr(info, "name", info))]
-    task = getattr(info, "task", "")
-    if task:
-        parts.append(f"task: {task}")
-    params = getattr(info, "parameters", None)
-    if isinstance(params, (int, float)) and params:
-        parts.append(f"{params / 1e6:.1f} M parameters" if params >= 1e5
-                     else f"{params:,} parameters")
-    metrics = getattr(info, "metrics", None) or {}
-    if isinstance(metrics, dict) and metrics:
-        shown = ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}"
-                          for k, v in list(metrics.items())[:4])
-        parts.append(shown)
-    path = getattr(info, "path", None)
-    if path:
-        parts.append(str(path))
-    return "\n".join(parts)
+    return " and ".join(str(folder) for _origin, folder in model_folders())
 
 
 def _meta_line(translation: Any, extraction: Any) -> str:

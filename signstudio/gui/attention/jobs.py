@@ -1,7 +1,7 @@
 """Jobs of the Attention tab: record a model's attention, open and save records, export heatmaps.
 
 Each ``*_job`` function binds its arguments and returns a plain function of the task handle, run
-by a :class:`~signstudio.gui.workers.Worker`; none of them touches Qt. The recording itself is
+by the tab's :class:`~signstudio.gui.runner.JobRunner`; none of them touches Qt. The recording itself is
 the core's (:mod:`signstudio.interpret.record`): these adapters only add what the tab needs beside
 the record, the source pose and downscaled video frames for the player. Core modules are imported
 inside the jobs, on the worker thread, so the window opens without loading torch or MediaPipe.
@@ -14,16 +14,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from signstudio.gui.frames import FrameCache, display_frame_from_landmarks
+from signstudio.runtime.clip import CLIP_SUFFIXES
 
 Job = Callable[[Any], Any]
 
-#: Model tasks whose attention can be recorded (Signformer with a decoder, text transformers).
-SIGN_TASK = "sign-to-text"
-TEXT_TASKS = ("text-to-gloss", "gloss-to-text")
-ATTENTION_TASKS = (SIGN_TASK, *TEXT_TASKS)
-#: Suffixes of the inputs of a sign model (a ``.pose`` file or a video).
-VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
-SIGN_SUFFIXES = (".pose", *VIDEO_SUFFIXES)
 
 
 @dataclass
@@ -94,23 +88,6 @@ class _FrameCollector:
         return bool(self._task.cancelled)
 
 
-def list_attention_models_safely() -> tuple[list[Any], str]:
-    """``(models, problem)``: installed models whose attention can be recorded
-    (:data:`ATTENTION_TASKS`), as :class:`signstudio.runtime.installed.ModelInfo`, and "" — or an empty
-    list and a one-line reason. Sign-to-text models come first (the default model first of all),
-    then text models, by name. Never raises (the tab must open regardless)."""
-    try:
-        from signstudio.runtime import installed
-
-        models = [m for m in installed.list_models() if m.task in ATTENTION_TASKS]
-        default = installed.DEFAULT_MODEL
-        return sorted(models, key=lambda m: (m.task != SIGN_TASK, m.name != default, m.name)), ""
-    except ImportError as exc:
-        return [], f"the model module is not available ({exc})"
-    except Exception as exc:  # noqa: BLE001
-        return [], f"{type(exc).__name__}: {exc}"
-
-
 def _load_checked(model: str | None, task: Any):
     """Load ``model`` and check, before any slow work, that its attention can be recorded
     (:func:`~signstudio.interpret.record.check_recordable`).
@@ -161,7 +138,7 @@ def record_job(path: str | Path, model: str | None) -> Job:
         loaded = _load_checked(model, task)
         check_cancelled(task)
         if loaded.model_type == "text-transformer":
-            if source.suffix.lower() in SIGN_SUFFIXES:
+            if source.suffix.lower() in CLIP_SUFFIXES:
                 raise InputError(f"{source.name}: {loaded.name} translates text; pick a "
                                  "sign-to-text model for a video or .pose file")
             task.set_status("Recording the attention…")
@@ -225,7 +202,7 @@ def find_source(record: Any, record_path: str | Path | None = None) -> Path | No
         candidates += [folder / given, folder / given.name]
     for candidate in candidates:
         try:
-            if candidate.is_file() and candidate.suffix.lower() in SIGN_SUFFIXES:
+            if candidate.is_file() and candidate.suffix.lower() in CLIP_SUFFIXES:
                 return candidate
         except OSError:
             continue
@@ -249,7 +226,9 @@ def _writing(path: str | Path, write: Callable[[], Any]) -> str:
     except OSError as exc:
         from signstudio.errors import InputError
 
-        raise InputError(f"could not write {path}: {exc.strerror or exc}") from None
+        from signstudio.gui.workers import write_problem
+
+        raise InputError(f"could not write {path}: {write_problem(path, exc)}") from None
 
 
 def save_record_job(record: Any, path: str | Path) -> Job:

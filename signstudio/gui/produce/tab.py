@@ -1,0 +1,431 @@
+"""The Produce tab: text (or glosses) → a pose sequence → an animated 3D skeleton.
+
+Left: the text, the sign language, the glosses (filled by "Text → glosses", editable), "Sign",
+progress with Cancel, errors as a one-line banner, what was signed, and export buttons. Right: the
+3D signer (:class:`~signstudio.gui.skeleton3d.Skeleton3DView`) with a player (play/pause, scrub,
+speed, loop) and the gloss strip, which highlights the gloss being signed.
+
+Jobs run through the tab's :class:`~signstudio.gui.runner.JobRunner` on worker threads
+(:mod:`signstudio.gui.produce.jobs` calls the core: ``production.pipeline`` and
+``production.render``); the widgets here hold no job logic. The player and the gloss strip are in
+:mod:`signstudio.gui.produce.player`. For tests the tab accepts its own ``produce`` and
+``text_to_glosses`` functions.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
+
+from signstudio.gui.produce import jobs
+from signstudio.gui.produce.form import EXPORT_FORMATS, ProduceForm
+from signstudio.gui.produce.player import ProductionPlayer, fps_text
+from signstudio.gui.runner import JobProgress, JobRunner
+from signstudio.gui.widgets import ellipsize
+
+#: Tab states (the runner's job names).
+GLOSSING, PRODUCING, EXPORTING, LOADING = "glossing", "producing", "exporting", "loading"
+#: What a failed job's status line starts with.
+FAILED_PREFIX = {GLOSSING: "Could not find the glosses: ", PRODUCING: "Could not sign: ",
+                 EXPORTING: "Could not save: ", LOADING: "Could not open: "}
+
+#: Notes of a production listed under it (all of them are in the tooltip and the status bar).
+MAX_NOTES_SHOWN = 4
+POSE_FILTER = "Pose files (*.pose);;All files (*)"
+
+
+# ------------------------------------------------------------------------------------------------
+# the tab
+class ProduceTab(QWidget):
+    """Turn text into signing shown by a 3D skeleton.
+
+    Public entry points (also used by tests and the screenshot tool): :meth:`set_text`,
+    :meth:`set_language`, :meth:`gloss`, :meth:`sign`, :meth:`cancel`, :meth:`show_production`,
+    :meth:`open_pose`, :meth:`export_to`, :meth:`shutdown`; state: :attr:`state`,
+    :meth:`is_busy`, :meth:`error_text`, :meth:`production`.
+
+    Args:
+        produce: the production function (default ``production.pipeline.produce``), called on a
+            worker thread as ``produce(text, language, glosses=..., method=..., task=...)``.
+        text_to_glosses: the glossing function (default ``pipeline.text_to_glosses``).
+        use_gl: passed to :class:`Skeleton3DView` (default: OpenGL when available).
+
+    Signals:
+        status_message(str): a line for the window's status bar.
+        busy_changed(bool): a job started (True) or the tab became idle (False).
+        production_ready(object): a ``Production`` was loaded into the player.
+        glosses_ready(list): "Text → glosses" filled the glosses field.
+        exported(str): a file was written (its path).
+        error_shown(str): an error message was shown.
+        idle(): the tab returned to idle (after success, failure or cancel).
+    """
+
+    status_message = Signal(str)
+    busy_changed = Signal(bool)
+    production_ready = Signal(object)
+    glosses_ready = Signal(list)
+    exported = Signal(str)
+    error_shown = Signal(str)
+    idle = Signal()
+
+    def __init__(self, parent: QWidget | None = None, *,
+                 produce: Callable[..., Any] | None = None,
+                 text_to_glosses: Callable[..., list[str]] | None = None,
+                 use_gl: bool | None = None) -> None:
+        super().__init__(parent)
+        self._produce = produce
+        self._text_to_glosses = text_to_glosses
+        self.runner = JobRunner(self)
+        self._production: Any = None
+        self._last_dir = ""
+        self._build(use_gl)
+        runner = self.runner
+        self.progress = JobProgress(runner, self.progress_bar, self.status_label,
+                                    echo=self.status_message.emit)
+        runner.state_changed.connect(self._update_controls)
+        runner.busy_changed.connect(self.busy_changed)
+        runner.failed.connect(self._on_failed)
+        runner.cancelled.connect(lambda _state: self._status("Cancelled"))
+        runner.idle.connect(self.idle)
+        self.form.fill_languages(*jobs.list_languages_safely())
+        self._refresh_methods()
+        self._update_controls()
+
+    # ------------------------------------------------------------------------------------------
+    # layout
+    def _build(self, use_gl: bool | None) -> None:
+        self.form = form = ProduceForm()
+        self.left_panel = form
+        # The form's widgets, named on the tab as well (the window and tests reach them here).
+        self.language_combo, self.method_combo = form.language_combo, form.method_combo
+        self.text_edit, self.glosses_edit = form.text_edit, form.glosses_edit
+        self.gloss_button, self.sign_button = form.gloss_button, form.sign_button
+        self.cancel_button, self.open_pose_button = form.cancel_button, form.open_pose_button
+        self.export_buttons = form.export_buttons
+        self.progress_bar, self.status_label = form.progress_bar, form.status_label
+        self.banner, self.summary_label = form.banner, form.summary_label
+        form.gloss_button.clicked.connect(self.gloss)
+        form.glosses_edit.returnPressed.connect(self.sign)
+        form.sign_button.clicked.connect(self.sign)
+        form.cancel_button.clicked.connect(self.cancel)
+        for suffix, button in form.export_buttons.items():
+            button.clicked.connect(lambda _=False, s=suffix: self.choose_export(s))
+        form.open_pose_button.clicked.connect(self.choose_pose)
+        form.language_changed.connect(self._refresh_methods)
+
+        self.player = ProductionPlayer(use_gl=use_gl)
+        self.view = self.player.view
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(form)
+        splitter.addWidget(self.player)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([360, 900])
+        self.splitter = splitter
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 10)
+        layout.addWidget(splitter)
+
+        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        for keys, slot in ((QKeySequence(Qt.Key.Key_Escape), self.cancel),
+                           (QKeySequence("Ctrl+Return"), self.sign),
+                           (QKeySequence("Ctrl+Enter"), self.sign)):
+            shortcut = QShortcut(keys, self)
+            shortcut.setContext(context)
+            shortcut.activated.connect(slot)
+
+    # ------------------------------------------------------------------------------------------
+    # public API
+    @property
+    def state(self) -> str:
+        """"idle", "glossing", "producing", "exporting" or "loading"."""
+        return self.runner.state
+
+    def is_busy(self) -> bool:
+        """True while a job runs."""
+        return self.runner.is_busy()
+
+    def error_text(self) -> str:
+        """The error shown in the banner ("" if none)."""
+        return self.banner.text() if self.banner.kind == "error" else ""
+
+    def show_error(self, message: str) -> None:
+        """Show a one-line error in the banner (and emit ``error_shown``)."""
+        self.banner.show_message(message, "error")
+        self.error_shown.emit(message)
+
+    def production(self) -> Any:
+        """The ``Production`` shown now, or ``None``."""
+        return self._production
+
+    def text(self) -> str:
+        """The text in the text box."""
+        return self.form.text()
+
+    def set_text(self, text: str) -> None:
+        """Put ``text`` in the text box."""
+        self.form.set_text(text)
+
+    def glosses(self) -> list[str]:
+        """The glosses in the glosses field, split on spaces."""
+        return self.form.glosses()
+
+    def set_glosses(self, glosses: str | list[str]) -> None:
+        """Put glosses (a list, or one space-separated string) in the glosses field."""
+        self.form.set_glosses(glosses)
+
+    def language(self) -> str:
+        """The chosen sign language's code (e.g. "ase")."""
+        return self.form.language()
+
+    def set_language(self, code: str) -> bool:
+        """Choose a sign language by code; False if it is not in the list."""
+        return self.form.set_language(code)
+
+    def method(self) -> str:
+        """The chosen production method ("auto", "lexicon" or "model")."""
+        return self.form.method()
+
+    def gloss(self) -> bool:
+        """Turn the text into glosses (on a worker); they fill the glosses field.
+
+        Returns False (and shows why) if a job runs or there is no text.
+        """
+        if not self.runner.check_idle():
+            return False
+        text = self.text().strip()
+        if not text:
+            self._complain("Type a sentence first; its glosses appear below it.")
+            return False
+        self.banner.dismiss()
+        return self.runner.start(GLOSSING, jobs.gloss_job(text, self.language(), self._text_to_glosses),
+                                 on_finished=lambda g, t=text: self._glossed(t, g),
+                                 status="Finding the glosses…")
+
+    def sign(self) -> bool:
+        """Make the signing of the glosses (or of the text if there are none) on a worker.
+
+        Returns False (and shows why) if a job runs or there is nothing to sign. The outcome
+        arrives later: ``production_ready``, or a message in the banner; in any case ``idle``.
+        """
+        if not self.runner.check_idle():
+            return False
+        text = " ".join(self.text().split())
+        glosses = self.glosses()
+        if not text and not glosses:
+            self._complain("Type a sentence (or glosses) to sign first.")
+            return False
+        self.banner.dismiss()
+        job = jobs.produce_job(text or " ".join(glosses), self.language(), glosses or None,
+                               self.method(), produce=self._produce)
+        what = " ".join(glosses) if glosses else ellipsize(text, 40)
+        return self.runner.start(PRODUCING, jobs.with_scene(job), on_finished=self._produced,
+                                 status=f"Signing {what}…")
+
+    def cancel(self) -> None:
+        """Cancel the running job (not a file being written); the tab returns to idle with a
+        "Cancelled" status and keeps what it showed."""
+        self.runner.cancel()
+
+    def show_production(self, production: Any, scene: Any = None) -> bool:
+        """Load ``production`` into the player and play it; False (with a message) if it cannot
+        be drawn. ``scene``: its 3D geometry, if computed already (see :func:`build_scene`)."""
+        try:
+            self.player.load(production, scene)
+        except (ValueError, AttributeError, IndexError, TypeError) as exc:
+            self.show_error(f"This signing cannot be shown: {exc}")
+            return False
+        self._production = production
+        segments = list(getattr(production, "segments", []) or [])
+        if segments:
+            self.form.show_signed_glosses([str(s.gloss) for s in segments])
+        summary, notes = _summary(production)
+        shown = notes if len(notes) <= MAX_NOTES_SHOWN else [
+            *notes[: MAX_NOTES_SHOWN - 1],
+            f"… and {len(notes) - MAX_NOTES_SHOWN + 1} more notes (point here to see all)"]
+        self.summary_label.setText("\n".join([summary, *(f"• {n}" for n in shown)]))
+        self.summary_label.setToolTip("\n".join(notes))
+        self._status(summary + (" Notes: " + "; ".join(notes) + "." if notes else ""))
+        self._update_exports()
+        self.player.play()
+        self.production_ready.emit(production)
+        return True
+
+    def choose_pose(self) -> None:
+        """Ask for a ``.pose`` file, then :meth:`open_pose` it."""
+        if self.is_busy():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open a .pose file", self._start_dir(),
+                                              POSE_FILTER)
+        if path:
+            self.open_pose(path)
+
+    def open_pose(self, path: str | Path) -> bool:
+        """Show a ``.pose`` file in 3D (no glosses); False if a job runs."""
+        if not self.runner.check_idle():
+            return False
+        path = Path(path)
+        self._last_dir = str(path.parent)
+        self.banner.dismiss()
+        job = jobs.with_scene(jobs.read_production_job(str(path), self.language()))
+        return self.runner.start(LOADING, job, status=f"Reading {path.name}…",
+                                 on_finished=lambda result, name=path.name: self._pose_opened(name, result))
+
+    def choose_export(self, suffix: str) -> None:
+        """Ask where to save the signing as ``suffix`` (".pose", ".mp4", ".gif"), then save."""
+        if self._production is None or self.is_busy():
+            return
+        _text, filter_ = EXPORT_FORMATS[suffix]
+        start = str(Path(self._start_dir()) / (self._default_name() + suffix))
+        path, _ = QFileDialog.getSaveFileName(self, f"Save the signing as {suffix}", start,
+                                              f"{filter_};;All files (*)")
+        if path:
+            if not path.lower().endswith(suffix):
+                path += suffix
+            self.export_to(path)
+
+    def export_to(self, path: str | Path) -> bool:
+        """Write the signing to ``path`` (.pose, .mp4 or .gif) on a worker; False if a job runs
+        or there is nothing to save."""
+        if self._production is None or not self.runner.check_idle():
+            return False
+        path = Path(path)
+        self._last_dir = str(path.parent)
+        self.banner.dismiss()
+        return self.runner.start(EXPORTING, jobs.export_job(self._production.pose, str(path)),
+                                 on_finished=self._exported, cancellable=False,
+                                 status=f"Saving {path.name}…")
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop playback, cancel every job and wait (up to ``timeout`` s) for their threads."""
+        self.player.pause()
+        self.runner.shutdown(timeout)
+
+    # playback, delegated ------------------------------------------------------------------------
+    def play(self) -> None:
+        """Play the signing."""
+        self.player.play()
+
+    def pause(self) -> None:
+        """Pause the signing."""
+        self.player.pause()
+
+    def is_playing(self) -> bool:
+        """True while the signing plays."""
+        return self.player.is_playing()
+
+    def show_frame(self, index: int) -> None:
+        """Show frame ``index``."""
+        self.player.show_frame(index)
+
+    def frame_count(self) -> int:
+        """Frames of the signing shown (0 if none)."""
+        return self.player.frame_count()
+
+    # ------------------------------------------------------------------------------------------
+    # jobs
+    def _on_failed(self, state: str, message: str, _error: Any) -> None:
+        self.show_error(message)
+        self._status(FAILED_PREFIX.get(state, "") + message)
+
+    def _glossed(self, text: str, glosses: list[str]) -> None:
+        joined = " ".join(glosses)
+        self.form.set_auto_glosses(glosses)
+        if glosses:
+            self._status(f"Glosses: {joined}. Edit them if you like, then press Sign.")
+            self.sign_button.setFocus()
+        else:
+            self.show_error("No glosses were found for this text.")
+        self.glosses_ready.emit(list(glosses))
+
+    def _produced(self, result: tuple[Any, Any]) -> None:
+        self.show_production(*result)
+
+    def _pose_opened(self, name: str, result: tuple[Any, Any]) -> None:
+        production = result[0]
+        if self.show_production(*result):
+            summary, _notes = _summary(production)
+            self.summary_label.setText(f"{name}\n{summary}")
+            self._status(f"{name}: {summary}")
+
+    def _exported(self, path: str) -> None:
+        self._status(f"Saved to {path}")
+        self.banner.show_message(f"Saved to {path}", "info")
+        self.exported.emit(str(path))
+
+    # ------------------------------------------------------------------------------------------
+    # helpers
+    def _complain(self, message: str) -> None:
+        self.show_error(message)
+        self._status(message)
+        self.text_edit.setFocus()
+
+    def _status(self, text: str) -> None:
+        self.progress.show_status(text)
+
+    def _update_controls(self, _state: str = "") -> None:
+        busy = self.is_busy()
+        for widget in (self.gloss_button, self.sign_button, self.language_combo,
+                       self.method_combo, self.open_pose_button):
+            widget.setEnabled(not busy)
+        self.cancel_button.setEnabled(self.runner.can_cancel())
+        self._update_exports()
+
+    def _update_exports(self) -> None:
+        enabled = self._production is not None and not self.is_busy()
+        for button in self.export_buttons.values():
+            button.setEnabled(enabled)
+
+    def _refresh_methods(self, _language: str = "") -> None:
+        """Ask the core which methods the language has (on a worker: it may look for models)."""
+        language = self.language()
+        self.form.set_methods(["auto"])
+        self.runner.run_background(lambda task: jobs.available_methods_safely(language),
+                                   lambda result, lang=language: self._fill_methods(lang, *result),
+                                   name="methods")
+
+    def _fill_methods(self, language: str, methods: list[str], problem: str) -> None:
+        if language == self.language():  # not an answer for a language chosen before
+            self.form.set_methods(methods, problem)
+
+    def _default_name(self) -> str:
+        production = self._production
+        glosses = [str(s.gloss) for s in getattr(production, "segments", [])][:6]
+        name = "-".join(glosses) or "signing"
+        return re.sub(r"[^\w\-]+", "_", name)[:60] or "signing"
+
+    def _start_dir(self) -> str:
+        return self._last_dir or str(Path.home())
+
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Pause playback when the tab is hidden (another tab chosen, window closed)."""
+        self.player.pause()
+        super().hideEvent(event)
+
+
+def _summary(production: Any) -> tuple[str, list[str]]:
+    """A one-line description of a production and its notes (for the status line)."""
+    frames = int(production.frames)
+    fps = float(production.fps) or 25.0
+    segments = list(getattr(production, "segments", []) or [])
+    seconds = f"{frames / fps:.1f} s ({frames} frames at {fps_text(fps)} frames/s)"
+    if not segments:
+        head = f"Showing a pose of {seconds}."
+    else:
+        counts: dict[str, int] = {}
+        for seg in segments:
+            counts[seg.source] = counts.get(seg.source, 0) + 1
+        names = {"lexicon": "recorded", "fingerspelled": "fingerspelled", "model": "generated"}
+        parts = ", ".join(f"{n} {names.get(s, s)}" for s, n in counts.items())
+        glosses = "gloss" if len(segments) == 1 else "glosses"
+        head = f"Signed {len(segments)} {glosses} in {seconds}: {parts}."
+    notes = [str(n).strip() for n in (getattr(production, "notes", None) or []) if str(n).strip()]
+    return head, notes
