@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from signstudio.gui.train import tab as train_tab  # noqa: E402
 from signstudio.gui.train.tab import OPEN_CONFIG, TrainTab  # noqa: E402
 from signstudio.training.monitor import format_duration  # noqa: E402
-from signstudio.training.process import TrainingProcess, read_metrics  # noqa: E402
+from signstudio.training.process import TrainingProcess  # noqa: E402
+from signstudio.training.run import read_metrics  # noqa: E402
 
 pytestmark = pytest.mark.gui
 

@@ -11,8 +11,7 @@ running, a second start — and checks what the user sees:
 - the result shown before is still shown (the same object), and the tab is idle and usable.
 
 ``python -m pytest tests/test_probe_gui.py -s`` prints, per case, what the user saw and how many
-cases were handled cleanly (:func:`test_probe_counts`). Cases the window cannot fix alone (the
-core reads the file without complaint) are xfail with the reason, until the core fix lands.
+cases were handled cleanly (:func:`test_probe_counts`).
 """
 
 from __future__ import annotations
@@ -191,7 +190,6 @@ class Case:
     action: Callable[[Any, dict], Any]
     expect: str = "error"
     contains: str = ""
-    xfail: str = ""
 
 
 def _tiny_config(output: str = "probe-run", **train) -> str:
@@ -217,11 +215,6 @@ def _config_then_start(text: str):
 
 #: Cases the window handles as well as it can but the core does not yet (fixes under way in
 #: ``signstudio/pose/io.py``): the tab then shows what the core returned.
-TRUNCATED = ("core: pose.io.read_pose reads a .pose cut short in its body without complaint, so the clip "
-             "is shown (half of it) instead of a 'truncated' message")
-NAN_POSE = ("core: pose.io.read_pose accepts a pose whose landmarks are all NaN, so the empty clip replaces "
-            "the one shown (Translate then says nobody is in it; Produce shows nothing)")
-
 CASES = [
     # --- Translate -------------------------------------------------------------------------------
     Case("translate", "missing video", lambda t, p: t.open_path(p["missing_mp4"]), contains="no such file"),
@@ -235,10 +228,9 @@ CASES = [
     Case("translate", "empty .pose", lambda t, p: t.open_path(p["empty.pose"]), contains="empty.pose"),
     Case("translate", "garbage .pose", lambda t, p: t.open_path(p["garbage.pose"]), contains="garbage.pose"),
     Case("translate", "text .pose", lambda t, p: t.open_path(p["text.pose"]), contains="text.pose"),
-    Case("translate", "truncated .pose", lambda t, p: t.open_path(p["cut.pose"]), contains="cut.pose",
-         xfail=TRUNCATED),
+    Case("translate", "truncated .pose", lambda t, p: t.open_path(p["cut.pose"]), contains="cut.pose"),
     Case("translate", "folder named .pose", lambda t, p: t.open_path(p["folder.pose"]), contains="folder"),
-    Case("translate", "all-NaN .pose", lambda t, p: t.open_path(p["nan_all.pose"]), xfail=NAN_POSE),
+    Case("translate", "all-NaN .pose", lambda t, p: t.open_path(p["nan_all.pose"])),
     Case("translate", "cancel with nothing running", lambda t, p: t.cancel(), expect="nothing"),
     Case("translate", "stop the webcam when none runs", lambda t, p: t.stop_webcam(), expect="nothing"),
     Case("translate", "second start while busy",
@@ -253,12 +245,10 @@ CASES = [
     Case("produce", "missing .pose", lambda t, p: t.open_pose(p["missing_pose"]), contains="no such file"),
     Case("produce", "empty .pose", lambda t, p: t.open_pose(p["empty.pose"]), contains="empty.pose"),
     Case("produce", "garbage .pose", lambda t, p: t.open_pose(p["garbage.pose"]), contains="garbage.pose"),
-    Case("produce", "truncated .pose", lambda t, p: t.open_pose(p["cut.pose"]), contains="cut.pose",
-         xfail=TRUNCATED),
+    Case("produce", "truncated .pose", lambda t, p: t.open_pose(p["cut.pose"]), contains="cut.pose"),
     Case("produce", "folder named .pose", lambda t, p: t.open_pose(p["folder.pose"]), contains="folder.pose"),
     Case("produce", "a video instead of a .pose", lambda t, p: t.open_pose(p["video"]), contains="webcam_signer.mp4"),
-    Case("produce", "all-NaN .pose", lambda t, p: t.open_pose(p["nan_all.pose"]), contains="nan_all.pose",
-         xfail=NAN_POSE),
+    Case("produce", "all-NaN .pose", lambda t, p: t.open_pose(p["nan_all.pose"]), contains="nan_all.pose"),
     Case("produce", "export where the folder is a file",
          lambda t, p: t.export_to(p["a_file"] / "out.pose"), contains="a_file is a file, not a folder"),
     Case("produce", "export to an unknown format", lambda t, p: t.export_to(p["dir"] / "out.xyz"), contains="xyz"),
@@ -271,8 +261,7 @@ CASES = [
          contains="no such file"),
     Case("attention", "garbage .pose", lambda t, p: t.record_path(p["garbage.pose"], SIGN_MODEL),
          contains="garbage.pose"),
-    Case("attention", "truncated .pose", lambda t, p: t.record_path(p["cut.pose"], SIGN_MODEL), contains="cut.pose",
-         xfail=TRUNCATED),
+    Case("attention", "truncated .pose", lambda t, p: t.record_path(p["cut.pose"], SIGN_MODEL), contains="cut.pose"),
     Case("attention", "text .mp4", lambda t, p: t.record_path(p["text.mp4"], SIGN_MODEL), contains="text.mp4"),
     Case("attention", "all-NaN .pose", lambda t, p: t.record_path(p["nan_all.pose"], SIGN_MODEL)),
     Case("attention", "a text model for a video", lambda t, p: t.record_path(p["pose"], TEXT_MODEL),
@@ -429,9 +418,7 @@ def _prepared_tab(kind: str, qtbot, models, inputs, sign_record, monkeypatch, tm
 RESULTS: dict[str, tuple[str, str]] = {}
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=f"{c.tab}: {c.name}",
-                                               marks=[pytest.mark.xfail(reason=c.xfail, strict=False)]
-                                               if c.xfail else []) for c in CASES])
+@pytest.mark.parametrize("case", [pytest.param(c, id=f"{c.tab}: {c.name}") for c in CASES])
 def test_bad_input(case: Case, qtbot, models, inputs, sign_record, monkeypatch, tmp_path, capfd):
     monkeypatch.setenv("SIGNSTUDIO_USER_MODELS", os.environ.get("SIGNSTUDIO_USER_MODELS", str(tmp_path)))
     key = f"{case.tab}: {case.name}"
@@ -483,6 +470,5 @@ def test_probe_counts():
     clean = sum(1 for outcome, _ in RESULTS.values() if outcome == "clean")
     for key, (outcome, shown) in RESULTS.items():
         print(f"{outcome:7} {key:55} {shown[:150]}")
-    print(f"GUI probe: {len(CASES)} cases, {clean} of {len(RESULTS)} run handled cleanly "
-          f"({sum(1 for c in CASES if c.xfail)} marked xfail until the core fixes land)")
+    print(f"GUI probe: {len(CASES)} cases, {clean} of {len(RESULTS)} run handled cleanly")
     assert len(CASES) >= 34

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from signstudio.errors import ConfigError
-from signstudio.training.process import (EXIT_CANCELLED, TrainingProcess, can_resume, parse_config_text,
-                                         read_metrics, resolve_output, write_config)
+from signstudio.training.config import parse_config_text, resolve_output
+from signstudio.training.process import EXIT_CANCELLED, TrainingProcess, write_config
+from signstudio.training.run import can_resume, read_metrics
 
 RUN_TIMEOUT = 60.0
 

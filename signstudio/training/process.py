@@ -39,8 +39,7 @@ from typing import Any, Sequence
 
 from signstudio.atomic import atomic_write
 from signstudio.paths import PROJECT_ROOT
-from signstudio.training.config import parse_config_text, resolve_output  # noqa: F401 - the window's API
-from signstudio.training.run import can_resume, read_metrics  # noqa: F401 - the window's API
+from signstudio.training.config import parse_config_text
 
 #: Exit status of a cancelled run (``signstudio train`` exits 130 after SIGTERM).
 EXIT_CANCELLED = 130

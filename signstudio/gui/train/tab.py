@@ -39,9 +39,10 @@ from signstudio.gui.train.editor import ConfigEditor, template_items
 from signstudio.gui.widgets import MessageBanner
 from signstudio.gui.workers import ProcessWorker, write_problem
 from signstudio.paths import PROJECT_ROOT
+from signstudio.training.config import resolve_output
 from signstudio.training.monitor import TrainingMonitor, shipped_model_folder, stopped_epoch
-from signstudio.training.process import TrainingProcess, can_resume, resolve_output
-from signstudio.training.run import holds_run
+from signstudio.training.process import TrainingProcess
+from signstudio.training.run import can_resume, holds_run
 
 #: Tab states (``running`` is the runner's job; ``cancelling`` while a cancel is under way).
 RUNNING, CANCELLING = "running", "cancelling"
