@@ -84,7 +84,7 @@ def _train_with_events(args: argparse.Namespace) -> int:
     from signstudio.tasks import JsonLinesTask
     from signstudio.training.config import resolve_output
     from signstudio.training.loop import fit
-    from signstudio.training.recipe import recipe_class
+    from signstudio.training.families import recipe_class
 
     out = sys.stdout
     sys.stdout = sys.stderr  # nothing but events on the real stdout

@@ -32,6 +32,7 @@ import yaml
 
 from signstudio.errors import ConfigError
 from signstudio.models.registry import PRESETS, make_config
+from signstudio.training.families import recipe_class
 
 #: What a model name may look like (it becomes a folder name).
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -183,8 +184,6 @@ def config_from_dict(raw: dict[str, Any]) -> ExperimentConfig:
     Raises:
         ConfigError: a missing section or name, unknown keys, wrong types or values out of range.
     """
-    from signstudio.training.recipe import recipe_class
-
     if not isinstance(raw, dict):
         raise ConfigError("a training config must be a YAML mapping")
     unknown = sorted(set(map(str, raw)) - {"name", "model", "data", "train", "output"})

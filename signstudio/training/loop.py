@@ -22,7 +22,8 @@ from signstudio.models.registry import build_model, count_parameters
 from signstudio.tasks import NullTask, TaskHandle, check_cancelled
 from signstudio.training.config import ExperimentConfig, resolve_output
 from signstudio.training.distributed import Distributed, launched_processes
-from signstudio.training.recipe import Recipe, recipe_class
+from signstudio.training.families import recipe_class
+from signstudio.training.recipe import Recipe
 from signstudio.training.resume import restore_train_state, save_train_state
 from signstudio.training.run import RunFolder
 

@@ -131,7 +131,7 @@ class TrainingMonitor:
         resumed run starts with the rows already in ``output``."""
         metric, lower, label = "", True, ""
         try:
-            from signstudio.training.recipe import recipe_class
+            from signstudio.training.families import recipe_class
 
             recipe = recipe_class(cfg.model_type)
             metric, lower, label = recipe.metric, recipe.lower_is_better, recipe.metric_label

@@ -13,7 +13,6 @@ A new model family is a model module (``signstudio/models/``), a recipe (a subcl
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,7 +21,6 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from signstudio.errors import ConfigError
 from signstudio.tasks import TaskHandle
 from signstudio.training.config import DataConfig, ExperimentConfig, TrainConfig
 
@@ -152,24 +150,6 @@ class Recipe:
         if best is None:
             return True
         return value < best if self.lower_is_better else value > best
-
-
-def recipe_class(model_type: str) -> type[Recipe]:
-    """The recipe a model type's registry entry names.
-
-    Raises:
-        ConfigError: unknown model type, or an entry whose recipe cannot be imported.
-    """
-    from signstudio.models.registry import REGISTRY
-
-    if model_type not in REGISTRY:
-        raise ConfigError(f"unknown model type {model_type!r}; known: {', '.join(sorted(REGISTRY))}")
-    module, _, name = REGISTRY[model_type].recipe.partition(":")
-    try:
-        cls = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"model type {model_type!r}: its training recipe {module}:{name} is missing ({exc})") from None
-    return cls
 
 
 def smoothed_nll(log_probs: torch.Tensor, target: torch.Tensor, smoothing: float) -> torch.Tensor:
