@@ -27,8 +27,9 @@ from signstudio.gui.attention.jobs import AttentionRun, SourceClip
 from signstudio.gui.attention.view import AttentionView, intro_page, summary_html
 from signstudio.gui.frames import FrameCache
 from signstudio.gui.models import InstalledModels
-from signstudio.gui.runner import JobProgress, JobRunner
-from signstudio.gui.widgets import MessageBanner, ellipsize, start_folder
+from signstudio.gui.runner import JobProgress
+from signstudio.gui.tab import JobTab
+from signstudio.gui.widgets import ellipsize, start_folder
 from signstudio.interpret.session import (AttentionSession, input_kind, looks_like_path, pick_model,
                                           run_choice)
 
@@ -44,7 +45,7 @@ TEXT_FILTER = "Text files (*.txt);;All files (*)"
 RECORD_FILTER = "Attention records (*.npz);;All files (*)"
 
 
-class AttentionTab(QWidget):
+class AttentionTab(JobTab):
     """Record, show and export the attention of a sign-to-text or text model.
 
     Public entry points (also for tests and screenshots): :meth:`run`, :meth:`record_path`,
@@ -69,23 +70,16 @@ class AttentionTab(QWidget):
         models_loaded(): the model selector was filled.
     """
 
-    status_message = Signal(str)
-    busy_changed = Signal(bool)
     record_shown = Signal(object)
     source_loaded = Signal()
     token_selected = Signal(int)
     exported = Signal(str)
-    error_shown = Signal(str)
-    idle = Signal()
     models_loaded = Signal()
 
     def __init__(self, parent: QWidget | None = None, models: InstalledModels | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, models)
         self.setAcceptDrops(True)
-        self._own_models = models is None
-        self.models = models if models is not None else InstalledModels(self)
         self.session = AttentionSession()
-        self.runner = JobRunner(self)
         self._record_path = ""
         self._input_path = ""
         self._clip_source = ""
@@ -123,7 +117,6 @@ class AttentionTab(QWidget):
         bar.model_combo.currentIndexChanged.connect(self._model_changed)
         bar.model_combo.models_loaded.connect(self.models_loaded)
 
-        self.banner = MessageBanner()
         self.summary_label = QLabel("")
         self.summary_label.setTextFormat(Qt.TextFormat.RichText)
         self.summary_label.setWordWrap(True)
@@ -184,24 +177,6 @@ class AttentionTab(QWidget):
 
     # ------------------------------------------------------------------------------------------
     # public API: state
-    @property
-    def state(self) -> str:
-        """"idle", "recording", "opening", "loading source" or "saving"."""
-        return self.runner.state
-
-    def is_busy(self) -> bool:
-        """True while a job runs."""
-        return self.runner.is_busy()
-
-    def error_text(self) -> str:
-        """The error shown in the banner ("" if none)."""
-        return self.banner.text() if self.banner.kind == "error" else ""
-
-    def show_error(self, message: str) -> None:
-        """Show a one-line error in the banner (and emit ``error_shown``)."""
-        self.banner.show_message(message, "error")
-        self.error_shown.emit(message)
-
     def record(self) -> Any:
         """The ``AttentionRecord`` shown, or None."""
         return self.session.record
@@ -335,9 +310,7 @@ class AttentionTab(QWidget):
         """Stop playback, cancel every job and wait (up to ``timeout`` s) for their threads; for
         closing the window."""
         self.player.pause()
-        self.runner.shutdown(timeout)
-        if self._own_models:
-            self.models.shutdown(timeout)
+        super().shutdown(timeout)
 
     # ------------------------------------------------------------------------------------------
     # public API: view

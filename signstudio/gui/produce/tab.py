@@ -25,7 +25,8 @@ from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 from signstudio.gui.produce import jobs
 from signstudio.gui.produce.form import EXPORT_FORMATS, ProduceForm
 from signstudio.gui.produce.player import ProductionPlayer, fps_text
-from signstudio.gui.runner import JobProgress, JobRunner
+from signstudio.gui.runner import JobProgress
+from signstudio.gui.tab import JobTab
 from signstudio.gui.widgets import ellipsize
 
 #: Tab states (the runner's job names).
@@ -41,7 +42,7 @@ POSE_FILTER = "Pose files (*.pose);;All files (*)"
 
 # ------------------------------------------------------------------------------------------------
 # the tab
-class ProduceTab(QWidget):
+class ProduceTab(JobTab):
     """Turn text into signing shown by a 3D skeleton.
 
     Public entry points (also used by tests and the screenshot tool): :meth:`set_text`,
@@ -65,22 +66,17 @@ class ProduceTab(QWidget):
         idle(): the tab returned to idle (after success, failure or cancel).
     """
 
-    status_message = Signal(str)
-    busy_changed = Signal(bool)
     production_ready = Signal(object)
     glosses_ready = Signal(list)
     exported = Signal(str)
-    error_shown = Signal(str)
-    idle = Signal()
 
     def __init__(self, parent: QWidget | None = None, *,
                  produce: Callable[..., Any] | None = None,
                  text_to_glosses: Callable[..., list[str]] | None = None,
                  use_gl: bool | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, lists_models=False)
         self._produce = produce
         self._text_to_glosses = text_to_glosses
-        self.runner = JobRunner(self)
         self._production: Any = None
         self._last_dir = ""
         self._build(use_gl)
@@ -144,24 +140,6 @@ class ProduceTab(QWidget):
 
     # ------------------------------------------------------------------------------------------
     # public API
-    @property
-    def state(self) -> str:
-        """"idle", "glossing", "producing", "exporting" or "loading"."""
-        return self.runner.state
-
-    def is_busy(self) -> bool:
-        """True while a job runs."""
-        return self.runner.is_busy()
-
-    def error_text(self) -> str:
-        """The error shown in the banner ("" if none)."""
-        return self.banner.text() if self.banner.kind == "error" else ""
-
-    def show_error(self, message: str) -> None:
-        """Show a one-line error in the banner (and emit ``error_shown``)."""
-        self.banner.show_message(message, "error")
-        self.error_shown.emit(message)
-
     def production(self) -> Any:
         """The ``Production`` shown now, or ``None``."""
         return self._production
@@ -307,7 +285,7 @@ class ProduceTab(QWidget):
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop playback, cancel every job and wait (up to ``timeout`` s) for their threads."""
         self.player.pause()
-        self.runner.shutdown(timeout)
+        super().shutdown(timeout)
 
     # playback, delegated ------------------------------------------------------------------------
     def play(self) -> None:

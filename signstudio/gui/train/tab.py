@@ -33,10 +33,9 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMes
 
 from signstudio.errors import ConfigError
 from signstudio.gui.models import InstalledModels
-from signstudio.gui.runner import JobRunner
+from signstudio.gui.tab import JobTab
 from signstudio.gui.train.curves import TrainingCurves
 from signstudio.gui.train.editor import ConfigEditor, template_items
-from signstudio.gui.widgets import MessageBanner
 from signstudio.gui.workers import ProcessWorker, write_problem
 from signstudio.paths import PROJECT_ROOT
 from signstudio.training.config import resolve_output
@@ -56,7 +55,7 @@ OPEN_CONFIG = "Open config…"
 #: The largest config file the editor opens (a config is a page of YAML).
 MAX_CONFIG_BYTES = 1024 ** 2
 
-class TrainTab(QWidget):
+class TrainTab(JobTab):
     """Train a model from a YAML config in a child process, with live curves.
 
     Public entry points (also used by tests): :meth:`load_config_text`, :meth:`load_config_file`,
@@ -78,20 +77,15 @@ class TrainTab(QWidget):
             the window can refresh its model lists.
     """
 
-    status_message = Signal(str)
-    busy_changed = Signal(bool)
     run_finished = Signal(str)
     model_saved = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, config_dir: str | Path | None = None,
                  models: InstalledModels | None = None,
                  confirm: Callable[[Path], bool] | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, models, autoload_models=False)
         self._config_dir = Path(config_dir) if config_dir is not None else CONFIG_DIR
-        self._own_models = models is None
-        self.models = models if models is not None else InstalledModels(self, autoload=False)
         self._confirm = confirm
-        self.runner = JobRunner(self)
         self.output: Path | None = None
         self.process: TrainingProcess | None = None
         self.monitor: TrainingMonitor | None = None
@@ -148,8 +142,6 @@ class TrainTab(QWidget):
         top.addWidget(self.start_button)
         top.addWidget(self.resume_button)
         top.addWidget(self.cancel_button)
-
-        self.banner = MessageBanner()
 
         # --- left: the config -------------------------------------------------------------------
         self.config_editor = left = ConfigEditor()
@@ -362,17 +354,13 @@ class TrainTab(QWidget):
         """"idle", "running" or "cancelling"."""
         return CANCELLING if self.runner.cancelling else self.runner.state
 
-    def is_busy(self) -> bool:
-        """True while a training process runs."""
-        return self.runner.is_busy()
-
     def error_text(self) -> str:
         """The message shown in the banner ("" if none)."""
         return self.banner.text()
 
     def show_error(self, message: str) -> None:
-        """Show a one-line error in the banner."""
-        self.banner.show_message(message, "error")
+        """Show a one-line error in the banner (and on the status bar)."""
+        super().show_error(message)
         self.status_message.emit(message)
 
     def _status(self, text: str) -> None:
@@ -477,9 +465,7 @@ class TrainTab(QWidget):
         A cancelled run keeps its best model and ``train_state.pt``: Resume continues it later.
         """
         self.config_editor.stop()
-        self.runner.shutdown(timeout)
-        if self._own_models:
-            self.models.shutdown(timeout)
+        super().shutdown(timeout)
 
     # ------------------------------------------------------------------------------------------
     # the run's events, through the monitor

@@ -21,9 +21,10 @@ from signstudio.errors import ModelError
 from signstudio.gui.frames import DisplayFrame, display_frame_from_landmarks
 from signstudio.gui.models import InstalledModels, ModelSelector
 from signstudio.gui.player import ClipPlayer
-from signstudio.gui.runner import BUSY_MESSAGE, IDLE, JobProgress, JobRunner
+from signstudio.gui.runner import BUSY_MESSAGE, IDLE, JobProgress
+from signstudio.gui.tab import JobTab
 from signstudio.gui.translate import jobs
-from signstudio.gui.widgets import CaptionView, MessageBanner, start_folder
+from signstudio.gui.widgets import CaptionView, start_folder
 
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.avi *.mkv *.webm *.m4v *.mpg *.mpeg);;All files (*)"
 POSE_FILTER = "Pose files (*.pose);;All files (*)"
@@ -40,7 +41,7 @@ LOADING, EXTRACTING, RECORDING, TRANSLATING = "loading", "extracting", "recordin
 NEW_CLIP = (LOADING, EXTRACTING, RECORDING)
 
 
-class TranslateTab(QWidget):
+class TranslateTab(JobTab):
     """Translate signing in a video file, a ``.pose`` file or the webcam into text.
 
     Public entry points (also used by tests and the screenshot tool): :meth:`open_path`,
@@ -60,19 +61,12 @@ class TranslateTab(QWidget):
         models_loaded(): the model selector was filled.
     """
 
-    status_message = Signal(str)
-    busy_changed = Signal(bool)
     translation_ready = Signal(object)
-    error_shown = Signal(str)
-    idle = Signal()
     models_loaded = Signal()
 
     def __init__(self, parent: QWidget | None = None, models: InstalledModels | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, models)
         self.setAcceptDrops(True)
-        self._own_models = models is None
-        self.models = models if models is not None else InstalledModels(self)
-        self.runner = JobRunner(self)
         self._source = ""
         self._pending_source = ""
         self._replaced = True  # the clip shown belongs to the job that runs (or none runs)
@@ -148,7 +142,6 @@ class TranslateTab(QWidget):
         top.addWidget(model_label)
         top.addWidget(self.model_combo)
 
-        self.banner = MessageBanner()
         self.player = ClipPlayer(PLACEHOLDER)
         self.video_view = self.player.view
 
@@ -181,15 +174,6 @@ class TranslateTab(QWidget):
 
     # ------------------------------------------------------------------------------------------
     # public API: state
-    @property
-    def state(self) -> str:
-        """"idle", "loading", "extracting", "recording" or "translating"."""
-        return self.runner.state
-
-    def is_busy(self) -> bool:
-        """True while a job runs."""
-        return self.runner.is_busy()
-
     def error_text(self) -> str:
         """The error or note shown in the banner ("" if none)."""
         return self.banner.text()
@@ -284,9 +268,7 @@ class TranslateTab(QWidget):
     def shutdown(self, timeout: float = 10.0) -> None:
         """Cancel every job and wait (up to ``timeout`` s) for their threads; for window close."""
         self.player.pause()
-        self.runner.shutdown(timeout)
-        if self._own_models:
-            self.models.shutdown(timeout)
+        super().shutdown(timeout)
 
     # ------------------------------------------------------------------------------------------
     # the jobs' signals
@@ -419,11 +401,6 @@ class TranslateTab(QWidget):
 
     # ------------------------------------------------------------------------------------------
     # helpers
-    def show_error(self, message: str) -> None:
-        """Show a one-line error in the banner (and emit ``error_shown``)."""
-        self.banner.show_message(message, "error")
-        self.error_shown.emit(message)
-
     def _status(self, text: str) -> None:
         self.progress.show_status(text)
         self.status_message.emit(text)
