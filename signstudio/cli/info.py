@@ -1,4 +1,4 @@
-"""``signstudio gui``, ``signstudio models`` and ``signstudio datasets``."""
+"""``signstudio gui`` and ``signstudio models``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import json
 import os
 import sys
 from dataclasses import asdict
-from pathlib import Path
 
-from signstudio.errors import InputError, SignStudioError
+from signstudio.errors import SignStudioError
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -50,30 +49,10 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_datasets(args: argparse.Namespace) -> int:
-    """List the sign-language datasets found in the data folder, with split sizes and licences."""
-    from signstudio.data.catalog import find_datasets, format_table
-    from signstudio.paths import data_dir
-
-    root = Path(args.root) if args.root else data_dir()
-    if not root.is_dir():
-        raise InputError(f"{root}: no such data folder (set SIGNSTUDIO_DATA or pass a folder)")
-    infos = find_datasets(root)
-    if args.json:
-        print(json.dumps([{**asdict(i), "path": str(i.path)} for i in infos], ensure_ascii=False))
-    else:
-        print(format_table(infos, root) if infos else f"no datasets found in {root} (set SIGNSTUDIO_DATA)")
-    return 0
-
-
 def register(add) -> None:
-    """Add ``gui``, ``models`` and ``datasets`` to the parser (``add(name, func, help)``)."""
+    """Add ``gui`` and ``models`` to the parser (``add(name, func, help)``)."""
     add("gui", cmd_gui, "open the SignStudio window (the default)")
 
     sp = add("models", cmd_models, "list installed models (yours and the shipped ones) with their size and metrics")
     sp.add_argument("--presets", action="store_true", help="also list architecture presets with parameter counts")
-    sp.add_argument("--json", action="store_true", help="print a JSON list")
-
-    sp = add("datasets", cmd_datasets, "list the datasets found in the data folder ($SIGNSTUDIO_DATA)")
-    sp.add_argument("root", nargs="?", help="folder to scan (default: $SIGNSTUDIO_DATA or ../shared/data)")
     sp.add_argument("--json", action="store_true", help="print a JSON list")

@@ -150,6 +150,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             lines.append(f"  {h['id']:<14} ref: {h['reference']}\n  {'':<14} hyp: {h['glosses']}")
         if not args.show:
             res.pop("hypotheses")
+    elif kind == "sign-recognition":
+        lines = [f"{loaded.name} on {args.split} (n={res['n']}): top-1 {res['top1']:.2f}%, top-5 {res['top5']:.2f}%; "
+                 f"sure enough to show a gloss on {res['shown']:.0f}% of clips"
+                 + (f" ({res['top1_of_shown']:.1f}% of those right)" if res['top1_of_shown'] is not None else "")]
     elif kind == "gloss-to-pose":
         lines = [f"{loaded.name} on {args.split} (n={res['n']}): DTW-MJE {res['dtw_mje']:.4f}"]
     else:

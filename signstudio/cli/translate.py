@@ -73,7 +73,18 @@ def cmd_translate(args: argparse.Namespace) -> int:
                "seconds": {k: round(v, 3) for k, v in result.seconds.items()}}
     if sentence_model is not None:
         payload["text_model"] = sentence_model.loaded.name
+    if result.segments:
+        payload["segments"] = result.segments
+    if result.note:
+        payload["note"] = result.note
     human = result.text if result.text else "(no signs recognised)"
+    if result.note:
+        human += f"\n  note: {result.note}"
+    if args.verbose:
+        for seg in result.segments:
+            alts = ", ".join(f"{g} {p:.0%}" for g, p in seg["alternatives"])
+            human += (f"\n  frames {seg['start']}-{seg['end']}: {seg['gloss'] or '?'} "
+                      f"({seg['confidence']:.0%}; best guesses: {alts})")
     if args.verbose and result.model:
         human += (f"\n  glosses: {' '.join(result.glosses) or '-'}\n  model: {result.model}, {result.frames} frames, "
                   f"pose {result.seconds['pose']:.2f} s, model {result.seconds['model']:.2f} s")

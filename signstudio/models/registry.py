@@ -15,6 +15,7 @@ from typing import Any
 from torch import nn
 
 from signstudio.errors import ConfigError
+from signstudio.models.recognizer import RecognizerConfig, SignRecognizer
 from signstudio.models.seq2seq import TextTransformer, TextTransformerConfig
 from signstudio.models.signformer import Signformer, SignformerConfig
 from signstudio.models.signllm import SignLLM, SignLLMConfig
@@ -45,6 +46,8 @@ REGISTRY: dict[str, ModelFamily] = {
     "signllm": ModelFamily(SignLLMConfig, SignLLM, "signstudio.training.recipes.signllm:SignLLMRecipe", "gloss-to-pose"),
     "text-transformer": ModelFamily(TextTransformerConfig, TextTransformer, "signstudio.training.recipes.text:TextRecipe",
                                     "text"),
+    "recognizer": ModelFamily(RecognizerConfig, SignRecognizer, "signstudio.training.recipes.islr:IslrRecipe",
+                              "sign-to-text"),
 }
 
 #: Named configurations, with vocabulary sizes of their corpora (training replaces them with the

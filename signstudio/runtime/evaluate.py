@@ -53,7 +53,8 @@ def evaluate_model(loaded: LoadedModel, split: str = "test", *, dataset: str | N
         JSON-ready: ``{"model", "task", "split", "n", "seconds", ...}`` plus, by task,
         ``wer, wer_ctc, wer_ctc_lm, wer_decoder, dataset, hypotheses`` (sign-to-text);
         ``bleu1..4, chrf, rouge_l, direction, beam_size, length_penalty, examples`` (text);
-        ``dtw_mje, length_ratio, language, examples`` (gloss-to-pose).
+        ``dtw_mje, length_ratio, language, examples`` (gloss-to-pose); ``top1, top5, shown,
+        top1_of_shown, threshold`` (a landmark recogniser: ``task`` is ``"sign-recognition"``).
 
     Raises:
         InputError: unknown split, missing data. ModelError: a model that cannot be scored.
@@ -63,7 +64,11 @@ def evaluate_model(loaded: LoadedModel, split: str = "test", *, dataset: str | N
         raise InputError(f"unknown split {split!r}; known: {', '.join(SPLITS)}")
     kind = model_task(loaded.model_type, loaded.features)
     t0 = time.perf_counter()
-    if kind == "sign-to-text":
+    from signstudio.runtime.recognize import FEATURE_KIND, evaluate_recognizer
+
+    if loaded.features.get("kind") == FEATURE_KIND:
+        out = {"task": "sign-recognition", **evaluate_recognizer(loaded, split)}
+    elif kind == "sign-to-text":
         from signstudio.runtime.sign2text import evaluate_examples
 
         splits = sign_splits(loaded, dataset)
@@ -90,7 +95,7 @@ def evaluate_model(loaded: LoadedModel, split: str = "test", *, dataset: str | N
 
 
 #: The scores :func:`record_result` stores in a checkpoint, by task.
-RECORDED = {"sign-to-text": ("wer",), "text-to-gloss": ("bleu4", "rouge_l"), "gloss-to-text": ("bleu4", "rouge_l"),
+RECORDED = {"sign-to-text": ("wer",), "sign-recognition": ("top1", "top5"), "text-to-gloss": ("bleu4", "rouge_l"), "gloss-to-text": ("bleu4", "rouge_l"),
             "gloss-to-pose": ("dtw_mje",)}
 
 

@@ -39,6 +39,9 @@ class Translation:
         model: the model's name.
         frames: frames in the input pose.
         seconds: wall time in seconds: ``{"pose": extraction (0 for a .pose input), "model": ...}``.
+        segments: for a recogniser, each sign as ``{"gloss", "start", "end", "confidence",
+            "alternatives"}`` (frame indices of the input; ``gloss`` None when unsure).
+        note: why nothing (or less) is shown, e.g. "no hand is visible in the clip"; "" otherwise.
     """
 
     text: str
@@ -46,6 +49,8 @@ class Translation:
     model: str
     frames: int
     seconds: dict[str, float] = field(default_factory=dict)
+    segments: list[dict] = field(default_factory=list)
+    note: str = ""
 
 
 @torch.no_grad()
@@ -161,16 +166,31 @@ class Translator:
                            seconds={"pose": 0.0, "model": time.perf_counter() - t0})
 
 
-def load_translator(name_or_path: str | Path | None = None) -> Translator:
-    """Load a sign-to-text model by name or checkpoint path (None: the default model).
+def translator_for(loaded: LoadedModel):
+    """The runtime of a loaded sign-to-text model: a :class:`~signstudio.runtime.recognize.Recognizer`
+    for a landmark recogniser, else a :class:`Translator`; both have ``translate_pose``.
+
+    Raises:
+        ModelError: features this version cannot compute.
+    """
+    from signstudio.runtime.recognize import FEATURE_KIND, Recognizer
+
+    if loaded.features.get("kind") == FEATURE_KIND:
+        return Recognizer(loaded)
+    return Translator(loaded)
+
+
+def load_translator(name_or_path: str | Path | None = None):
+    """Load a sign-to-text model by name or checkpoint path (None: the default model), ready to
+    translate (:func:`translator_for`).
 
     Raises:
         ModelError: unknown name, unreadable checkpoint, another kind of model, or unsupported features.
     """
-    return Translator(load_installed(name_or_path, "sign-to-text"))
+    return translator_for(load_installed(name_or_path, "sign-to-text"))
 
 
-def translate_file(path: str | Path, translator: Translator, task: TaskHandle | None = None,
+def translate_file(path: str | Path, translator, task: TaskHandle | None = None,
                    emit_frames: bool = False) -> Translation:
     """Translate a video (MediaPipe Holistic first) or a `.pose` file.
 

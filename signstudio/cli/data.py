@@ -1,0 +1,104 @@
+"""``signstudio datasets``: the datasets found in the data folder, and preparing a video dataset."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from signstudio.cli.output import emit, progress, quiet_native
+from signstudio.errors import InputError
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    """List the sign-language datasets found in the data folder, with split sizes and licences;
+    ``datasets prepare KIND ...`` prepares one (:func:`prepare_parser`)."""
+    from signstudio.data.catalog import find_datasets, format_table
+    from signstudio.paths import data_dir
+
+    if args.root == "prepare":
+        try:
+            sub = prepare_parser().parse_args(args.rest)
+        except SystemExit as done:  # --help, or a usage error already printed as one line
+            return done.code if isinstance(done.code, int) else 0
+        return sub.func(sub)
+    if args.rest:
+        raise InputError(f"datasets: unexpected {' '.join(args.rest)!r} (see `signstudio datasets --help`)")
+    root = Path(args.root) if args.root else data_dir()
+    if not root.is_dir():
+        raise InputError(f"{root}: no such data folder (set SIGNSTUDIO_DATA or pass a folder)")
+    infos = find_datasets(root)
+    if args.json:
+        print(json.dumps([{**asdict(i), "path": str(i.path)} for i in infos], ensure_ascii=False))
+    else:
+        print(format_table(infos, root) if infos else f"no datasets found in {root} (set SIGNSTUDIO_DATA)")
+    return 0
+
+
+@quiet_native
+def cmd_prepare_wlasl(args: argparse.Namespace) -> int:
+    """MediaPipe Holistic landmarks of every clip of a WLASL split, resumable and in parallel."""
+    from signstudio.data.prepare import prepare_wlasl
+    from signstudio.files import check_output_folder
+
+    if args.workers is not None and not 1 <= args.workers <= 64:
+        raise InputError(f"--workers must be between 1 and 64, got {args.workers}")
+    check_output_folder(args.output)
+    task = progress("prepare")
+    try:
+        report = prepare_wlasl(args.video_dir, args.output, args.split_file, args.metadata, args.workers,
+                               args.trim, task)
+    finally:
+        task.close()
+    rate = report.done / report.seconds if report.seconds > 0 else 0.0
+    payload = {"output": str(report.out_dir), "total": report.total, "done": report.done,
+               "skipped": report.skipped, "missing": report.missing,
+               "failed": [{"video_id": v, "reason": r} for v, r in report.failed],
+               "frames": report.frames, "seconds": round(report.seconds, 1), "clips_per_second": round(rate, 3)}
+    lines = [f"prepared {report.done} of {report.total} clips into {report.out_dir / 'poses'} "
+             f"({report.frames} frames) in {report.seconds / 60:.1f} min ({rate:.2f} clips/s)"]
+    if report.skipped:
+        lines.append(f"  {report.skipped} clips were prepared before (kept)")
+    if report.missing:
+        lines.append(f"  {len(report.missing)} clips have no video in {args.video_dir}: "
+                     + ", ".join(report.missing[:10]) + (" ..." if len(report.missing) > 10 else ""))
+    if report.failed:
+        lines.append(f"  {len(report.failed)} clips failed (listed in {report.out_dir / 'failed.tsv'}):")
+        lines += [f"    {vid}: {why}" for vid, why in report.failed[:20]]
+    lines.append(f"train on it with `data: {{dataset: wlasl, path: {report.out_dir}}}` in a config")
+    emit(args, payload, "\n".join(lines))
+    return 0
+
+
+def prepare_parser() -> argparse.ArgumentParser:
+    """The parser of ``signstudio datasets prepare KIND ...``."""
+    from signstudio.cli.parser import _Parser
+
+    prep = _Parser(prog="signstudio datasets prepare",
+                   description="extract MediaPipe Holistic landmarks of every clip of a video dataset")
+    kinds = prep.add_subparsers(dest="kind", metavar="KIND", required=True)
+    w = kinds.add_parser("wlasl", help="WLASL (WLASL100/300/1000/2000 by its split file)",
+                         description="landmarks of every clip of a WLASL split: OUT_DIR/poses/VIDEO_ID.pose plus "
+                                     "the split file and metadata; resumable (prepared clips are kept)")
+    w.set_defaults(func=cmd_prepare_wlasl)
+    w.add_argument("video_dir", help="folder of WLASL clips (VIDEO_ID.mp4)")
+    w.add_argument("-o", "--output", required=True, help="the prepared folder to write")
+    w.add_argument("--split-file", help="nslt_N.json (default: found in VIDEO_DIR or beside it)")
+    w.add_argument("--metadata", help="WLASL_v0.3.json or WLASL100.json (default: found beside the split file)")
+    w.add_argument("--workers", type=int, help="parallel processes (default: one per core)")
+    w.add_argument("--trim", action="store_true",
+                   help="keep only the metadata's frame_start..frame_end of each video (untrimmed source videos)")
+    w.add_argument("--json", action="store_true", help="print one JSON object with the counts and the time")
+    return prep
+
+
+def register(add) -> None:
+    """Add ``datasets`` (and ``datasets prepare KIND``) to the parser (``add(name, func, help)``)."""
+    sp = add("datasets", cmd_datasets, "list the datasets found in the data folder ($SIGNSTUDIO_DATA); "
+             "`signstudio datasets prepare wlasl VIDEO_DIR -o OUT` extracts a video dataset's landmarks "
+             "(see `signstudio datasets prepare --help`)")
+    sp.add_argument("--json", action="store_true", help="print a JSON list")
+    sp.add_argument("root", nargs="?", help="folder to scan (default: $SIGNSTUDIO_DATA or ../shared/data), "
+                    "or `prepare`")
+    sp.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)

@@ -1,0 +1,206 @@
+"""Sign recognition at run time: a landmark :class:`~signstudio.models.recognizer.SignRecognizer`
+turns a clip into glosses, each with its frames, confidence and alternatives.
+
+The path of a clip: :func:`signstudio.pose.landmarks.clip_landmarks` (points by name, resampled
+to the model's rate, handedness canonical, idle frames cut) ->
+:func:`signstudio.pose.landmarks.landmark_features` -> the encoder -> the classification head
+(an isolated sign). A gloss is shown only when its probability reaches the model's threshold
+(chosen on val); below it the segment's ``gloss`` is ``None`` and only the alternatives are given.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from signstudio.errors import InputError, ModelError
+from signstudio.pose.landmarks import clip_landmarks, hands_visible, landmark_features
+from signstudio.runtime.checkpoint import LoadedModel
+
+#: Feature kind of landmark recognisers' checkpoints.
+FEATURE_KIND = "holistic_landmarks"
+#: Fewest frames (at the model's rate) a clip needs.
+MIN_FRAMES = 5
+#: Alternatives listed per segment.
+ALTERNATIVES = 5
+
+
+@dataclass
+class Segment:
+    """One recognised sign.
+
+    Attributes:
+        gloss: the gloss, or None when the model is unsure (below its threshold).
+        start, end: the first and one-past-last frame of the input (frame indices of the pose).
+        confidence: the gloss's probability (0-1).
+        alternatives: the best ``(gloss, probability)`` pairs, most probable first.
+    """
+
+    gloss: str | None
+    start: int
+    end: int
+    confidence: float
+    alternatives: list[tuple[str, float]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"gloss", "start", "end", "confidence", "alternatives": [[gloss, p], ...]}``."""
+        return {"gloss": self.gloss, "start": self.start, "end": self.end, "confidence": round(self.confidence, 4),
+                "alternatives": [[g, round(p, 4)] for g, p in self.alternatives]}
+
+
+def even_frames(n: int, max_frames: int) -> np.ndarray:
+    """Indices of ``min(n, max_frames)`` evenly spaced frames of ``n``."""
+    if n <= max_frames:
+        return np.arange(n)
+    return np.round(np.linspace(0, n - 1, max_frames)).astype(int)
+
+
+def pad_batch(features: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(B, T_max, F)`` zero-padded float tensor and ``(B,)`` lengths of ``(T_i, F)`` arrays."""
+    lengths = torch.tensor([len(f) for f in features])
+    out = torch.zeros(len(features), int(lengths.max()), features[0].shape[1])
+    for i, f in enumerate(features):
+        out[i, : len(f)] = torch.from_numpy(f)
+    return out, lengths
+
+
+@torch.no_grad()
+def predict(model, items, max_frames: int, batch_size: int = 64) -> np.ndarray:
+    """Class probabilities ``(N, C)`` of landmark clips ``(points, found, ...)`` (evenly spaced
+    frames when longer than ``max_frames``)."""
+    model.eval()
+    probs = []
+    for s in range(0, len(items), batch_size):
+        feats = []
+        for points, found, *_ in items[s : s + batch_size]:
+            idx = even_frames(len(points), max_frames)
+            feats.append(landmark_features(points[idx], found[idx]))
+        x, lengths = pad_batch(feats)
+        probs.append(torch.softmax(model(x, lengths)["logits"], dim=-1).numpy())
+    return np.concatenate(probs) if probs else np.zeros((0, model.config.num_classes))
+
+
+def accuracy(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Per-clip top-1 and top-5 accuracy in percent (NaN without clips)."""
+    if len(labels) == 0:
+        return {"top1": float("nan"), "top5": float("nan")}
+    top = np.argsort(-probs, axis=1)[:, :5]
+    return {"top1": float(100.0 * (top[:, 0] == labels).mean()),
+            "top5": float(100.0 * (top == labels[:, None]).any(1).mean())}
+
+
+def choose_threshold(probs: np.ndarray, labels: np.ndarray) -> float:
+    """The confidence below which a gloss is better not shown, chosen on labelled clips (val):
+    the threshold that maximises right answers shown minus wrong answers shown (a wrong word
+    costs as much as a right one helps)."""
+    if len(labels) == 0:
+        return 0.0
+    conf = probs.max(1)
+    right = probs.argmax(1) == labels
+    best, best_score = 0.0, -np.inf
+    for t in np.unique(np.concatenate([[0.0], conf])):
+        shown = conf >= t
+        score = int((shown & right).sum()) - int((shown & ~right).sum())
+        if score > best_score:
+            best, best_score = float(t), score
+    return best
+
+
+class Recognizer:
+    """A loaded landmark recogniser with the same face as the Signformer translator:
+    :meth:`translate_pose` gives a :class:`~signstudio.runtime.sign2text.Translation`.
+
+    Raises:
+        ModelError: the checkpoint is not a landmark recogniser.
+    """
+
+    def __init__(self, loaded: LoadedModel) -> None:
+        if loaded.features.get("kind") != FEATURE_KIND:
+            raise ModelError(f"model {loaded.name!r} is not a landmark recogniser")
+        self.loaded = loaded
+        self.name = loaded.name
+        f = loaded.features
+        self.classes: list[str] = list(f["classes"])
+        self.fps = float(f.get("fps", 25.0))
+        self.max_frames = int(f.get("max_frames", 64))
+        self.threshold = float(loaded.metrics.get("threshold", 0.0))
+
+    def segments(self, pose) -> tuple[list[Segment], str]:
+        """The signs of an isolated clip, and a note ("" or why nothing is shown).
+
+        Raises:
+            InputError: the pose lacks body or hand landmarks, or is too short.
+        """
+        points, found, frames = clip_landmarks(pose, self.fps)
+        if not hands_visible(found).any():
+            return [], "no hand is visible in the clip"
+        if len(points) < MIN_FRAMES:
+            raise InputError(f"the clip is too short: {len(points)} frames at {self.fps:g} fps "
+                             f"(at least {MIN_FRAMES} are needed)")
+        p = predict(self.loaded.model, [(points, found)], self.max_frames)[0]
+        top = np.argsort(-p)[:ALTERNATIVES]
+        alternatives = [(self.classes[i], float(p[i])) for i in top]
+        best, conf = alternatives[0]
+        gloss = best if conf >= self.threshold else None
+        note = "" if gloss else f"unsure: the best guess {best} has {conf:.0%} (shown from {self.threshold:.0%})"
+        return [Segment(gloss, int(frames[0]), int(frames[-1]) + 1, conf, alternatives)], note
+
+    def translate_pose(self, pose):
+        """Recognise a MediaPipe Holistic pose-format ``Pose``.
+
+        Returns:
+            A :class:`~signstudio.runtime.sign2text.Translation` whose ``segments`` list the
+            signs (as dicts, see :meth:`Segment.to_json`) and whose ``note`` says why nothing
+            is shown, if so.
+
+        Raises:
+            InputError: the pose lacks body or hand landmarks, or is too short.
+        """
+        from signstudio.runtime.sign2text import Translation
+
+        t0 = time.perf_counter()
+        segments, note = self.segments(pose)
+        glosses = [s.gloss for s in segments if s.gloss]
+        return Translation(text=" ".join(glosses), glosses=glosses, model=self.name,
+                           frames=int(pose.body.data.shape[0]), seconds={"pose": 0.0, "model": time.perf_counter() - t0},
+                           segments=[s.to_json() for s in segments], note=note)
+
+
+def evaluate_recognizer(loaded: LoadedModel, split: str = "test") -> dict[str, Any]:
+    """Top-1 and top-5 accuracy (per clip, percent) on a split of the model's WLASL folder (its
+    stored ``data.path``, default the shared ``wlasl100``); clips without a ``.pose`` are left out
+    and counted in ``missing``.
+
+    Raises:
+        InputError: no such folder or split, or no clip of the split prepared.
+    """
+    from signstudio.data.wlasl import load_wlasl_folder, pose_path, wlasl_folder
+    from signstudio.pose.io import read_pose
+
+    rec = Recognizer(loaded)
+    data = (loaded.config or {}).get("data") or {}
+    folder = wlasl_folder(data.get("path", ""))
+    if not folder.is_dir() and data.get("path"):
+        folder = wlasl_folder("")  # trained on a private folder: score on the shared one
+    splits, _ = load_wlasl_folder(folder)
+    clips = [c for c in splits.get(split, []) if pose_path(folder, c).is_file()]
+    if not clips:
+        raise InputError(f"{folder}: no prepared clips of the {split} split")
+    items = []
+    for clip in clips:
+        points, found, _ = clip_landmarks(read_pose(pose_path(folder, clip)), rec.fps)
+        items.append((points, found, clip.label))
+    probs = predict(loaded.model, items, rec.max_frames)
+    labels = np.array([label for *_, label in items])
+    acc = accuracy(probs, labels)
+    conf = probs.max(1)
+    shown = conf >= rec.threshold
+    return {"model": loaded.name, "split": split, "n": len(items), "missing": len(splits.get(split, [])) - len(items),
+            "top1": round(acc["top1"], 2), "top5": round(acc["top5"], 2),
+            "shown": round(100.0 * float(shown.mean()), 2),
+            "top1_of_shown": round(100.0 * float((probs.argmax(1) == labels)[shown].mean()), 2) if shown.any() else None,
+            "threshold": rec.threshold, "folder": str(folder)}
