@@ -93,7 +93,7 @@ def _train_with_events(args: argparse.Namespace) -> int:
     try:
         cfg = _configured(args)
         folder = resolve_output(cfg, args.output)
-        recipe = recipe_class(cfg.model_type)
+        recipe = recipe_class(cfg.model_type)(cfg)  # the metric may depend on the config
     except SignStudioError as exc:
         task.emit("error", message=str(exc))
         raise

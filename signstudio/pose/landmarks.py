@@ -47,48 +47,74 @@ _LEFT_SHOULDER, _RIGHT_SHOULDER = BODY_POINTS.index("LEFT_SHOULDER"), BODY_POINT
 _HAND_SCALE_POINT = HAND_POINTS.index("MIDDLE_FINGER_MCP")
 
 
-def select_landmarks(pose) -> tuple[np.ndarray, np.ndarray]:
-    """The body and hand points of a MediaPipe Holistic pose-format ``Pose``, by name.
+#: Points a pose must have (the rest of :data:`BODY_POINTS` may be missing: then never found).
+REQUIRED_BODY_POINTS = ("LEFT_SHOULDER", "RIGHT_SHOULDER")
 
-    Returns:
-        ``points`` ``(T, 55, 3)`` float32 (x, y and z in pixels; MediaPipe's z, relative depth in
-        image widths, times the width) and ``found``
-        ``(T, 55)`` bool (False where the point is missing: confidence 0 or not finite). Order:
-        :data:`BODY_POINTS`, then the left hand's and the right hand's :data:`HAND_POINTS`. Only
-        the first person is used.
+
+def landmark_indices(components) -> np.ndarray:
+    """Positions of :data:`BODY_POINTS` and both hands' :data:`HAND_POINTS` among the points of a
+    pose with these ``components`` (pose-format header components, in order); -1 for a body
+    point the pose does not have (other than :data:`REQUIRED_BODY_POINTS`).
 
     Raises:
-        InputError: the pose lacks a needed component or point (the message names it).
+        InputError: a needed component or point is missing (the message names it).
     """
-    comps = {c.name: c for c in pose.header.components}
-    wanted = [(BODY_COMPONENT, BODY_POINTS)] + [(h, HAND_POINTS) for h in HAND_COMPONENTS]
-    indices = []
-    offset = 0
-    offsets = {}
-    for c in pose.header.components:
+    comps = {c.name: c for c in components}
+    offsets, offset = {}, 0
+    for c in components:
         offsets[c.name] = offset
         offset += len(c.points)
-    for comp, names in wanted:
+    indices = []
+    for comp, names in [(BODY_COMPONENT, BODY_POINTS)] + [(h, HAND_POINTS) for h in HAND_COMPONENTS]:
         if comp not in comps:
             raise InputError(f"the pose has no {comp} (needs MediaPipe Holistic body and hand landmarks; "
                              f"it has {', '.join(comps) or 'no components'})")
         points = list(comps[comp].points)
         for name in names:
-            if name not in points:
+            if name in points:
+                indices.append(offsets[comp] + points.index(name))
+            elif comp == BODY_COMPONENT and name not in REQUIRED_BODY_POINTS:
+                indices.append(-1)
+            else:
                 raise InputError(f"the pose's {comp} has no point {name}")
-            indices.append(offsets[comp] + points.index(name))
-    data = np.asarray(pose.body.data)
-    conf = np.asarray(pose.body.confidence)
-    if data.ndim != 4 or data.shape[0] == 0:
-        raise InputError("the pose holds no frames")
-    xyz = np.zeros((data.shape[0], len(indices), 3), dtype=np.float32)
-    dims = min(3, data.shape[-1])
-    raw = np.ma.getdata(data)[:, 0][:, indices, :dims].astype(np.float32)
-    xyz[..., :dims] = raw
-    xyz[..., 2] *= float(getattr(pose.header.dimensions, "width", 0) or 1)  # MediaPipe's z is in widths
-    found = (np.ma.getdata(conf)[:, 0][:, indices] > 0) & np.isfinite(raw).all(-1)
+    return np.asarray(indices)
+
+
+def pick_landmarks(points: np.ndarray, confidence: np.ndarray, indices: np.ndarray,
+                   width: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """The selected points of raw frames: ``points`` ``(..., J, D)`` and ``confidence`` ``(..., J)``
+    -> ``(..., NUM_POINTS, 3)`` float32 (z times ``width``, MediaPipe's z being in image widths) and
+    ``(..., NUM_POINTS)`` found-mask (confidence > 0 and finite); missing points are 0."""
+    have = indices >= 0
+    safe = np.where(have, indices, 0)
+    raw = np.asarray(points)[..., safe, :].astype(np.float32)
+    xyz = np.zeros(raw.shape[:-1] + (3,), dtype=np.float32)
+    dims = min(3, raw.shape[-1])
+    xyz[..., :dims] = raw[..., :dims]
+    xyz[..., 2] *= width
+    found = (np.asarray(confidence)[..., safe] > 0) & np.isfinite(xyz).all(-1) & have
     xyz[~found] = 0.0
     return xyz, found
+
+
+def select_landmarks(pose) -> tuple[np.ndarray, np.ndarray]:
+    """The body and hand points of a MediaPipe Holistic pose-format ``Pose``, by name.
+
+    Returns:
+        ``points`` ``(T, 55, 3)`` float32 (x, y and z in pixels; MediaPipe's z, relative depth in
+        image widths, times the width) and ``found`` ``(T, 55)`` bool (False where the point is
+        missing: confidence 0 or not finite). Order: :data:`BODY_POINTS`, then the left hand's and
+        the right hand's :data:`HAND_POINTS`. Only the first person is used.
+
+    Raises:
+        InputError: the pose has no frames, or lacks a needed component or point.
+    """
+    indices = landmark_indices(pose.header.components)
+    data = np.ma.getdata(pose.body.data)
+    if data.ndim != 4 or data.shape[0] == 0:
+        raise InputError("the pose holds no frames")
+    width = float(getattr(pose.header.dimensions, "width", 0) or 1)
+    return pick_landmarks(data[:, 0], np.ma.getdata(pose.body.confidence)[:, 0], indices, width)
 
 
 def resample_frames(points: np.ndarray, found: np.ndarray, fps: float, target_fps: float,
@@ -182,17 +208,25 @@ def shoulder_centre(points: np.ndarray, found: np.ndarray) -> np.ndarray:
     return np.median(xy, axis=0) if len(xy) else np.zeros(2, dtype=np.float32)
 
 
-def landmark_features(points: np.ndarray, found: np.ndarray) -> np.ndarray:
-    """Per-frame features ``(T, NUM_FEATURES)`` float32 of selected landmarks (see the module).
-
-    Args:
-        points: ``(T, NUM_POINTS, 3)`` from :func:`select_landmarks` (pixels); found: ``(T, NUM_POINTS)``.
-    """
-    t = len(points)
+def normalize_landmarks(points: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Points centred on the shoulders' midpoint and divided by the shoulder width (medians over
+    the frames given), so that 1 unit is one shoulder width; missing points 0. ``(T, P, 3)``
+    float32 (z divided by the same width)."""
     centre = shoulder_centre(points, found)
     scale = shoulder_width(points, found)
-    xy = (points[..., :2] - centre) / scale
-    xy = np.where(found[..., None], xy, 0.0)
+    out = points.astype(np.float32, copy=True)
+    out[..., :2] = (out[..., :2] - centre) / scale
+    out[..., 2] = out[..., 2] / scale
+    out[~found] = 0.0
+    return out
+
+
+def normalized_features(points: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Per-frame features ``(T, NUM_FEATURES)`` float32 of :func:`normalize_landmarks` output: the
+    body and both hands (x, y), both hands in their own frame (relative to the wrist, divided by the
+    hand's size; x, y, z), and a found-flag per hand."""
+    t = len(points)
+    xy = np.where(found[..., None], points[..., :2], 0.0)
     feats = [xy[:, :NUM_BODY].reshape(t, -1), xy[:, NUM_BODY:].reshape(t, -1)]
     flags = []
     for side in (0, 1):
@@ -202,12 +236,21 @@ def landmark_features(points: np.ndarray, found: np.ndarray) -> np.ndarray:
         rel = hand - hand[:, :1]
         size = np.linalg.norm(rel[:, _HAND_SCALE_POINT, :2], axis=-1)
         size = np.where(present & (size > 1e-6), size, 1.0)[:, None, None]
-        local = rel / size
-        local = np.where((ok & present[:, None])[..., None], local, 0.0)
+        local = np.where((ok & present[:, None])[..., None], rel / size, 0.0)
         feats.append(local.reshape(t, -1))
         flags.append(present.astype(np.float32)[:, None])
     out = np.concatenate(feats + flags, axis=1).astype(np.float32)
     return np.nan_to_num(np.clip(out, -20.0, 20.0))
+
+
+def landmark_features(points: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Per-frame features ``(T, NUM_FEATURES)`` float32 of selected landmarks (see the module):
+    :func:`normalized_features` of :func:`normalize_landmarks`.
+
+    Args:
+        points: ``(T, NUM_POINTS, 3)`` from :func:`select_landmarks` (pixels); found: ``(T, NUM_POINTS)``.
+    """
+    return normalized_features(normalize_landmarks(points, found), found)
 
 
 def hands_visible(found: np.ndarray) -> np.ndarray:

@@ -93,6 +93,65 @@ def accuracy(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
             "top5": float(100.0 * (top == labels[:, None]).any(1).mean())}
 
 
+def ctc_runs(log_probs: np.ndarray) -> list[tuple[int, int, int]]:
+    """Greedy CTC (best path): ``(label, start, end)`` of every run of a non-blank label, where
+    ``label`` is the class (the CTC index minus 1) and ``start``/``end`` its frames.
+
+    Args:
+        log_probs: ``(T, C + 1)`` per-frame log-probabilities, index 0 the blank.
+    """
+    best = np.asarray(log_probs).argmax(-1)
+    runs, prev, start = [], 0, 0
+    for t, k in enumerate(list(best) + [0]):
+        if k != prev:
+            if prev != 0:
+                runs.append((int(prev) - 1, start, t))
+            start = t
+        prev = k
+    return runs
+
+
+def run_segment(log_probs: np.ndarray, label: int, start: int, end: int, classes: list[str],
+                threshold: float) -> Segment:
+    """A :class:`Segment` for one CTC run: confidence = the label's mean probability over the run,
+    alternatives = the best labels by their mean probability there (blank left out)."""
+    probs = np.exp(np.asarray(log_probs[start:end])).mean(0)[1:]
+    top = np.argsort(-probs)[:ALTERNATIVES]
+    conf = float(probs[label])
+    return Segment(classes[label] if conf >= threshold else None, start, end, conf,
+                   [(classes[i], float(probs[i])) for i in top])
+
+
+def ctc_segments(log_probs: np.ndarray, classes: list[str], threshold: float = 0.0) -> list[Segment]:
+    """The signs of a continuous stretch from its CTC log-probabilities ``(T, C + 1)`` (frames
+    are indices into ``log_probs``)."""
+    return [run_segment(log_probs, label, a, b, classes, threshold) for label, a, b in ctc_runs(log_probs)]
+
+
+@torch.no_grad()
+def decode_sequences(model, sequences, batch_size: int = 16) -> list[list[int]]:
+    """Greedy CTC labels of built sequences ``(normalised points, found, ...)``
+    (:mod:`signstudio.data.sequences`), one label list per sequence."""
+    from signstudio.pose.landmarks import normalized_features
+
+    model.eval()
+    out = []
+    for s in range(0, len(sequences), batch_size):
+        chunk = sequences[s : s + batch_size]
+        x, lengths = pad_batch([normalized_features(points, found) for points, found, *_ in chunk])
+        lp = model.ctc_log_probs(model.encode(x, lengths)[0]).numpy()
+        out += [[label for label, _, _ in ctc_runs(lp[i, : int(n)])] for i, n in enumerate(lengths)]
+    return out
+
+
+def sequence_wer(model, sequences, classes: list[str]) -> float:
+    """WER of the greedy CTC output on built sequences against their glosses (jiwer)."""
+    from signstudio.metrics import wer
+
+    hyps = decode_sequences(model, sequences)
+    return wer([[classes[i] for i in seq[2]] for seq in sequences], [[classes[i] for i in h] for h in hyps])
+
+
 def choose_threshold(probs: np.ndarray, labels: np.ndarray) -> float:
     """The confidence below which a gloss is better not shown, chosen on labelled clips (val):
     the threshold that maximises right answers shown minus wrong answers shown (a wrong word

@@ -133,7 +133,7 @@ class TrainingMonitor:
         try:
             from signstudio.training.families import recipe_class
 
-            recipe = recipe_class(cfg.model_type)
+            recipe = recipe_class(cfg.model_type)(cfg)
             metric, lower, label = recipe.metric, recipe.lower_is_better, recipe.metric_label
         except Exception:  # noqa: BLE001 - the started event says it again
             pass

@@ -22,10 +22,12 @@ from torch.nn import functional as F
 
 from signstudio.data.augment import LandmarkAugmentation
 from signstudio.data.wlasl import load_wlasl_folder, pose_path, wlasl_folder
-from signstudio.errors import InputError
-from signstudio.pose.landmarks import NUM_FEATURES, clip_landmarks, landmark_features
+from signstudio.data.sequences import build_sequence, fixed_sequences
+from signstudio.errors import ConfigError, InputError
+from signstudio.pose.landmarks import NUM_FEATURES, clip_landmarks, landmark_features, normalized_features
 from signstudio.runtime.checkpoint import load_model, save_model
-from signstudio.runtime.recognize import FEATURE_KIND, accuracy, choose_threshold, pad_batch, predict
+from signstudio.runtime.recognize import (FEATURE_KIND, accuracy, choose_threshold, pad_batch, predict,
+                                          sequence_wer)
 from signstudio.tasks import TaskHandle, check_cancelled
 from signstudio.training.config import DataConfig, TrainConfig
 from signstudio.training.recipe import Evaluation, Recipe, StepLoss
@@ -59,6 +61,10 @@ class IslrTrain(TrainConfig):
     drop_frames: float = 0.1  # augmentation: chance a frame is lost
     hand_dropout_prob: float = 0.2  # augmentation: chance a hand goes missing for a while
     drop_points: float = 0.02  # augmentation: chance a single point is missing
+    ctc_weight: float = 0.0  # weight of the CTC loss on sequences built from the clips (0: isolated signs only)
+    sequences_per_batch: int = 8  # built sequences per step when ctc_weight > 0
+    dev_sequences: int = 200  # sequences built from val clips (fixed seed) for the dev WER when ctc_weight > 0
+    init: str = ""  # start from this checkpoint's weights (an installed model's name or a path); "" for random
 
     LIMITS = {**TrainConfig.LIMITS, "label_smoothing": (0.0, 0.99), "mirror_prob": (0.0, 1.0),
               "rotation_degrees": (0.0, 90.0), "scale": (0.0, 0.9), "shear": (0.0, 2.0), "speed": (0.0, 0.9),
@@ -90,7 +96,8 @@ def load_clips(folder: Path, clips, fps: float, task: TaskHandle) -> list[tuple[
 
 
 class IslrRecipe(Recipe):
-    """Isolated sign recognition on WLASL (see the module)."""
+    """Isolated sign recognition on WLASL (see the module); with ``train.ctc_weight > 0`` also
+    continuous signing by CTC on built sequences, chosen by their dev WER."""
 
     data_config = IslrData
     train_config = IslrTrain
@@ -98,6 +105,12 @@ class IslrRecipe(Recipe):
     lower_is_better = False
     metric_label = "dev top-1 (%)"
     unit = "clips"
+
+    def __init__(self, cfg) -> None:
+        super().__init__(cfg)
+        self.continuous = cfg.train.ctc_weight > 0
+        if self.continuous:
+            self.metric, self.lower_is_better, self.metric_label = "dev_wer", True, "dev WER (sequences)"
 
     def prepare(self, task: TaskHandle):
         cfg = self.cfg
@@ -112,7 +125,24 @@ class IslrRecipe(Recipe):
                              "(run `signstudio datasets prepare wlasl VIDEO_DIR -o FOLDER`)")
         self.train_size = len(self.train_set)
         self.augment = cfg.train.augmentation()
+        if self.continuous:
+            if not cfg.model.ctc:
+                raise ConfigError("train.ctc_weight > 0 needs a CTC head: set model.ctc: true")
+            self.dev_sequences = fixed_sequences(self.dev_set, cfg.train.dev_sequences, seed=1)
         return replace(cfg, model=replace(cfg.model, input_dim=NUM_FEATURES, num_classes=num_classes))
+
+    def attach(self, model: torch.nn.Module) -> None:
+        init = self.cfg.train.init
+        if not init:
+            return
+        from signstudio.runtime.installed import load_installed
+
+        source = load_installed(init).model.state_dict()
+        own = model.state_dict()
+        matching = {k: v for k, v in source.items() if k in own and own[k].shape == v.shape}
+        if not matching:
+            raise ConfigError(f"train.init {init!r}: none of its weights fit this model")
+        model.load_state_dict(matching, strict=False)
 
     def batches(self, epoch: int, rng: np.random.Generator) -> list[Any]:
         bs = self.cfg.train.batch_size
@@ -135,13 +165,31 @@ class IslrRecipe(Recipe):
         x, lengths, y = x.to(self.device), lengths.to(self.device), y.to(self.device)
         logits = net(x, lengths)["logits"]
         loss = F.cross_entropy(logits, y, label_smoothing=tc.label_smoothing)
-        return StepLoss(loss, {"loss": float(loss.detach())})
+        terms = {"ce": float(loss.detach())}
+        if self.continuous:
+            ctc = self._ctc_loss(net, rng)
+            loss = loss + tc.ctc_weight * ctc
+            terms["ctc"] = float(ctc.detach())
+        return StepLoss(loss, {"loss": float(loss.detach()), **terms})
+
+    def _ctc_loss(self, net: torch.nn.Module, rng: np.random.Generator) -> torch.Tensor:
+        """CTC loss of a batch of sequences built from augmented training clips."""
+        seqs = [build_sequence(self.train_set, rng, transform=self.augment)
+                for _ in range(self.cfg.train.sequences_per_batch)]
+        x, lengths = pad_batch([normalized_features(p, f) for p, f, *_ in seqs])
+        targets = torch.tensor([label + 1 for _, _, labels, _ in seqs for label in labels])
+        target_lengths = torch.tensor([len(labels) for _, _, labels, _ in seqs])
+        out = net(x.to(self.device), lengths.to(self.device))
+        return F.ctc_loss(out["ctc_log_probs"].transpose(0, 1), targets.to(self.device), lengths.to(self.device),
+                          target_lengths.to(self.device), blank=0, zero_infinity=True)
 
     def evaluate(self, model: torch.nn.Module, epoch: int, task: TaskHandle) -> Evaluation:
         probs = predict(model, self.dev_set, self.cfg.data.max_frames)
         acc = accuracy(probs, np.array([label for *_, label in self.dev_set]))
-        return Evaluation({"dev_top1": acc["top1"], "dev_top5": acc["top5"]},
-                          {"dev_top1": acc["top1"], "dev_top5": acc["top5"], "dev_n": len(self.dev_set)})
+        row = {"dev_top1": acc["top1"], "dev_top5": acc["top5"]}
+        if self.continuous:
+            row["dev_wer"] = sequence_wer(model, self.dev_sequences, self.classes)
+        return Evaluation(row, {**row, "dev_n": len(self.dev_set)})
 
     def save(self, path: Path, model: torch.nn.Module, metrics: dict[str, Any]) -> None:
         features = {"kind": FEATURE_KIND, "fps": self.cfg.data.fps, "max_frames": self.cfg.data.max_frames,
