@@ -39,3 +39,58 @@ def small_phoenix(tmp_path, data_dir):
             lines = (src / f"{split}.{kind}").read_text(encoding="utf-8").splitlines()[:n]
             (folder / f"{split}.{kind}").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder
+
+
+# --- Qt widgets (the GUI modules; PySide6 is imported inside, so non-Qt tests never load it) ------
+@pytest.fixture
+def flush_deletes(qapp):
+    """A function that runs Qt's deferred deletes (``deleteLater``) and pending events, so that
+    closed widgets are really gone before the leak check looks."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    def flush() -> None:
+        for _ in range(3):
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+            QApplication.processEvents()
+
+    return flush
+
+
+@pytest.fixture
+def no_leaked_widgets(qapp, flush_deletes):
+    """Every test must close and delete the widgets it opens (napari's leak check). GUI modules
+    apply it to all their tests: ``pytestmark = pytest.mark.usefixtures("no_leaked_widgets")``
+    (set up before, so torn down after, the test's own widget fixtures)."""
+    from PySide6.QtWidgets import QApplication
+
+    before = set(QApplication.topLevelWidgets())
+    yield
+    flush_deletes()
+    leaked = [w for w in QApplication.topLevelWidgets() if w not in before]
+    assert not leaked, f"top-level widgets leaked: {leaked}"
+
+
+@pytest.fixture
+def shown_widgets(qtbot, flush_deletes):
+    """``show(factory, size=(1280, 800))``: a widget made by ``factory()``, resized (``size=None``
+    keeps its own size), shown and exposed. After the test each one is shut down (``shutdown()``,
+    where it has one, cancels its jobs and waits for their threads), closed and deleted."""
+    widgets = []
+
+    def show(factory, size=(1280, 800)):
+        widget = factory()
+        if size is not None:
+            widget.resize(*size)
+        widget.show()
+        qtbot.waitExposed(widget)
+        widgets.append(widget)
+        return widget
+
+    yield show
+    for widget in widgets:
+        if hasattr(widget, "shutdown"):
+            widget.shutdown()
+        widget.close()
+        widget.deleteLater()
+    flush_deletes()

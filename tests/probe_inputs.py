@@ -1,7 +1,8 @@
-"""Inputs for the probe (tests/test_probe_cli.py): real files, and real files broken the ways
-users break them — poses that lie about their frame rate, length or numbers, videos that are not
-videos, attention records that would unpack to gigabytes, hostile lexicon folders. Everything is
-made in a temporary folder from the shared real data; nothing is copied into the repository."""
+"""Inputs for the probe (tests/test_probe_cli.py; tests/test_probe_gui.py uses its pose and record
+helpers): real files, and real files broken the ways users break them — poses that lie about their
+frame rate, length or numbers, videos that are not videos, attention records that would unpack to
+gigabytes, hostile lexicon folders. Everything is made in a temporary folder from the shared real
+data; nothing is copied into the repository."""
 
 from __future__ import annotations
 
@@ -34,13 +35,15 @@ def _read(path: Path):
     return Pose.read(path.read_bytes())
 
 
-def _write(pose, path: Path) -> Path:
+def write_pose(pose, path: Path) -> Path:
+    """``pose`` written to ``path``; returns ``path``."""
     with open(path, "wb") as f:
         pose.write(f)
     return path
 
 
-def _with(pose, fps=None, data=None, confidence=None):
+def pose_with(pose, fps=None, data=None, confidence=None):
+    """``pose`` with its frame rate, data or confidence replaced (the others kept)."""
     from pose_format import Pose
     from pose_format.numpy import NumPyPoseBody
 
@@ -82,20 +85,20 @@ def make_inputs(d: Path) -> dict[str, Path]:
     p: dict[str, Path] = {"dir": d, "pose": SMALL_POSE, "holistic": HOLISTIC_POSE, "video": VIDEO}
     small = _read(SMALL_POSE)
     data = np.ma.getdata(small.body.data).copy()
-    p["nan_fps"] = _write(_with(small, fps=float("nan")), d / "nan_fps.pose")
-    p["inf_fps"] = _write(_with(small, fps=float("inf")), d / "inf_fps.pose")
-    p["zero_fps"] = _write(_with(small, fps=0.0), d / "zero_fps.pose")
-    p["neg_fps"] = _write(_with(small, fps=-25.0), d / "neg_fps.pose")
-    p["huge_fps"] = _write(_with(small, fps=1e12), d / "huge_fps.pose")
-    p["nan_all"] = _write(_with(small, data=np.full_like(data, np.nan)), d / "nan_all.pose")
-    p["inf_all"] = _write(_with(small, data=np.full_like(data, np.inf)), d / "inf_all.pose")
+    p["nan_fps"] = write_pose(pose_with(small, fps=float("nan")), d / "nan_fps.pose")
+    p["inf_fps"] = write_pose(pose_with(small, fps=float("inf")), d / "inf_fps.pose")
+    p["zero_fps"] = write_pose(pose_with(small, fps=0.0), d / "zero_fps.pose")
+    p["neg_fps"] = write_pose(pose_with(small, fps=-25.0), d / "neg_fps.pose")
+    p["huge_fps"] = write_pose(pose_with(small, fps=1e12), d / "huge_fps.pose")
+    p["nan_all"] = write_pose(pose_with(small, data=np.full_like(data, np.nan)), d / "nan_all.pose")
+    p["inf_all"] = write_pose(pose_with(small, data=np.full_like(data, np.inf)), d / "inf_all.pose")
     some = data.copy()
     some[3:6] = np.nan
-    p["nan_some"] = _write(_with(small, data=some), d / "nan_some.pose")
-    p["huge_coords"] = _write(_with(small, data=data * np.float32(1e34)), d / "huge_coords.pose")
-    p["no_frames"] = _write(_with(small, data=data[:0], confidence=small.body.confidence[:0]), d / "no_frames.pose")
-    p["no_people"] = _write(_with(small, data=data[:, :0], confidence=small.body.confidence[:, :0]),
-                            d / "no_people.pose")
+    p["nan_some"] = write_pose(pose_with(small, data=some), d / "nan_some.pose")
+    p["huge_coords"] = write_pose(pose_with(small, data=data * np.float32(1e34)), d / "huge_coords.pose")
+    p["no_frames"] = write_pose(pose_with(small, data=data[:0], confidence=small.body.confidence[:0]), d / "no_frames.pose")
+    p["no_people"] = write_pose(pose_with(small, data=data[:, :0], confidence=small.body.confidence[:, :0]),
+                                d / "no_people.pose")
     raw = SMALL_POSE.read_bytes()
     (d / "cut.pose").write_bytes(raw[:-1000])
     p["cut"] = d / "cut.pose"
@@ -129,8 +132,8 @@ def make_inputs(d: Path) -> dict[str, Path]:
     p["a_file"].write_text("a regular file, used as a folder below\n")
     # a long clip (150 s of the small pose repeated): too long for a sentence model
     reps = math.ceil(150 * small.body.fps / len(data))
-    p["long"] = _write(_with(small, data=np.tile(data, (reps, 1, 1, 1)),
-                             confidence=np.tile(small.body.confidence, (reps, 1, 1))), d / "long.pose")
+    p["long"] = write_pose(pose_with(small, data=np.tile(data, (reps, 1, 1, 1)),
+                                     confidence=np.tile(small.body.confidence, (reps, 1, 1))), d / "long.pose")
     # text inputs for text models
     (d / "sentence.txt").write_text("morgen regnet es im norden\n", encoding="utf-8")
     p["sentence"] = d / "sentence.txt"
@@ -230,10 +233,10 @@ def _lexicons(d: Path) -> dict[str, Path]:
         return buf.getvalue()
 
     out["rec_nan"] = _lexicon(root, "rec_nan", None, {
-        "HOUSE.pose": HOLISTIC_POSE, "SAD.pose": pose_bytes(_with(holistic, data=np.full_like(hdata, np.nan)))})
+        "HOUSE.pose": HOLISTIC_POSE, "SAD.pose": pose_bytes(pose_with(holistic, data=np.full_like(hdata, np.nan)))})
     out["rec_one_frame"] = _lexicon(root, "rec_one_frame", None, {
         "HOUSE.pose": HOLISTIC_POSE,
-        "SAD.pose": pose_bytes(_with(holistic, data=hdata[:1], confidence=holistic.body.confidence[:1]))})
+        "SAD.pose": pose_bytes(pose_with(holistic, data=hdata[:1], confidence=holistic.body.confidence[:1]))})
     out["rec_cut"] = _lexicon(root, "rec_cut", None, {"HOUSE.pose": HOLISTIC_POSE,
                                                       "SAD.pose": HOLISTIC_POSE.read_bytes()[:-5000]})
     out["rec_not_holistic"] = _lexicon(root, "rec_not_holistic", None, {"HOUSE.pose": HOLISTIC_POSE,
@@ -245,7 +248,7 @@ def _lexicons(d: Path) -> dict[str, Path]:
     no_shoulders = holistic.body.confidence.copy()
     no_shoulders[:, :, :33] = 0
     out["rec_no_shoulders"] = _lexicon(root, "rec_no_shoulders", None, {
-        "SAD.pose": pose_bytes(_with(holistic, confidence=no_shoulders))})
+        "SAD.pose": pose_bytes(pose_with(holistic, confidence=no_shoulders))})
     if sys.platform.startswith("linux"):
         odd = _lexicon(root, "rec_odd_name", None, {"HOUSE.pose": HOLISTIC_POSE})
         shutil.copy(HOLISTIC_POSE, os.fsdecode(bytes(odd) + b"/caf\xe9-SAD.pose"))

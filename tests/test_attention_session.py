@@ -18,30 +18,19 @@ from signstudio.interpret.session import (ATTENTION_TASKS, AttentionSession, att
                                           looks_like_glosses, looks_like_path, order_models, pick_model,
                                           player_frame, run_choice, strongest_cluster)
 
+from helpers import require_data_file, require_model  # tests/ is on sys.path under pytest
+
 SIGN_MODEL = "boston104-signformer"
 TEXT_MODEL = "phoenix14t-text2gloss"
 SENTENCE = "Morgen regnet es im Norden, im Süden scheint die Sonne."
 
 
-def _installed(name: str) -> None:
-    from signstudio.errors import ModelError
-    from signstudio.runtime.installed import resolve_model
-
-    try:
-        resolve_model(name)
-    except ModelError:
-        pytest.skip(f"model {name} is not installed")
-
-
 @pytest.fixture(scope="module")
 def sign_record():
     from signstudio.interpret import record_file
-    from signstudio.paths import data_dir
 
-    path = data_dir() / "poses" / "mediapipe.pose"
-    if not path.is_file():
-        pytest.skip(f"{path} is missing (set SIGNSTUDIO_DATA to the shared data folder)")
-    _installed(SIGN_MODEL)
+    path = require_data_file("poses", "mediapipe.pose")
+    require_model(SIGN_MODEL)
     return record_file(path, SIGN_MODEL)
 
 
@@ -50,7 +39,7 @@ def text_record():
     from signstudio.interpret.record import record_text
     from signstudio.runtime.installed import load_installed
 
-    _installed(TEXT_MODEL)
+    require_model(TEXT_MODEL)
     return record_text(load_installed(TEXT_MODEL), SENTENCE)
 
 

@@ -12,47 +12,29 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QCoreApplication, QEvent, QTimer  # noqa: E402
+from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton  # noqa: E402
 
 from signstudio.errors import InputError  # noqa: E402
 from signstudio.gui.main_window import MainWindow  # noqa: E402
 from signstudio.gui.workers import Worker  # noqa: E402
-from signstudio.tasks import check_cancelled  # noqa: E402
 
-pytestmark = pytest.mark.gui
+from helpers import run_until_cancelled  # noqa: E402  (tests/ is on sys.path under pytest)
+
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("no_leaked_widgets")]
 
 EXTRACT_TIMEOUT_MS = 180_000
 
 
 # --- fixtures ----------------------------------------------------------------------------------
-def _flush_deletes() -> None:
-    for _ in range(3):
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        QApplication.processEvents()
-
-
-@pytest.fixture(autouse=True)
-def no_leaked_top_level_widgets(qapp):
-    """Every test must close and delete the windows it opens (napari's leak check)."""
-    before = set(QApplication.topLevelWidgets())
-    yield
-    _flush_deletes()
-    leaked = [w for w in QApplication.topLevelWidgets() if w not in before]
-    assert not leaked, f"top-level widgets leaked: {leaked}"
-
-
 @pytest.fixture
-def window(qapp, qtbot):
-    """A shown MainWindow whose model list has loaded; closed and deleted afterwards."""
-    win = MainWindow()
-    win.show()
+def window(shown_widgets, qtbot):
+    """A shown MainWindow whose model list has loaded; closed (which cancels running jobs and
+    waits for their threads) and deleted afterwards. Not resized: a test checks its own size."""
+    win = shown_widgets(MainWindow, size=None)
     qtbot.waitUntil(win.translate_tab.models_ready, timeout=60_000)
-    yield win
-    win.close()  # cancels running jobs and waits for their threads
-    win.deleteLater()
-    _flush_deletes()
+    return win
 
 
 def _to_array(image: QImage) -> np.ndarray:
@@ -178,12 +160,7 @@ def test_worker_cancel_stops_the_job(qtbot):
     started = threading.Event()
 
     def job(task):
-        task.set_total(None)
-        started.set()
-        for _ in range(1000):
-            check_cancelled(task)
-            task.advance()
-            time.sleep(0.01)
+        run_until_cancelled(task, started)
         return "should not finish"
 
     worker = Worker(job)

@@ -18,8 +18,7 @@ pytest.importorskip("pytestqt")
 pytest.importorskip("pyqtgraph")
 
 from PIL import Image  # noqa: E402
-from PySide6.QtCore import QCoreApplication, QEvent, Qt  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 
 from signstudio.gui.attention import AttentionTab  # noqa: E402
 from signstudio.interpret import (attention_clusters, load_record, record_csv,  # noqa: E402
@@ -27,7 +26,9 @@ from signstudio.interpret import (attention_clusters, load_record, record_csv,  
 from signstudio.interpret.analysis import record_contributions  # noqa: E402
 from signstudio.interpret.session import attention_matrix, player_frame  # noqa: E402
 
-pytestmark = pytest.mark.gui
+from helpers import require_data_file, require_model  # noqa: E402  (tests/ is on sys.path under pytest)
+
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("no_leaked_widgets")]
 
 JOB_TIMEOUT_MS = 60_000
 SIGN_MODEL = "boston104-signformer"
@@ -36,41 +37,10 @@ SENTENCE = "Morgen regnet es im Norden, im Süden scheint die Sonne."
 
 
 # --- fixtures ----------------------------------------------------------------------------------
-def _flush_deletes() -> None:
-    for _ in range(3):
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        QApplication.processEvents()
-
-
-@pytest.fixture(autouse=True)
-def no_leaked_top_level_widgets(qapp):
-    """Every test must close and delete the widgets it opens (napari's leak check)."""
-    before = set(QApplication.topLevelWidgets())
-    yield
-    _flush_deletes()
-    leaked = [w for w in QApplication.topLevelWidgets() if w not in before]
-    assert not leaked, f"top-level widgets leaked: {leaked}"
-
-
-def _installed(name: str) -> None:
-    from signstudio.errors import ModelError
-    from signstudio.runtime.installed import resolve_model
-
-    try:
-        resolve_model(name)
-    except ModelError:
-        pytest.skip(f"model {name} is not installed")
-
-
 @pytest.fixture(scope="module")
 def pose_path():
     """The real Holistic pose ``poses/mediapipe.pose`` (skips without the data folder)."""
-    from signstudio.paths import data_dir
-
-    path = data_dir() / "poses" / "mediapipe.pose"
-    if not path.is_file():
-        pytest.skip(f"{path} is missing (set SIGNSTUDIO_DATA to the shared data folder)")
-    return path
+    return require_data_file("poses", "mediapipe.pose")
 
 
 @pytest.fixture(scope="module")
@@ -79,28 +49,14 @@ def sign_record(pose_path):
     from signstudio.interpret import record_file
     from signstudio.pose.io import read_pose
 
-    _installed(SIGN_MODEL)
+    require_model(SIGN_MODEL)
     return record_file(pose_path, SIGN_MODEL), read_pose(pose_path)
 
 
 @pytest.fixture
-def make_tab(qtbot):
-    tabs = []
-
-    def make():
-        tab = AttentionTab()
-        tab.resize(1280, 800)
-        tab.show()
-        qtbot.waitExposed(tab)
-        tabs.append(tab)
-        return tab
-
-    yield make
-    for tab in tabs:
-        tab.shutdown()
-        tab.close()
-        tab.deleteLater()
-    _flush_deletes()
+def make_tab(shown_widgets):
+    """``make_tab()``: a shown 1280x800 AttentionTab, shut down and deleted after the test."""
+    return lambda: shown_widgets(AttentionTab)
 
 
 @pytest.fixture
@@ -328,12 +284,12 @@ def test_a_bad_input_file_shows_a_banner_and_keeps_the_record(shown, sign_record
     assert "no translation decoder (CTC only)" in tab.error_text()
     assert "\n" not in tab.error_text() and tab.record() is record
     # A model whose attention cannot be recorded: a readable line too.
-    _installed("phoenix14t-signllm")
+    require_model("phoenix14t-signllm")
     _run_and_wait(qtbot, tab, tab.record().input, "phoenix14t-signllm")
     assert "attention can be recorded for" in tab.error_text()
     assert tab.record() is record
     # A sign file given to a text model says which model to pick.
-    _installed(TEXT_MODEL)
+    require_model(TEXT_MODEL)
     _run_and_wait(qtbot, tab, tab.record().input, TEXT_MODEL)
     assert "sign-to-text model" in tab.error_text()
     assert tab.record() is record and "Traceback" not in capfd.readouterr().err
@@ -356,7 +312,7 @@ def test_cancel_keeps_the_view(shown, sign_record, qtbot, data_dir):
 
 
 def test_a_german_sentence_with_the_text_model(make_tab, qtbot):
-    _installed(TEXT_MODEL)
+    require_model(TEXT_MODEL)
     from signstudio.runtime.text import tokenize
 
     tab = make_tab()
@@ -397,7 +353,7 @@ def test_a_german_sentence_with_the_text_model(make_tab, qtbot):
 
 @pytest.mark.slow
 def test_a_real_video_records_and_plays_its_frames(make_tab, qtbot, data_dir):
-    _installed(SIGN_MODEL)
+    require_model(SIGN_MODEL)
     video = data_dir / "videos" / "human_signer.mp4"
     if not video.is_file():
         pytest.skip(f"{video} is missing")

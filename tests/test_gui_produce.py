@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -14,38 +13,22 @@ pytest.importorskip("pytestqt")
 from numpy import ma  # noqa: E402
 from pose_format import Pose  # noqa: E402
 from pose_format.numpy.pose_body import NumPyPoseBody  # noqa: E402
-from PySide6.QtCore import QCoreApplication, QEvent, Qt  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 
 from signstudio.errors import InputError  # noqa: E402
 from signstudio.gui.produce import ProduceTab  # noqa: E402
 from signstudio.gui.skeleton3d import Skeleton3DView, build_scene, gl_available  # noqa: E402
 from signstudio.pose.io import read_pose  # noqa: E402
 from signstudio.production.types import Production, Segment  # noqa: E402
-from signstudio.tasks import check_cancelled  # noqa: E402
 
-pytestmark = pytest.mark.gui
+from helpers import run_until_cancelled  # noqa: E402  (tests/ is on sys.path under pytest)
+
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("no_leaked_widgets")]
 
 JOB_TIMEOUT_MS = 30_000
 
 
 # --- fixtures ----------------------------------------------------------------------------------
-def _flush_deletes() -> None:
-    for _ in range(3):
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        QApplication.processEvents()
-
-
-@pytest.fixture(autouse=True)
-def no_leaked_top_level_widgets(qapp):
-    """Every test must close and delete the widgets it opens (napari's leak check)."""
-    before = set(QApplication.topLevelWidgets())
-    yield
-    _flush_deletes()
-    leaked = [w for w in QApplication.topLevelWidgets() if w not in before]
-    assert not leaked, f"top-level widgets leaked: {leaked}"
-
-
 def _concat(poses: list[Pose]) -> Pose:
     """Real recorded signs (same layout) one after the other, as one pose."""
     data = ma.concatenate([p.body.data for p in poses], axis=0)
@@ -87,29 +70,10 @@ class Calls:
         self.threads: list = []
 
 
-def _make_tab(qtbot, **kwargs) -> ProduceTab:
-    tab = ProduceTab(**kwargs)
-    tab.resize(1200, 760)
-    tab.show()
-    qtbot.waitExposed(tab)
-    return tab
-
-
 @pytest.fixture
-def make_tab(qtbot):
-    tabs = []
-
-    def make(**kwargs):
-        tab = _make_tab(qtbot, **kwargs)
-        tabs.append(tab)
-        return tab
-
-    yield make
-    for tab in tabs:
-        tab.shutdown()
-        tab.close()
-        tab.deleteLater()
-    _flush_deletes()
+def make_tab(shown_widgets):
+    """``make_tab(**kwargs)``: a shown 1200x760 ProduceTab, shut down and deleted after the test."""
+    return lambda **kwargs: shown_widgets(lambda: ProduceTab(**kwargs), size=(1200, 760))
 
 
 def _fake_produce(production, calls: Calls | None = None):
@@ -406,12 +370,7 @@ def test_cancel_stops_the_job_and_keeps_the_last_result(make_tab, house_sad, qtb
     started = threading.Event()
 
     def slow_produce(text, language, *, task=None, **_):
-        task.set_total(None)
-        started.set()
-        for _ in range(1000):
-            check_cancelled(task)
-            task.advance()
-            time.sleep(0.01)
+        run_until_cancelled(task, started)
         return house_sad
 
     tab = make_tab(produce=slow_produce)
@@ -529,7 +488,7 @@ def test_open_pose_shows_a_real_pose_file(make_tab, qtbot, data_dir):
     assert tab.frame_count() == 170  # the last good result stays
 
 
-def test_main_window_has_the_produce_tab(qapp, qtbot, house_sad):
+def test_main_window_has_the_produce_tab(qapp, qtbot, house_sad, flush_deletes):
     from signstudio.gui.main_window import MainWindow
 
     window = MainWindow()
@@ -547,7 +506,7 @@ def test_main_window_has_the_produce_tab(qapp, qtbot, house_sad):
     finally:
         window.close()
         window.deleteLater()
-        _flush_deletes()
+        flush_deletes()
 
 
 @pytest.mark.slow

@@ -12,44 +12,25 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 pytest.importorskip("pyqtgraph")
 
-from PySide6.QtCore import QCoreApplication, QEvent  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
 from signstudio.gui.train import tab as train_tab  # noqa: E402
 from signstudio.gui.train.tab import OPEN_CONFIG, TrainTab  # noqa: E402
 from signstudio.training.monitor import format_duration  # noqa: E402
 from signstudio.training.process import TrainingProcess  # noqa: E402
 from signstudio.training.run import read_metrics  # noqa: E402
 
-pytestmark = pytest.mark.gui
+from helpers import tiny_boston_config  # noqa: E402  (tests/ is on sys.path under pytest)
+
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("no_leaked_widgets")]
 
 RUN_TIMEOUT_MS = 60_000
 
 
 def tiny_config(output: Path, epochs: int = 2, eval_every: int = 1) -> str:
     """A Signformer small enough to train 2 epochs of BOSTON-104 in a few seconds, written to
-    ``output`` (a folder in the test's user models folder, see :func:`user_models`)."""
-    return f"""\
-# a tiny test run
-name: tiny-boston
-model:
-  preset: signformer-boston
-  d_model: 32
-  ff_dim: 64
-  encoder_layers: 1
-  decoder_layers: 0
-data:
-  dataset: boston104
-  augment: false
-train:
-  epochs: {epochs}
-  batch_size: 16
-  eval_every: {eval_every}
-  beam_size: 1
-  lm_order: 0
-  threads: 1
-output: {output.name}
-"""
+    ``output`` (a folder in the test's user models folder, see :func:`user_models`); it starts
+    with a comment line."""
+    return "# a tiny test run\n" + tiny_boston_config(output=output.name, epochs=epochs,
+                                                        eval_every=eval_every)
 
 
 # --- fixtures ----------------------------------------------------------------------------------
@@ -60,40 +41,10 @@ def user_models(tmp_path, monkeypatch):
     return tmp_path
 
 
-def _flush_deletes() -> None:
-    for _ in range(3):
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        QApplication.processEvents()
-
-
-@pytest.fixture(autouse=True)
-def no_leaked_top_level_widgets(qapp):
-    """Every test must close and delete the widgets it opens (napari's leak check)."""
-    before = set(QApplication.topLevelWidgets())
-    yield
-    _flush_deletes()
-    leaked = [w for w in QApplication.topLevelWidgets() if w not in before]
-    assert not leaked, f"top-level widgets leaked: {leaked}"
-
-
 @pytest.fixture
-def make_tab(qtbot):
-    tabs = []
-
-    def make(**kwargs) -> TrainTab:
-        tab = TrainTab(**kwargs)
-        tab.resize(1280, 800)
-        tab.show()
-        qtbot.waitExposed(tab)
-        tabs.append(tab)
-        return tab
-
-    yield make
-    for tab in tabs:
-        tab.shutdown()
-        tab.close()
-        tab.deleteLater()
-    _flush_deletes()
+def make_tab(shown_widgets):
+    """``make_tab(**kwargs)``: a shown 1280x800 TrainTab, shut down and deleted after the test."""
+    return lambda **kwargs: shown_widgets(lambda: TrainTab(**kwargs))
 
 
 @pytest.fixture

@@ -16,10 +16,8 @@ cases were handled cleanly (:func:`test_probe_counts`).
 
 from __future__ import annotations
 
-import json
 import os
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -30,10 +28,10 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QCoreApplication, QEvent  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from helpers import tiny_boston_config  # noqa: E402  (tests/ is on sys.path under pytest)
+from probe_inputs import npz_bomb, pose_with, write_pose  # noqa: E402
 
-pytestmark = pytest.mark.gui
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("no_leaked_widgets")]
 
 JOB_TIMEOUT_MS = 120_000
 SIGN_MODEL = "boston104-signformer"
@@ -52,33 +50,6 @@ def _data():
         if not path.is_file():
             pytest.skip(f"{path} is missing (set SIGNSTUDIO_DATA to the shared data folder)")
     return d
-
-
-def _pose_with(pose, data):
-    from pose_format import Pose
-    from pose_format.numpy import NumPyPoseBody
-
-    return Pose(pose.header, NumPyPoseBody(fps=pose.body.fps, data=data, confidence=pose.body.confidence))
-
-
-def _write_pose(pose, path: Path) -> Path:
-    with open(path, "wb") as f:
-        pose.write(f)
-    return path
-
-
-def _npz_bomb(path: Path, mib: int = 256) -> Path:
-    """A record whose ``cross_0`` declares (and holds) ``mib`` MiB of zeros, compressed to ~0.25 MB."""
-    n = mib * 1024 ** 2 // 4
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        with zf.open("header.npy", "w") as f:
-            np.lib.format.write_array(f, np.array(json.dumps({"format": "signstudio-attention", "version": 1})))
-        with zf.open("cross_0.npy", "w", force_zip64=True) as f:
-            np.lib.format.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False, "shape": (n,)})
-            chunk = bytes(16 * 1024 ** 2)
-            for _ in range(n * 4 // len(chunk)):
-                f.write(chunk)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -120,34 +91,18 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     p["a_file"].write_text("a regular file, used as a folder below\n")
     pose = read_pose(p["holistic"])
     values = np.ma.getdata(pose.body.data).copy()
-    p["nan_all.pose"] = _write_pose(_pose_with(pose, np.full_like(values, np.nan)), d / "nan_all.pose")
+    p["nan_all.pose"] = write_pose(pose_with(pose, data=np.full_like(values, np.nan)), d / "nan_all.pose")
     some = values.copy()
     some[5:15] = np.nan
-    p["nan_some.pose"] = _write_pose(_pose_with(pose, some), d / "nan_some.pose")
+    p["nan_some.pose"] = write_pose(pose_with(pose, data=some), d / "nan_some.pose")
     # attention records: no header, a header-less zip of arrays, a gigabyte-ish bomb, cut short
     np.savez(d / "no_header.npz", cross_0=np.zeros((4, 3, 5), np.float32))
     p["no_header.npz"] = d / "no_header.npz"
-    p["bomb.npz"] = _npz_bomb(d / "bomb.npz")
+    p["bomb.npz"] = npz_bomb(d / "bomb.npz", gib=0.25)  # 256 MiB
     return p
 
 
 # --- fixtures ------------------------------------------------------------------------------------
-def _flush_deletes() -> None:
-    for _ in range(3):
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        QApplication.processEvents()
-
-
-@pytest.fixture(autouse=True)
-def no_leaked_top_level_widgets(qapp):
-    """Every test must close and delete the widgets it opens (napari's leak check)."""
-    before = set(QApplication.topLevelWidgets())
-    yield
-    _flush_deletes()
-    leaked = [w for w in QApplication.topLevelWidgets() if w not in before]
-    assert not leaked, f"top-level widgets leaked: {leaked}"
-
-
 @pytest.fixture(scope="module")
 def models(qapp):
     """One list of installed models for every tab of the probe (read once)."""
@@ -193,11 +148,8 @@ class Case:
 
 
 def _tiny_config(output: str = "probe-run", **train) -> str:
-    lines = [f"  {k}: {v}" for k, v in {"epochs": 2, "batch_size": 16, "eval_every": 1, "beam_size": 1,
-                                          "lm_order": 0, "threads": 1, **train}.items()]
-    return ("name: probe-run\nmodel:\n  preset: signformer-boston\n  d_model: 32\n  ff_dim: 64\n"
-            "  encoder_layers: 1\n  decoder_layers: 0\ndata:\n  dataset: boston104\n  augment: false\n"
-            "train:\n" + "\n".join(lines) + f"\noutput: {output}\n")
+    """The tiny BOSTON-104 run ``probe-run`` (``train`` values replace or add keys)."""
+    return tiny_boston_config("probe-run", output=output, **train)
 
 
 def _start_twice(tab, first: Callable[[], bool], second: Callable[[], bool]) -> bool:
@@ -419,7 +371,7 @@ RESULTS: dict[str, tuple[str, str]] = {}
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=f"{c.tab}: {c.name}") for c in CASES])
-def test_bad_input(case: Case, qtbot, models, inputs, sign_record, monkeypatch, tmp_path, capfd):
+def test_bad_input(case: Case, qtbot, models, inputs, sign_record, monkeypatch, tmp_path, capfd, flush_deletes):
     monkeypatch.setenv("SIGNSTUDIO_USER_MODELS", os.environ.get("SIGNSTUDIO_USER_MODELS", str(tmp_path)))
     key = f"{case.tab}: {case.name}"
     RESULTS[key] = ("failed", "")
@@ -461,7 +413,7 @@ def test_bad_input(case: Case, qtbot, models, inputs, sign_record, monkeypatch, 
         tab.shutdown()
         tab.close()
         tab.deleteLater()
-        _flush_deletes()
+        flush_deletes()
 
 
 def test_probe_counts():

@@ -20,35 +20,15 @@ import pytest
 from signstudio.cli import main
 from signstudio.paths import PROJECT_ROOT
 
-TINY = """\
-name: probe
-model:
-  preset: signformer-boston
-  d_model: 32
-  ff_dim: 64
-  encoder_layers: 1
-  decoder_layers: 0
-data:
-  dataset: boston104
-  augment: false
-train:
-  epochs: 2
-  batch_size: 16
-  eval_every: 1
-  lm_order: 0
-  threads: 1
-"""
+from helpers import tiny_boston_config  # tests/ is on sys.path under pytest
+
+#: The tiny BOSTON-104 run ``probe`` (no beam_size: the trainer's default).
+TINY = tiny_boston_config("probe", beam_size=None)
 
 
 def _with(**train: object) -> str:
-    """TINY with ``train:`` values replaced (YAML text)."""
-    text = TINY
-    for key, value in train.items():
-        lines = [line for line in text.splitlines() if not line.startswith(f"  {key}:")]
-        at = lines.index("train:") + 1
-        lines.insert(at, f"  {key}: {value}")
-        text = "\n".join(lines) + "\n"
-    return text
+    """TINY with ``train:`` values replaced or added (YAML text)."""
+    return tiny_boston_config("probe", **{"beam_size": None, **train})
 
 
 # (id, config text or bytes, extra arguments, words the one error line must contain)

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
-from signstudio.paths import PROJECT_ROOT
+from helpers import needs_xvfb, xvfb_screenshot  # tests/ is on sys.path under pytest
 
 pytestmark = pytest.mark.xvfb
-
-XVFB_RUN = shutil.which("xvfb-run")
-needs_xvfb = pytest.mark.skipif(XVFB_RUN is None,
-                                reason="xvfb-run is not on PATH (apt-get install xvfb xauth)")
 
 #: The 3D view's part of a 1280x800 window (right of the text panel, above the player).
 VIEW_BOX = (slice(110, 620), slice(420, 1240))  # rows, columns
@@ -25,25 +16,6 @@ BACKGROUND_BGR = np.array([250, 248, 247])
 #: The hands' colours (skeleton3d.STYLE_COLORS) in BGR.
 LEFT_HAND_BGR = np.array([5, 120, 235])
 RIGHT_HAND_BGR = np.array([133, 26, 204])
-
-
-def _screenshot(tmp_path, *extra: str, timeout: float = 240):
-    out = tmp_path / "produce.png"
-    env = dict(os.environ)
-    env["QT_QPA_PLATFORM"] = "xcb"
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH"))
-                                        if p)
-    cmd = [XVFB_RUN, "-a", "-s", "-screen 0 1600x1000x24", sys.executable, "-m",
-           "signstudio.gui.screenshot", str(out), "--size", "1280x800", *extra]
-    proc = subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True,
-                          timeout=timeout)
-    assert proc.returncode == 0, f"screenshot failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
-    assert out.is_file(), f"no PNG written; stdout: {proc.stdout!r}"
-    import cv2
-
-    image = cv2.imread(str(out), cv2.IMREAD_COLOR)
-    assert image is not None, f"{out} is not a readable PNG"
-    return image, proc.stderr
 
 
 def _near(region: np.ndarray, bgr: np.ndarray, tolerance: int = 40) -> int:
@@ -67,15 +39,15 @@ def test_produce_tab_draws_a_real_pose_in_3d(tmp_path, data_dir):
     pose = data_dir / "poses" / "asl" / "standard_landmarks" / "colin-SAD.pose"
     if not pose.is_file():
         pytest.skip(f"{pose} is missing")
-    image, _ = _screenshot(tmp_path, "--pose", str(pose))
+    image, _ = xvfb_screenshot(tmp_path, "--pose", str(pose), name="produce.png")
     _assert_signer_drawn(image)
 
 
 @needs_xvfb
 def test_produce_tab_signs_glosses_and_draws_them(tmp_path):
     pytest.importorskip("signstudio.production.pipeline")
-    image, stderr = _screenshot(tmp_path, "--produce", "hello", "--glosses", "HELLO",
-                                "--lang", "ase")
+    image, stderr = xvfb_screenshot(tmp_path, "--produce", "hello", "--glosses", "HELLO",
+                                    "--lang", "ase", name="produce.png")
     assert "shows an error" not in stderr, stderr[-2000:]
     _assert_signer_drawn(image)
     # The gloss strip under the player shows HELLO highlighted (the strip's yellow).

@@ -14,30 +14,9 @@ from signstudio.training.config import parse_config_text, resolve_output
 from signstudio.training.process import EXIT_CANCELLED, TrainingProcess, write_config
 from signstudio.training.run import can_resume, read_metrics
 
+from helpers import tiny_boston_config  # tests/ is on sys.path under pytest
+
 RUN_TIMEOUT = 60.0
-
-
-def tiny_config(epochs: int = 2, eval_every: int = 1, name: str = "tiny-boston") -> str:
-    """A Signformer small enough to train 2 epochs of BOSTON-104 in a few seconds on one thread."""
-    return f"""\
-name: {name}
-model:
-  preset: signformer-boston
-  d_model: 32
-  ff_dim: 64
-  encoder_layers: 1
-  decoder_layers: 0
-data:
-  dataset: boston104
-  augment: false
-train:
-  epochs: {epochs}
-  batch_size: 16
-  eval_every: {eval_every}
-  beam_size: 1
-  lm_order: 0
-  threads: 1
-"""
 
 
 def run_to_end(proc: TrainingProcess, timeout: float = RUN_TIMEOUT) -> list[dict]:
@@ -64,7 +43,7 @@ def tiny(tmp_path, data_dir):
         pytest.skip("BOSTON-104 is not in the data folder")
     out = tmp_path / "run"
     path = tmp_path / "tiny.yaml"
-    write_config(tiny_config(), path)
+    write_config(tiny_boston_config(), path)
     return path, out
 
 
@@ -110,7 +89,7 @@ def test_real_run_reports_started_total_metrics_done(tiny):
 
 def test_cancel_mid_run_stops_cleanly_with_130(tiny, tmp_path):
     config, out = tiny
-    write_config(tiny_config(epochs=300, eval_every=100), config)
+    write_config(tiny_boston_config(epochs=300, eval_every=100), config)
     proc = TrainingProcess(config, output=out)
     proc.start()
     events: list[dict] = []
@@ -132,7 +111,7 @@ def test_cancel_mid_run_stops_cleanly_with_130(tiny, tmp_path):
 
 def test_kill_reports_a_readable_failure(tiny):
     config, out = tiny
-    write_config(tiny_config(epochs=300, eval_every=100), config)
+    write_config(tiny_boston_config(epochs=300, eval_every=100), config)
     proc = TrainingProcess(config, output=out)
     proc.start()
     events: list[dict] = []
@@ -155,7 +134,7 @@ def test_resume_continues_from_the_saved_state(tiny):
     Needs resume in the trainer (``<output>/train_state.pt``).
     """
     config, out = tiny
-    write_config(tiny_config(epochs=6, eval_every=2), config)
+    write_config(tiny_boston_config(epochs=6, eval_every=2), config)
     proc = TrainingProcess(config, output=out)
     proc.start()
     events: list[dict] = []
@@ -207,7 +186,7 @@ def test_bad_config_gives_an_error_event_and_nonzero_exit(tmp_path):
 
 def test_missing_dataset_is_an_error_event_from_the_child(tmp_path):
     path = tmp_path / "nodata.yaml"
-    write_config(tiny_config(), path)
+    write_config(tiny_boston_config(), path)
     (tmp_path / "empty").mkdir()
     proc = TrainingProcess(path, output=tmp_path / "out", env={"SIGNSTUDIO_DATA": str(tmp_path / "empty")})
     proc.start()
@@ -279,7 +258,7 @@ def test_cancel_kills_a_child_that_ignores_sigterm(tmp_path):
 # --- configs and metrics files --------------------------------------------------------------------
 def test_write_config_validates_before_writing(tmp_path):
     path = tmp_path / "cfg.yaml"
-    good = tiny_config()
+    good = tiny_boston_config()
     cfg = write_config(good, path)
     assert cfg.name == "tiny-boston" and path.read_text() == good
     for bad, words in [("name: x\nmodel: {preset: signformer-boston}\nbogus: 1\n", "bogus"),
