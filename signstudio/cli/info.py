@@ -23,29 +23,43 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return app.run([sys.argv[0]])
 
 
-def cmd_models(args: argparse.Namespace) -> int:
-    """List installed models (the user's and the shipped ones) and, with --presets, the presets."""
-    from signstudio.paths import user_models_dir
-    from signstudio.runtime.installed import list_models
+def _headline(metrics: dict) -> str:
+    """The scores worth a glance: test scores if recorded, else dev ones (counts left out)."""
+    scalar = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+              and not k.endswith("_n") and k not in ("epoch", "parameters")}
+    chosen = {k: v for k, v in scalar.items() if k.startswith("test_")} or \
+        {k: v for k, v in scalar.items() if k.startswith("dev_")}
+    return ", ".join(f"{k} {v:.3f}" if isinstance(v, float) and abs(v) < 10 else f"{k} {v:.4g}"
+                     for k, v in chosen.items())
 
-    models = [{k: v for k, v in asdict(m).items() if k != "features"} for m in list_models()]
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """List installed models (the user's and the shipped ones), what each is for, its size and
+    scores; with --presets, the architecture presets."""
+    from signstudio.paths import user_models_dir
+    from signstudio.runtime.installed import DEFAULT_MODEL, list_models
+
+    infos = list_models()
+    models = [{**{k: v for k, v in asdict(m).items() if k != "features"}, "purpose": m.purpose,
+               "default": m.name == DEFAULT_MODEL} for m in infos]
     presets = []
     if args.presets:
         from signstudio.models.registry import PRESETS, preset_parameter_counts
 
         presets = [{"name": n, "task": "preset", "path": None, "parameters": c, "metrics": {},
-                    "model_type": PRESETS[n][0], "origin": "preset"} for n, c in preset_parameter_counts().items()]
+                    "model_type": PRESETS[n][0], "origin": "preset", "purpose": f"{PRESETS[n][0]} architecture"}
+                   for n, c in preset_parameter_counts().items()]
     if args.json:
         print(json.dumps(models + presets))
         return 0
     if not models:
         print("no models installed (train one with `signstudio train CONFIG.yaml`)")
     for m in models + presets:
-        metrics = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
-                            for k, v in m["metrics"].items() if isinstance(v, (int, float)))
-        print(f"{m['name']:<24} {m['task']:<13} {m['origin']:<7} {m['parameters']:>10,} parameters  {metrics[:80]}")
-    if any(m["origin"] == "user" for m in models):
-        print(f"(user models are in {user_models_dir()})")
+        mark = "*" if m.get("default") else " "
+        print(f"{mark}{m['name']:<24} {m['origin']:<7} {m['purpose']:<44} {m['parameters']:>10,} parameters  "
+              f"{_headline(m['metrics'])[:70]}")
+    if models:
+        print(f"(* the default for translate and live; user models are in {user_models_dir()})")
     return 0
 
 

@@ -94,6 +94,52 @@ def cmd_translate(args: argparse.Namespace) -> int:
     return 0
 
 
+@quiet_native
+def cmd_live(args: argparse.Namespace) -> int:
+    """Print each gloss as it is recognised from a webcam or a replayed video."""
+    import json
+    import sys
+
+    from signstudio.runtime.installed import load_installed
+    from signstudio.runtime.live import camera_source, live_captions, video_source
+    from signstudio.runtime.stream import StreamingRecognizer
+
+    if args.video is None and args.fast:
+        raise InputError("--fast replays a --video as fast as it decodes; a camera runs in real time")
+    if args.camera is not None and args.video is not None:
+        raise InputError("give either --camera N or --video FILE, not both")
+    recognizer = StreamingRecognizer(load_installed(args.model, "sign-to-text"))
+    release = None
+    if args.video is not None:
+        source, _ = video_source(args.video, fast=args.fast)
+    else:
+        source, _, release = camera_source(args.camera or 0)
+    frames = [0]
+    t0 = time.perf_counter()
+    count = 0
+
+    def seen(frame) -> None:
+        frames[0] += 1
+
+    try:
+        for cap in live_captions(recognizer, source, real_time=not args.fast, on_frame=seen):
+            count += 1
+            if args.json:
+                print(json.dumps(cap.to_json(), ensure_ascii=False), flush=True)
+            else:
+                alts = ", ".join(f"{g} {p:.0%}" for g, p in cap.alternatives[:3])
+                shown = cap.gloss if cap.gloss else f"? ({alts})"
+                print(f"{cap.time:7.2f} s  {shown}" + (f"  ({cap.confidence:.0%})" if cap.gloss else ""), flush=True)
+    finally:
+        if release is not None:
+            release()
+    seconds = time.perf_counter() - t0
+    if not args.json:
+        print(f"{count} gloss(es); {frames[0]} frames estimated in {seconds:.1f} s "
+              f"({frames[0] / max(seconds, 1e-9):.1f} frames/s) with {recognizer.loaded.name}", file=sys.stderr)
+    return 0
+
+
 def register(add) -> None:
     """Add ``pose`` and ``translate`` to the parser (``add(name, func, help)``)."""
     sp = add("pose", cmd_pose, "extract MediaPipe Holistic landmarks from a video into a .pose file")
@@ -114,3 +160,12 @@ def register(add) -> None:
     sp.add_argument("-v", "--verbose", action="store_true", help="also print glosses, model and timings "
                     "(`signstudio --verbose translate ...` also shows MediaPipe's own log lines)")
     sp.add_argument("--json", action="store_true", help="print one JSON object: text, glosses, model, frames, seconds")
+
+    sp = add("live", cmd_live, "live captions: print each gloss as it is recognised from a webcam or a replayed video")
+    sp.add_argument("--camera", type=int, help="webcam index (default: 0)")
+    sp.add_argument("--video", help="replay this video at its real frame rate through the same streaming code")
+    sp.add_argument("--fast", action="store_true", help="with --video: replay as fast as possible (every frame)")
+    sp.add_argument("-m", "--model", default=None, help="a continuous (CTC) sign recogniser, installed name or path")
+    sp.add_argument("--json", action="store_true",
+                    help="one JSON object per line: gloss, time, start, end (seconds), confidence, alternatives")
+    add_verbose(sp)

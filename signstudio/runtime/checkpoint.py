@@ -178,7 +178,10 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     loading its weights (they are memory-mapped, never read) or building the model.
 
     Returns:
-        ``{"name", "model_type", "metrics", "parameters", "path", "features", "languages"}``.
+        ``{"name", "model_type", "metrics", "parameters", "path", "features", "languages",
+        "vocabulary", "dataset"}``: ``vocabulary`` the number of glosses it recognises or
+        produces (words for a gloss-to-text model; 0 if none), ``dataset`` the name (or folder)
+        of the data it was trained on ("" if unknown).
 
     Raises:
         ModelError: as :func:`load_model`.
@@ -186,6 +189,15 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     path = checkpoint_file(path)
     ckpt = _read(path, mmap=True)
     features = ckpt.get("features") or {}
+    vocabs = ckpt.get("vocabularies") or {}
+    if features.get("classes"):
+        vocabulary = len(features["classes"])
+    else:
+        target = "text" if features.get("target") == "text" else "gloss"
+        itos = vocabs.get(target) or vocabs.get("gloss") or vocabs.get("text") or []
+        vocabulary = max(0, len(itos) - 4)  # the four specials are not words
+    data = (ckpt.get("config") or {}).get("data") or {}
+    dataset = str(data.get("path") or data.get("dataset") or "")
     languages = list((ckpt.get("model_config") or {}).get("languages") or ())
     if not languages and features.get("language"):
         languages = [features["language"]]
@@ -194,7 +206,8 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     except Exception as exc:  # a config the registry refuses
         raise ModelError(f"{path}: the model config cannot be read ({type(exc).__name__})") from None
     return {"name": ckpt["name"], "model_type": ckpt["model_type"], "metrics": ckpt.get("metrics", {}),
-            "parameters": parameters, "path": str(path), "features": features, "languages": languages}
+            "parameters": parameters, "path": str(path), "features": features, "languages": languages,
+            "vocabulary": vocabulary, "dataset": dataset}
 
 
 def update_metrics(path: str | Path, metrics: dict[str, Any]) -> None:

@@ -18,6 +18,8 @@ from signstudio.paths import models_dir, user_models_dir
 DEFAULT_MODEL = "boston104-signformer"
 #: What a checkpoint does (see :func:`model_task`).
 TASKS = ("sign-to-text", "text-to-gloss", "gloss-to-text", "gloss-to-pose")
+#: Sign languages of the datasets whose checkpoints predate storing one.
+DATASET_LANGUAGES = {"boston104": "ase", "wlasl": "ase", "wlasl100": "ase", "phoenix14t": "gsg"}
 #: Where an installed model comes from.
 ORIGINS = ("user", "shipped")
 
@@ -36,6 +38,8 @@ class ModelInfo:
         origin: ``"user"`` (trained here) or ``"shipped"``.
         model_type: its registry type (``"signformer"``, ``"text-transformer"``, ...).
         features: what it reads (the checkpoint's feature spec).
+        vocabulary: the glosses it knows (words for a gloss-to-text model).
+        dataset: what it was trained on (a dataset name or folder).
     """
 
     name: str
@@ -47,6 +51,21 @@ class ModelInfo:
     origin: str = "shipped"
     model_type: str = ""
     features: dict[str, Any] | None = None
+    vocabulary: int = 0
+    dataset: str = ""
+
+    @property
+    def purpose(self) -> str:
+        """What the model is for, in a few words (e.g. "ASL signs, 100 glosses (wlasl)")."""
+        data = Path(self.dataset).name if self.dataset else ""
+        code = self.language.split(",")[0] or DATASET_LANGUAGES.get(data, "")
+        lang = {"ase": "ASL", "gsg": "DGS"}.get(code, code.upper())
+        what = {"sign-to-text": f"{lang or 'signing'} to glosses", "text-to-gloss": f"text to {lang} glosses",
+                "gloss-to-text": f"{lang} glosses to text", "gloss-to-pose": f"{lang} glosses to poses"}
+        text = what.get(self.task, self.task)
+        if self.vocabulary:
+            text += f", {self.vocabulary} {'words' if self.task == 'gloss-to-text' else 'glosses'}"
+        return text + (f" ({data})" if data else "")
 
 
 def model_task(model_type: str, features: dict[str, Any]) -> str:
@@ -79,7 +98,8 @@ def model_info(path: str | Path, origin: str = "user") -> ModelInfo:
     features = meta.get("features") or {}
     name = ckpt.parent.name if ckpt.name == "model.pt" else ckpt.stem
     return ModelInfo(name, model_task(meta["model_type"], features), str(ckpt), meta["parameters"],
-                     meta["metrics"], ",".join(meta.get("languages", [])), origin, meta["model_type"], features)
+                     meta["metrics"], ",".join(meta.get("languages", [])), origin, meta["model_type"], features,
+                     meta["vocabulary"], meta["dataset"])
 
 
 def list_models(task: str | None = None) -> list[ModelInfo]:

@@ -53,10 +53,20 @@ class Translation:
     note: str = ""
 
 
+#: The longest stretch of features (frames at FEATURE_FPS) encoded at once; longer input is read
+#: in overlapping windows, so memory does not grow with the square of its length.
+MAX_WINDOW = 600
+#: Frames of context on each side of a window's kept part.
+WINDOW_OVERLAP = 60
+
+
 @torch.no_grad()
 def decode_features(model, features: Sequence[np.ndarray], gloss_vocab, text_vocab,
                     options: DecodingOptions | None = None, lm: GlossLM | None = None) -> dict[str, list[list[str]]]:
     """Run a Signformer-style model on ``(T_i, F)`` feature arrays with every decoder it has.
+
+    Input longer than :data:`MAX_WINDOW` frames goes through :func:`decode_long` (windows), one
+    clip at a time.
 
     Returns:
         A dict of per-clip token lists: ``"ctc"`` (CTC best path) and, with an ``lm``,
@@ -65,6 +75,14 @@ def decode_features(model, features: Sequence[np.ndarray], gloss_vocab, text_voc
     """
     options = options or DecodingOptions()
     model.eval()
+    if any(len(f) > MAX_WINDOW for f in features):
+        out: dict[str, list[list[str]]] = {}
+        for f in features:
+            one = decode_long(model, f, gloss_vocab, text_vocab, options, lm) if len(f) > MAX_WINDOW else \
+                decode_features(model, [f], gloss_vocab, text_vocab, options, lm)
+            for key, value in one.items():
+                out.setdefault(key, []).extend(value)
+        return out
     batch = collate(list(features), [[]] * len(features), [[]] * len(features))
     device = next(model.parameters()).device
     memory, mask = model.encode(batch["features"].to(device), batch["lengths"].to(device))
@@ -82,6 +100,52 @@ def decode_features(model, features: Sequence[np.ndarray], gloss_vocab, text_voc
         ids = beam_search(model, memory, mask, model.config.max_output_length, options.beam_size,
                           options.length_penalty)
         out["decoder"] = [text_vocab.decode(s) for s in ids]
+    return out
+
+
+@torch.no_grad()
+def decode_long(model, features: np.ndarray, gloss_vocab, text_vocab, options: DecodingOptions,
+                lm: GlossLM | None = None) -> dict[str, list[list[str]]]:
+    """Decode one long ``(T, F)`` clip in windows of :data:`MAX_WINDOW` frames.
+
+    CTC: each window is encoded with :data:`WINDOW_OVERLAP` frames of context on both sides, the
+    log-probabilities of its middle part are kept, and the whole ``(T, G)`` sequence is decoded
+    once (best path, and prefix beam search with the LM), so glosses across window borders are
+    read as in one pass. The attention decoder reads consecutive windows one after the other and
+    its outputs are joined. Memory: one window's attention, plus ``T x G`` log-probabilities.
+
+    Returns:
+        As :func:`decode_features`, for one clip.
+    """
+    t = len(features)
+    device = next(model.parameters()).device
+    keep = MAX_WINDOW - 2 * WINDOW_OVERLAP
+    out: dict[str, list[list[str]]] = {}
+
+    def encode(a: int, b: int):
+        x = torch.from_numpy(np.ascontiguousarray(features[a:b], dtype=np.float32))[None].to(device)
+        return model.encode(x, torch.tensor([b - a], device=device))
+
+    if model.gloss_head is not None and gloss_vocab is not None:
+        parts = []
+        for start in range(0, t, keep):
+            a, b = max(0, start - WINDOW_OVERLAP), min(t, start + keep + WINDOW_OVERLAP)
+            lp = model.gloss_log_probs(encode(a, b)[0])[0]
+            parts.append(lp[start - a : min(t, start + keep) - a])
+        lp = torch.cat(parts)[None]
+        mask = torch.ones(1, t, dtype=torch.bool, device=device)
+        out["ctc"] = [gloss_vocab.decode(ctc_greedy_decode(lp, mask)[0])]
+        if lm is not None:
+            out["ctc_lm"] = [ctc_prefix_beam_search(lp[0], gloss_vocab.itos, lm, options.lm_weight,
+                                                    options.insertion_bonus, options.ctc_beam_size)]
+    if model.has_decoder and text_vocab is not None:
+        tokens: list[str] = []
+        for a in range(0, t, MAX_WINDOW):
+            memory, mask = encode(a, min(t, a + MAX_WINDOW))
+            ids = beam_search(model, memory, mask, model.config.max_output_length, options.beam_size,
+                              options.length_penalty)[0]
+            tokens += text_vocab.decode(ids)
+        out["decoder"] = [tokens]
     return out
 
 
