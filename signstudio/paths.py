@@ -49,3 +49,17 @@ def user_models_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("signstudio", appauthor=False)) / "models"
+
+
+def user_datasets_dir() -> Path:
+    """Folder of the datasets a user prepares (``signstudio datasets prepare``):
+    ``$SIGNSTUDIO_USER_DATASETS``, else ``datasets`` in the platform's per-user data folder.
+
+    The path is returned whether or not it exists.
+    """
+    env = os.environ.get("SIGNSTUDIO_USER_DATASETS")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("signstudio", appauthor=False)) / "datasets"

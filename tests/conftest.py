@@ -9,6 +9,8 @@ import tempfile
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Models a test trains never land in (or read from) the real per-user models folder.
 os.environ["SIGNSTUDIO_USER_MODELS"] = tempfile.mkdtemp(prefix="signstudio-user-models-")
+# ... nor in the user's prepared datasets: a name such as `wlasl100` finds the shared data.
+os.environ["SIGNSTUDIO_USER_DATASETS"] = tempfile.mkdtemp(prefix="signstudio-user-datasets-")
 
 import pytest  # noqa: E402
 

@@ -50,7 +50,7 @@ from pose_format.numpy.pose_body import NumPyPoseBody  # noqa: E402
 from pose_format.pose_header import PoseHeader, PoseHeaderDimensions  # noqa: E402
 from pose_format.utils.holistic import body_points, component_points, holistic_components  # noqa: E402
 
-from signstudio.capture.video import VideoInfo, iter_frames, open_camera, probe_video  # noqa: E402
+from signstudio.capture.video import VideoInfo, iter_frames, iter_timed_frames, open_camera, probe_video  # noqa: E402
 from signstudio.errors import InputError, NoSignerError  # noqa: E402
 from signstudio.tasks import NullTask, TaskHandle, check_cancelled  # noqa: E402
 
@@ -255,8 +255,14 @@ def _hands_found(conf: np.ndarray) -> bool:
     return bool(conf[_LEFT_HAND].any() or conf[_RIGHT_HAND].any())
 
 
-def extract_pose(path, task: TaskHandle | None = None, emit_frames: bool = False) -> PoseExtraction:
-    """Run MediaPipe Holistic on every frame of a video file.
+#: The most frames per second :func:`extract_pose` estimates; faster (or falsely fast) videos are
+#: sampled by their time stamps at this rate.
+MAX_POSE_FPS = 30.0
+
+
+def extract_pose(path, task: TaskHandle | None = None, emit_frames: bool = False,
+                 max_fps: float = MAX_POSE_FPS) -> PoseExtraction:
+    """Run MediaPipe Holistic on every frame of a video file (at most ``max_fps`` a second).
 
     Progress goes to ``task``: ``set_total(frame_count, unit="frame")`` (``None`` when the
     container does not say), ``advance()`` per frame, status lines; with ``emit_frames`` also
@@ -267,10 +273,13 @@ def extract_pose(path, task: TaskHandle | None = None, emit_frames: bool = False
         path: a video file (see :func:`~signstudio.capture.video.probe_video`).
         task: the job's task handle (a :class:`~signstudio.tasks.NullTask` when ``None``).
         emit_frames: hand each frame and its landmarks to ``task.partial``.
+        max_fps: a video whose frame rate is higher (60 fps, or a phone's claimed 1000 fps with
+            each real frame repeated) is sampled by its frames' time stamps at this rate, and the
+            pose is at this rate; slower videos keep every frame and their own rate.
 
     Returns:
-        A :class:`PoseExtraction`: ``pose`` holds ``(T, 1, J, 3)`` with T = frames decoded
-        (one pose frame per video frame) at the video's fps. Decoding stops quietly at the first
+        A :class:`PoseExtraction`: ``pose`` holds ``(T, 1, J, 3)`` with T = frames estimated
+        (one pose frame per video frame kept) at the pose's fps. Decoding stops quietly at the first
         unreadable frame (a truncated file gives fewer frames than ``info.frame_count``; the last
         status line then says so).
 
@@ -287,9 +296,13 @@ def extract_pose(path, task: TaskHandle | None = None, emit_frames: bool = False
     points: list[np.ndarray] = []
     confs: list[np.ndarray] = []
     hands = 0
+    sampled = info.fps > max_fps
+    fps = max_fps if sampled else info.fps
+    if sampled:
+        task.set_total(int(info.frame_count * max_fps / info.fps) or None, unit="frame")
     with HolisticEstimator() as estimator:
         task.set_status(f"estimating poses in {os.path.basename(str(path))}")
-        frames = iter_frames(path)
+        frames = (rgb for rgb, _ in iter_timed_frames(path, max_fps)) if sampled else iter_frames(path)
         try:
             for index, rgb in enumerate(frames):
                 check_cancelled(task)
@@ -307,10 +320,10 @@ def extract_pose(path, task: TaskHandle | None = None, emit_frames: bool = False
         raise InputError(f"{path}: the video has no frames")
     if not any(c[_POSE].any() for c in confs):
         raise NoSignerError(f"{path}: nobody was found in the video")
-    if info.frame_count and len(points) < info.frame_count - 1:
+    if info.frame_count and not sampled and len(points) < info.frame_count - 1:
         task.set_status(f"decoded only {len(points)} of {info.frame_count} frames: "
                         "the file may be truncated or damaged")
-    pose = poses_to_pose(points, confs, info.fps, info.width, info.height)
+    pose = poses_to_pose(points, confs, fps, info.width, info.height)
     return PoseExtraction(pose=pose, info=info, hands_detected=hands, seconds=seconds)
 
 

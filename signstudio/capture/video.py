@@ -104,6 +104,43 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
                      frame_count=frame_count)
 
 
+def iter_timed_frames(path: str | os.PathLike, max_fps: float | None = None) -> Iterator[tuple[np.ndarray, float]]:
+    """Yield ``(rgb, seconds)`` for the frames of a video, by their time stamps in the file.
+
+    With ``max_fps``, frames closer than ``1 / max_fps`` seconds to the last one yielded are
+    decoded but skipped: a phone or browser recording that claims 1000 fps and repeats each real
+    frame many times gives about ``max_fps`` frames per second, not every stored copy. Time stamps
+    are the container's (``CAP_PROP_POS_MSEC``); where it gives none, ``index / fps``.
+
+    Raises:
+        InputError: as :func:`iter_frames`.
+    """
+    cap = _open(path)
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    fps = fps if math.isfinite(fps) and fps > 0 else 30.0
+    period = 1.0 / max_fps if max_fps else 0.0
+    last = -math.inf
+    previous = -math.inf
+    try:
+        index = 0
+        while True:
+            ok, bgr = _read(cap)
+            if not ok or bgr is None:
+                return
+            stamp = cap.get(cv2.CAP_PROP_POS_MSEC)
+            t = stamp / 1000.0 if math.isfinite(stamp) and stamp > 0 else index / fps
+            t = max(t, previous)  # never backwards
+            previous = t
+            index += 1
+            if period and t < last + period - 1e-6:
+                continue
+            last = t if not period or t >= last + 2 * period else last + period
+            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), t
+    finally:
+        with native_stderr_silenced():
+            cap.release()
+
+
 def iter_frames(path: str | os.PathLike) -> Iterator[np.ndarray]:
     """Yield every decodable frame of a video as RGB ``uint8`` with shape ``(H, W, 3)``.
 

@@ -44,10 +44,17 @@ def cmd_prepare_wlasl(args: argparse.Namespace) -> int:
 
     if args.workers is not None and not 1 <= args.workers <= 64:
         raise InputError(f"--workers must be between 1 and 64, got {args.workers}")
-    check_output_folder(args.output)
+    output = args.output
+    if output is None:
+        from signstudio.data.wlasl import find_wlasl_files, split_size
+        from signstudio.paths import user_datasets_dir
+
+        split_file, _ = find_wlasl_files(args.video_dir, args.split_file, args.metadata)
+        output = user_datasets_dir() / f"wlasl{split_size(split_file) or ''}"
+    check_output_folder(output)
     task = progress("prepare")
     try:
-        report = prepare_wlasl(args.video_dir, args.output, args.split_file, args.metadata, args.workers,
+        report = prepare_wlasl(args.video_dir, output, args.split_file, args.metadata, args.workers,
                                args.trim, task)
     finally:
         task.close()
@@ -66,7 +73,8 @@ def cmd_prepare_wlasl(args: argparse.Namespace) -> int:
     if report.failed:
         lines.append(f"  {len(report.failed)} clips failed (listed in {report.out_dir / 'failed.tsv'}):")
         lines += [f"    {vid}: {why}" for vid, why in report.failed[:20]]
-    lines.append(f"train on it with `data: {{dataset: wlasl, path: {report.out_dir}}}` in a config")
+    lines.append(f"train on it: signstudio train resources/configs/wlasl100-recognizer.yaml "
+                 f"(data.path: {report.out_dir.name} finds it in your datasets folder)")
     emit(args, payload, "\n".join(lines))
     return 0
 
@@ -83,7 +91,8 @@ def prepare_parser() -> argparse.ArgumentParser:
                                      "the split file and metadata; resumable (prepared clips are kept)")
     w.set_defaults(func=cmd_prepare_wlasl)
     w.add_argument("video_dir", help="folder of WLASL clips (VIDEO_ID.mp4)")
-    w.add_argument("-o", "--output", required=True, help="the prepared folder to write")
+    w.add_argument("-o", "--output", help="the prepared folder to write (default: wlaslN in your datasets folder, "
+                   "where training configs find it by name)")
     w.add_argument("--split-file", help="nslt_N.json (default: found in VIDEO_DIR or beside it)")
     w.add_argument("--metadata", help="WLASL_v0.3.json or WLASL100.json (default: found beside the split file)")
     w.add_argument("--workers", type=int, help="parallel processes (default: one per core)")

@@ -111,7 +111,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     recognizer = StreamingRecognizer(load_installed(args.model, "sign-to-text"))
     release = None
     if args.video is not None:
-        source, _ = video_source(args.video, fast=args.fast)
+        source, _ = video_source(args.video, fast=args.fast, max_fps=recognizer.fps)
     else:
         source, _, release = camera_source(args.camera or 0)
     frames = [0]

@@ -144,8 +144,20 @@ def class_names(split_file: str | Path, metadata: str | Path) -> list[str]:
 
 
 def wlasl_folder(path: str | Path = "") -> Path:
-    """A prepared WLASL folder: ``path``, else the shared ``wlasl100``."""
-    return Path(path).expanduser() if path else data_dir() / "wlasl100"
+    """A prepared WLASL folder.
+
+    ``path`` absolute (or starting with ``~``): as given. Relative, e.g. ``wlasl100``: that folder
+    in the user's prepared datasets (:func:`signstudio.paths.user_datasets_dir`, where
+    ``signstudio datasets prepare wlasl`` writes by default) if it exists, else in the shared data
+    folder (``../shared/data/wlasl100`` holds the test split's landmarks). Empty: ``wlasl100``.
+    """
+    from signstudio.paths import user_datasets_dir
+
+    p = Path(path or "wlasl100").expanduser()
+    if p.is_absolute():
+        return p
+    mine = user_datasets_dir() / p
+    return mine if mine.is_dir() else data_dir() / p
 
 
 def load_wlasl_folder(path: str | Path = "") -> tuple[dict[str, list[WlaslClip]], list[str]]:

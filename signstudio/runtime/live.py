@@ -47,8 +47,11 @@ class LiveFrame:
     hands: bool
 
 
-def video_source(path: str, fast: bool = False) -> tuple[Iterator[tuple[np.ndarray, float]], float]:
-    """Frames of a video file as ``(rgb, seconds)``, paced at the file's frame rate unless ``fast``.
+def video_source(path: str, fast: bool = False, max_fps: float | None = None
+                 ) -> tuple[Iterator[tuple[np.ndarray, float]], float]:
+    """Frames of a video file as ``(rgb, seconds)`` by their time stamps, paced at real time
+    unless ``fast``; with ``max_fps`` at most that many a second (a recording claiming 1000 fps
+    is sampled, not estimated frame by frame).
 
     Returns:
         The frame iterator and the video's frame rate.
@@ -56,14 +59,13 @@ def video_source(path: str, fast: bool = False) -> tuple[Iterator[tuple[np.ndarr
     Raises:
         InputError: as :func:`signstudio.capture.video.probe_video`.
     """
-    from signstudio.capture.video import iter_frames, probe_video
+    from signstudio.capture.video import iter_timed_frames, probe_video
 
     info = probe_video(path)
 
     def frames():
         start = time.perf_counter()
-        for i, rgb in enumerate(iter_frames(path)):
-            t = i / info.fps
+        for rgb, t in iter_timed_frames(path, max_fps):
             if not fast:
                 wait = start + t - time.perf_counter()
                 if wait > 0:

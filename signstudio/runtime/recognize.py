@@ -187,9 +187,15 @@ class Recognizer:
         self.fps = float(f.get("fps", 25.0))
         self.max_frames = int(f.get("max_frames", 64))
         self.threshold = float(loaded.metrics.get("threshold", 0.0))
+        self.continuous = getattr(loaded.model, "ctc_head", None) is not None
 
     def segments(self, pose) -> tuple[list[Segment], str]:
-        """The signs of an isolated clip, and a note ("" or why nothing is shown).
+        """The signs of a clip, and a note ("" or why nothing is shown).
+
+        A clip whose signing (from the first to the last frame with a hand) fits the model's
+        isolated window (``max_frames`` at its rate, with a quarter to spare) is one sign, read by
+        the classification head; longer signing, with a CTC recogniser, is read as continuous
+        signing by the streaming recogniser (:mod:`signstudio.runtime.stream`), in bounded memory.
 
         Raises:
             InputError: the pose lacks body or hand landmarks, or is too short.
@@ -200,6 +206,8 @@ class Recognizer:
         if len(points) < MIN_FRAMES:
             raise InputError(f"the clip is too short: {len(points)} frames at {self.fps:g} fps "
                              f"(at least {MIN_FRAMES} are needed)")
+        if self.continuous and len(points) > 1.25 * self.max_frames:
+            return self._continuous(pose)
         p = predict(self.loaded.model, [(points, found)], self.max_frames)[0]
         top = np.argsort(-p)[:ALTERNATIVES]
         alternatives = [(self.classes[i], float(p[i])) for i in top]
@@ -207,6 +215,14 @@ class Recognizer:
         gloss = best if conf >= self.threshold else None
         note = "" if gloss else f"unsure: the best guess {best} has {conf:.0%} (shown from {self.threshold:.0%})"
         return [Segment(gloss, int(frames[0]), int(frames[-1]) + 1, conf, alternatives)], note
+
+    def _continuous(self, pose) -> tuple[list[Segment], str]:
+        from signstudio.runtime.stream import StreamingRecognizer, pose_frames, recognize_stream
+
+        stream = StreamingRecognizer(self.loaded)
+        segments = [Segment(c.gloss, c.frames[0], c.frames[1], c.confidence, c.alternatives)
+                    for c in recognize_stream(stream, pose_frames(pose))]
+        return segments, "" if segments else "no sign recognised"
 
     def translate_pose(self, pose):
         """Recognise a MediaPipe Holistic pose-format ``Pose``.
@@ -240,15 +256,22 @@ def evaluate_recognizer(loaded: LoadedModel, split: str = "test") -> dict[str, A
     from signstudio.data.wlasl import load_wlasl_folder, pose_path, wlasl_folder
     from signstudio.pose.io import read_pose
 
+    from signstudio.paths import data_dir
+
     rec = Recognizer(loaded)
     data = (loaded.config or {}).get("data") or {}
-    folder = wlasl_folder(data.get("path", ""))
-    if not folder.is_dir() and data.get("path"):
-        folder = wlasl_folder("")  # trained on a private folder: score on the shared one
-    splits, _ = load_wlasl_folder(folder)
-    clips = [c for c in splits.get(split, []) if pose_path(folder, c).is_file()]
-    if not clips:
-        raise InputError(f"{folder}: no prepared clips of the {split} split")
+    clips, folder, splits = [], None, {}
+    for candidate in (wlasl_folder(data.get("path", "")), data_dir() / "wlasl100"):
+        if not candidate.is_dir():
+            continue
+        splits, _ = load_wlasl_folder(candidate)
+        clips = [c for c in splits.get(split, []) if pose_path(candidate, c).is_file()]
+        if clips:
+            folder = candidate
+            break
+    if folder is None:
+        raise InputError(f"no prepared clips of the {split} split in {wlasl_folder(data.get('path', ''))} "
+                         f"or {data_dir() / 'wlasl100'}")
     items = []
     for clip in clips:
         points, found, _ = clip_landmarks(read_pose(pose_path(folder, clip)), rec.fps)

@@ -39,7 +39,7 @@ class IslrData(DataConfig):
     """``data:`` of an isolated-sign config."""
 
     dataset: str = "wlasl"  # the dataset layout (WLASL: nslt_N.json, metadata, poses/VIDEO_ID.pose)
-    path: str = ""  # a prepared WLASL folder (`signstudio datasets prepare wlasl`); default: the shared wlasl100
+    path: str = "wlasl100"  # a prepared WLASL folder: absolute, or a name in your prepared datasets (see signstudio.data.wlasl.wlasl_folder)
     fps: float = 25.0  # frames per second the clips are resampled to
     max_frames: int = 64  # longest clip the model sees (longer ones: a random crop in training, evenly spaced frames at test)
     language: str = "ase"  # sign language code of the glosses (ISO 639-3; WLASL: American Sign Language)
