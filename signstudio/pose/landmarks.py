@@ -144,7 +144,9 @@ def resample_frames(points: np.ndarray, found: np.ndarray, fps: float, target_fp
         return points, found, np.arange(0)
     n = max(1, int(np.floor((times[-1] - times[0]) * target_fps + 1e-6)) + 1)
     want = times[0] + np.arange(n) / target_fps
-    idx = np.clip(np.searchsorted(times, want - 0.5 / target_fps, side="left"), 0, len(times) - 1)
+    after = np.clip(np.searchsorted(times, want), 0, len(times) - 1)
+    before = np.clip(after - 1, 0, len(times) - 1)
+    idx = np.where(np.abs(times[before] - want) <= np.abs(times[after] - want), before, after)
     return points[idx], found[idx], idx
 
 
