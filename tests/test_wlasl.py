@@ -68,3 +68,22 @@ def test_prepare_extracts_resumes_and_lists_failures(wlasl, tmp_path, capsys):
     again = json.loads(capsys.readouterr().out)
     assert again["done"] == 0 and again["skipped"] == 2
     assert {p.name: p.stat().st_mtime_ns for p in (out / "poses").iterdir()} == before
+
+
+def test_a_prepared_wlasl_folder_becomes_a_lexicon_of_its_clearest_recordings(wlasl, tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "wlasl100"
+    shutil.copytree(wlasl / "poses", folder / "poses")
+    for name in ("nslt_100.json", "WLASL100.json"):
+        shutil.copy(wlasl / name, folder / name)
+    assert main(["lexicon", str(folder), "--lang", "asl", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["layout"] == "wlasl" and report["entries"] == 100 and report["missing"] == []
+    rows = (folder / "index.csv").read_text().splitlines()[1:]
+    books = [r for r in rows if r.split(",")[6] == "BOOK"]
+    assert len(books) == 1 and books[0].startswith("poses/")
+    out = tmp_path / "book.pose"
+    assert main(["produce", "book", "--lang", "asl", "--lexicon", str(folder), "-o", str(out), "--json"]) == 0
+    produced = json.loads(capsys.readouterr().out)
+    assert [s["source"] for s in produced["segments"]] == ["lexicon"]  # a real recording, not fingerspelling

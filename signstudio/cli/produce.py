@@ -53,12 +53,24 @@ def cmd_produce(args: argparse.Namespace) -> int:
 
 
 def cmd_lexicon(args: argparse.Namespace) -> int:
-    """Make a folder of recordings named after their gloss into a lexicon (writes index.csv).
+    """Make a folder of recordings named after their gloss, or a prepared WLASL folder, into a
+    lexicon (writes index.csv).
 
     Every recording is read and checked first (``index_folder``); the index is written only
-    when all of them are good.
+    when all of them are good. A WLASL folder gets the clearest recording of each gloss
+    (:func:`signstudio.production.lexicon.wlasl.index_wlasl`).
     """
     from signstudio.production.lexicon import index_folder, load_lexicon
+    from signstudio.production.lexicon.wlasl import index_wlasl, is_wlasl_folder
+
+    if is_wlasl_folder(args.folder):
+        index, count, missing = index_wlasl(args.folder, args.lang)
+        payload = {"index": str(index), "entries": count, "missing": missing, "layout": "wlasl"}
+        human = (f"wrote {index}: the clearest recording of each of {count} WLASL glosses"
+                 + (f"\nno prepared recording for: {', '.join(missing)}" if missing else "")
+                 + f"\nuse it with: signstudio produce TEXT --lang {args.lang} --lexicon {args.folder} -o OUT.pose")
+        emit(args, payload, human)
+        return 0
 
     index, skipped = index_folder(args.folder, args.lang)
     lexicon = load_lexicon(args.folder)
@@ -87,7 +99,8 @@ def register(add) -> None:
     add_verbose(sp)
 
     sp = add("lexicon", cmd_lexicon, "make a folder of .pose recordings named after their gloss "
-             "(e.g. anna-HOUSE.pose) into a lexicon for `produce --lexicon`")
-    sp.add_argument("folder", help="folder with .pose files; index.csv is written into it")
+             "(e.g. anna-HOUSE.pose), or a prepared WLASL folder, into a lexicon for `produce --lexicon`")
+    sp.add_argument("folder", help="folder with .pose files, or a WLASL folder from `datasets prepare wlasl`; "
+                    "index.csv is written into it")
     sp.add_argument("--lang", required=True, help="the recordings' sign language (ase/asl, gsg/dgs, ...)")
     sp.add_argument("--json", action="store_true", help="print one JSON object: index, entries, glosses, skipped")

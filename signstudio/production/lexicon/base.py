@@ -55,6 +55,37 @@ def _pose_cache():
     return _POSE_CACHE
 
 
+def complete_holistic(pose: Pose) -> Pose:
+    """A body-and-hands recording (e.g. WLASL's prepared landmarks: ``POSE_LANDMARKS`` and both
+    hands, no face) in the full Holistic layout the stitching steps address, the face present
+    but never found (confidence 0: nothing is drawn for it). A pose that has a face is returned
+    unchanged.
+    """
+    names = [c.name for c in pose.header.components]
+    if "FACE_LANDMARKS" in names or "POSE_LANDMARKS" not in names:
+        return pose
+    from pose_format.numpy import NumPyPoseBody
+
+    from signstudio.capture.holistic import holistic_header
+
+    dims = pose.header.dimensions
+    header = holistic_header(int(dims.width or 1), int(dims.height or 1))
+    header.components = [c for c in header.components if c.name in HOLISTIC_COMPONENTS]
+    data, conf = np.ma.getdata(pose.body.data), np.ma.getdata(pose.body.confidence)
+    full = np.zeros((data.shape[0], data.shape[1], header.total_points(), data.shape[-1]), dtype=np.float32)
+    found = np.zeros(full.shape[:-1], dtype=np.float32)
+    for comp in pose.header.components:
+        if comp.name not in HOLISTIC_COMPONENTS:
+            continue
+        target = next(c for c in header.components if c.name == comp.name)
+        for point in comp.points:
+            if point in target.points:
+                src = pose.header.get_point_index(comp.name, point)
+                dst = header.get_point_index(comp.name, point)
+                full[:, :, dst], found[:, :, dst] = data[:, :, src], conf[:, :, src]
+    return Pose(header, NumPyPoseBody(pose.body.fps, full, found))
+
+
 def check_holistic(pose: Pose, path: Path | str) -> None:
     """Refuse a pose without the MediaPipe Holistic components and body points stitching needs.
 

@@ -187,11 +187,11 @@ def check_recording_file(file: Path, folder: Path, shown: str) -> None:
             `.pose`, fewer than 2 frames, or shoulders never detected.
     """
     from signstudio.pose.io import read_pose
-    from signstudio.production.lexicon.base import check_recording
+    from signstudio.production.lexicon.base import check_recording, complete_holistic
 
     if not file.resolve().is_relative_to(folder):
         raise InputError(f"{shown}: a link to {file.resolve()}, outside the lexicon folder {folder}")
-    check_recording(read_pose(file), shown)
+    check_recording(complete_holistic(read_pose(file)), shown)
 
 
 def index_folder(folder: str | os.PathLike, language: SignLanguage | str) -> tuple[Path, list[str]]:

@@ -16,7 +16,7 @@ from pose_format import Pose
 from signstudio.errors import InputError, SignStudioError
 from signstudio.languages import SignLanguage, get_language
 from signstudio.pose.io import read_pose
-from signstudio.production.lexicon.base import _lock, _pose_cache, check_holistic
+from signstudio.production.lexicon.base import _lock, _pose_cache, check_holistic, complete_holistic
 from signstudio.production.lexicon.index import LexiconEntry, read_index
 
 
@@ -50,7 +50,7 @@ def _make_lookup(rows: list[dict], folder: Path):
         path; ``end`` 0 means the whole file (the library would drop the last frame)."""
 
         def read_pose(self, pose_path: str) -> Pose:
-            pose = read_pose(pose_path)  # one-line InputError for missing/garbage files
+            pose = complete_holistic(read_pose(pose_path))  # one-line InputError for missing/garbage files
             check_holistic(pose, Path(pose_path))
             return pose
 
