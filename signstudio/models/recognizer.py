@@ -30,7 +30,7 @@ from signstudio.models.layers import EncoderLayer, sinusoidal_positions
 class RecognizerConfig:
     """Hyper-parameters of :class:`SignRecognizer`. Unknown keys in a YAML config are an error."""
 
-    input_dim: int = 238  # features per frame (signstudio.pose.landmarks.NUM_FEATURES)
+    input_dim: int = 348  # features per frame (signstudio.pose.landmarks.NUM_FEATURES)
     num_classes: int = 100  # glosses (set from the data)
     d_model: int = 192  # model width
     num_heads: int = 4  # attention heads (must divide d_model)

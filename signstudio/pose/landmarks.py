@@ -38,9 +38,11 @@ NUM_BODY = len(BODY_POINTS)
 NUM_HAND = len(HAND_POINTS)
 #: Points of :func:`select_landmarks`: body, left hand, right hand.
 NUM_POINTS = NUM_BODY + 2 * NUM_HAND
-#: Features per frame of :func:`landmark_features`: body (x, y), both hands in the body frame
-#: (x, y), both hands in their own frame (x, y, z), two hand flags.
-NUM_FEATURES = NUM_BODY * 2 + 2 * NUM_HAND * 2 + 2 * NUM_HAND * 3 + 2
+#: Features per frame of :func:`landmark_features`: body and both hands in the body frame (x, y),
+#: their velocities (x, y per frame), both hands in their own frame (x, y, z), two hand flags.
+NUM_FEATURES = 2 * (NUM_BODY * 2 + 2 * NUM_HAND * 2) + 2 * NUM_HAND * 3 + 2
+#: Velocities are multiplied by this (shoulder widths per frame are small numbers).
+VELOCITY_GAIN = 10.0
 _SWAP_BODY = [BODY_POINTS.index(n.replace("LEFT", "#").replace("RIGHT", "LEFT").replace("#", "RIGHT"))
               for n in BODY_POINTS]
 _LEFT_SHOULDER, _RIGHT_SHOULDER = BODY_POINTS.index("LEFT_SHOULDER"), BODY_POINTS.index("RIGHT_SHOULDER")
@@ -225,11 +227,17 @@ def normalize_landmarks(points: np.ndarray, found: np.ndarray) -> np.ndarray:
 
 def normalized_features(points: np.ndarray, found: np.ndarray) -> np.ndarray:
     """Per-frame features ``(T, NUM_FEATURES)`` float32 of :func:`normalize_landmarks` output: the
-    body and both hands (x, y), both hands in their own frame (relative to the wrist, divided by the
-    hand's size; x, y, z), and a found-flag per hand."""
+    body and both hands (x, y), their velocities (the change from the previous frame, 0 where a
+    point is missing in either, times :data:`VELOCITY_GAIN`), both hands in their own frame
+    (relative to the wrist, divided by the hand's size; x, y, z), and a found-flag per hand."""
     t = len(points)
     xy = np.where(found[..., None], points[..., :2], 0.0)
-    feats = [xy[:, :NUM_BODY].reshape(t, -1), xy[:, NUM_BODY:].reshape(t, -1)]
+    both = found.copy()
+    both[1:] &= found[:-1]
+    velocity = np.zeros_like(xy)
+    velocity[1:] = xy[1:] - xy[:-1]
+    velocity = np.where(both[..., None], velocity, 0.0) * VELOCITY_GAIN
+    feats = [xy.reshape(t, -1), velocity.reshape(t, -1)]
     flags = []
     for side in (0, 1):
         start = NUM_BODY + side * NUM_HAND
