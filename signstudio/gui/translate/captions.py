@@ -80,11 +80,12 @@ def format_clock(seconds: float) -> str:
 
 
 def history_line(item: CaptionItem) -> str:
-    """One line of the history: ``"0:03.2  BOOK  62%"``, or ``"0:04.0  ?  maybe BOOK 31%, DRINK 12%"``."""
+    """One line of the history: ``"0:03.2  BOOK  62%"``, or ``"0:04.0  ?  (BOOK 31%, DRINK 12%)"``
+    for an unsure gloss (its two best candidates)."""
     if item.gloss:
         return f"{format_clock(item.start)}  {item.gloss}  {item.confidence:.0%}"
-    maybe = ", ".join(f"{g} {p:.0%}" for g, p in item.alternatives[:3])
-    return f"{format_clock(item.start)}  {UNSURE}  maybe {maybe}" if maybe else f"{format_clock(item.start)}  {UNSURE}"
+    maybe = ", ".join(f"{g} {p:.0%}" for g, p in item.alternatives[:2])
+    return f"{format_clock(item.start)}  {UNSURE}  ({maybe})" if maybe else f"{format_clock(item.start)}  {UNSURE}"
 
 
 class GlossCaptionView(QFrame):
@@ -108,6 +109,7 @@ class GlossCaptionView(QFrame):
         font.setPointSizeF(max(30.0, font.pointSizeF() * 2.7))
         font.setBold(True)
         self.line_label.setFont(font)
+        self._small_pt = max(12.0, font.pointSizeF() * 0.45)
         self.line_label.setTextFormat(Qt.TextFormat.RichText)
         self.line_label.setMinimumHeight(QFontMetrics(font).height() + 4)
         self.line_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -137,7 +139,7 @@ class GlossCaptionView(QFrame):
         side = QFrame()
         side.setObjectName("candidatesBox")
         side.setStyleSheet("#candidatesBox { background: #1b1f27; border-radius: 8px; }")
-        side.setFixedWidth(250)
+        side.setFixedWidth(270)
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(12, 8, 12, 8)
         side_layout.setSpacing(2)
@@ -212,7 +214,10 @@ class GlossCaptionView(QFrame):
         width = max(self.line_label.width(), 200) - 8
         shown: list[CaptionItem] = []
         for item in reversed(self._items):
-            trial = "   ".join(i.shown for i in [item, *shown])
+            # an unsure gloss's small guess takes about half its width in the large font
+            trial = "   ".join(i.shown + ("" if i.gloss or not i.alternatives else
+                                          i.alternatives[0][0][: len(i.alternatives[0][0]) // 2 + 1])
+                               for i in [item, *shown])
             if shown and metrics.horizontalAdvance(trial) > width:
                 break
             shown.insert(0, item)
@@ -224,7 +229,11 @@ class GlossCaptionView(QFrame):
         for k, item in enumerate(items):
             newest = k == len(items) - 1
             color = _UNSURE_COLOR if item.gloss is None else (_GOLD if newest else _DIM)
-            spans.append(f'<span style="color:{color}">{html.escape(item.shown)}</span>')
+            span = f'<span style="color:{color}">{html.escape(item.shown)}</span>'
+            if item.gloss is None and item.alternatives:  # "?" with its best guess, small
+                guess = html.escape(item.alternatives[0][0].lower())
+                span += f'<span style="color:#b9a08f; font-size:{self._small_pt:.0f}pt; font-weight:normal">{guess}</span>'
+            spans.append(span)
         self.line_label.setText("&nbsp;&nbsp;&nbsp;".join(spans))
         newest = self._items[-1] if self._items else None
         if newest is None:

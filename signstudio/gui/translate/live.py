@@ -203,7 +203,7 @@ class LiveState:
         n = len(result.captions)
         count = f"{n} gloss{'' if n == 1 else 'es'}"
         if result.problem:
-            error = f"The live captions stopped: {result.problem}. The {count} so far are kept."
+            error = f"Live captions ended — {result.problem}. The {count} so far are kept."
             status = f"Webcam disconnected; the {count} so far are kept."
         else:
             error = ""
