@@ -134,6 +134,7 @@ def live_camera_job(index: int, model: str | None, loaded: Any = None) -> Job:
                 raise  # it never started: a plain failure
             result.problem = str(exc)
         finally:
+            _close(frames)
             release()
         result.seconds = time.perf_counter() - start
         result.stopped = bool(task.cancelled) and not result.problem
@@ -142,6 +143,15 @@ def live_camera_job(index: int, model: str | None, loaded: Any = None) -> Job:
         return result
 
     return job
+
+
+def _close(frames: Any) -> None:
+    """Close a frame generator the stream left (its reader thread has stopped), so the video or
+    camera behind it is let go now rather than at some later garbage collection."""
+    try:
+        getattr(frames, "close", lambda: None)()
+    except ValueError:  # still running in a reader thread that did not stop in time
+        pass
 
 
 class ModelMemory:

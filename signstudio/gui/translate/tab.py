@@ -17,17 +17,17 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QSpinBox, QSplitter, QStyle, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar, QSplitter, QVBoxLayout, QWidget
 
 from signstudio.errors import ModelError
 from signstudio.gui.frames import DisplayFrame, FrameThrottle, display_frame_from_landmarks
-from signstudio.gui.models import InstalledModels, ModelSelector
+from signstudio.gui.models import InstalledModels
 from signstudio.gui.player import ClipPlayer
 from signstudio.gui.runner import BUSY_MESSAGE, IDLE, JobProgress
 from signstudio.gui.tab import JobTab
 from signstudio.gui.translate import jobs, live
 from signstudio.gui.translate.captions import CaptionArea, CaptionItem, meta_line
+from signstudio.gui.translate.controls import SourceBar
 from signstudio.gui.widgets import start_folder
 
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.avi *.mkv *.webm *.m4v *.mpg *.mpeg);;All files (*)"
@@ -36,8 +36,6 @@ PLACEHOLDER = ("Open a video of someone signing, or start the webcam.\n\n"
                "SignStudio finds the hands, face and body in every frame,\n"
                "then translates the signing into text.\n\n"
                "You can also drop a video file here.")
-#: The task of the models this tab offers.
-TASK = "sign-to-text"
 
 #: Tab states (the runner's job names).
 LOADING, EXTRACTING, RECORDING, TRANSLATING = "loading", "extracting", "recording", "translating"
@@ -106,55 +104,16 @@ class TranslateTab(JobTab):
     # ------------------------------------------------------------------------------------------
     # layout
     def _build(self) -> None:
-        style = self.style()
-        icons = QStyle.StandardPixmap
-        self.open_video_button = QPushButton("Open video…")
-        self.open_video_button.setIcon(style.standardIcon(icons.SP_DialogOpenButton))
-        self.open_video_button.setToolTip("Translate a video file of someone signing (Ctrl+O)")
+        bar = self.source_bar = SourceBar(self.models)
+        self.open_video_button, self.open_pose_button = bar.open_video_button, bar.open_pose_button
+        self.webcam_button, self.camera_spin = bar.webcam_button, bar.camera_spin
+        self.cancel_button, self.model_combo = bar.cancel_button, bar.model_combo
         self.open_video_button.clicked.connect(self.choose_video)
-
-        self.open_pose_button = QPushButton("Open .pose…")
-        self.open_pose_button.setToolTip(
-            "Translate landmarks saved earlier in a pose-format .pose file (Ctrl+Shift+O)")
         self.open_pose_button.clicked.connect(self.choose_pose)
-
-        self.webcam_button = QPushButton("Webcam")
-        self.webcam_button.setIcon(style.standardIcon(icons.SP_MediaPlay))
         self.webcam_button.clicked.connect(self.toggle_webcam)
-
-        self.camera_spin = QSpinBox()
-        self.camera_spin.setRange(0, 9)
-        self.camera_spin.setPrefix("Camera ")
-        self.camera_spin.setToolTip("Which webcam to use (0 is the first one)")
-        self.camera_spin.setAccessibleName("Webcam number")
-
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setIcon(style.standardIcon(icons.SP_DialogCancelButton))
-        self.cancel_button.setToolTip("Stop the current job and discard its result (Esc)")
         self.cancel_button.clicked.connect(self.cancel)
-
-        model_label = QLabel("&Model:")
-        self.model_combo = ModelSelector(self.models, TASK, default_entry=True,
-                                         tip="The model that turns landmarks into text.",
-                                         empty_tip="No translation model is installed yet.")
-        self.model_combo.setMinimumContentsLength(18)
-        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.model_combo.setAccessibleName("Translation model")
-        model_label.setBuddy(self.model_combo)
         self.model_combo.currentIndexChanged.connect(self._model_changed)
         self.model_combo.models_loaded.connect(self._models_listed)
-
-        top = QHBoxLayout()
-        for widget in (self.open_video_button, self.open_pose_button):
-            top.addWidget(widget)
-        top.addSpacing(12)
-        top.addWidget(self.webcam_button)
-        top.addWidget(self.camera_spin)
-        top.addSpacing(12)
-        top.addWidget(self.cancel_button)
-        top.addStretch(1)
-        top.addWidget(model_label)
-        top.addWidget(self.model_combo)
 
         self.player = ClipPlayer(PLACEHOLDER)
         self.video_view = self.player.view
@@ -181,7 +140,7 @@ class TranslateTab(JobTab):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
         layout.setSpacing(8)
-        layout.addLayout(top)
+        layout.addWidget(bar)
         layout.addWidget(self.banner)
         layout.addWidget(middle, 1)
         layout.addLayout(progress)
@@ -483,21 +442,9 @@ class TranslateTab(JobTab):
         self.status_message.emit(text)
 
     def _update_controls(self, _state: str = "") -> None:
-        state = self.state
-        busy = self.is_busy()
-        recording = state in WEBCAM
-        for widget in (self.open_video_button, self.open_pose_button, self.camera_spin, self.model_combo):
-            widget.setEnabled(not busy)
-        self.webcam_button.setEnabled(not busy or (recording and not self.runner.cancelling))
-        self.webcam_button.setText("Stop" if recording else "Webcam")
-        self.webcam_button.setToolTip(
-            "Stop recording and translate what was signed" if state == RECORDING
-            else "Stop the live captions (they stay in the history)" if state == LIVE
-            else f"{self._webcam_note()} (the webcam number is beside this button)")
-        icons = QStyle.StandardPixmap
-        self.webcam_button.setIcon(self.style().standardIcon(
-            icons.SP_MediaStop if recording else icons.SP_MediaPlay))
-        self.cancel_button.setEnabled(self.runner.can_cancel())
+        state, busy = self.state, self.is_busy()
+        self.source_bar.update_state(busy, state if state in WEBCAM else "", self.runner.can_cancel(),
+                                     self.runner.cancelling, self._webcam_note())
         if not busy:
             self.player.set_badge("")
         self.player.set_seekable(state in (IDLE, TRANSLATING))
