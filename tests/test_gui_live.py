@@ -375,6 +375,9 @@ def test_unsure_glosses_show_a_question_mark_with_their_candidates(shown_widgets
 
     area.show_translation(Translation("John writes.", ["JOHN", "WRITE"], "signformer", 60), "meta", 25.0)
     assert not area.showing_glosses() and area.sentence.glosses() == "JOHN WRITE" and area.history.isHidden()
+    area.show_translation(Translation("JOHN WRITE", ["JOHN", "WRITE"], "signformer", 60), "", 25.0)  # gloss-only
+    area.clear("Sign, then press Stop.")  # the hint shows again after a gloss-only translation
+    assert area.sentence.text() == "Sign, then press Stop." and not area.sentence.text_label.isHidden()
 
 
 def test_history_lines_and_clock():

@@ -235,6 +235,7 @@ class GlossCaptionView(QFrame):
                 span += f'<span style="color:#b9a08f; font-size:{self._small_pt:.0f}pt; font-weight:normal">{guess}</span>'
             spans.append(span)
         self.line_label.setText("&nbsp;&nbsp;&nbsp;".join(spans))
+        self.line_label.setAccessibleDescription(" ".join(item.shown for item in items))
         newest = self._items[-1] if self._items else None
         if newest is None:
             self.candidates_title.setText("Best candidates")

@@ -305,7 +305,8 @@ class TranslateTab(JobTab):
             counted = f"frame {done} of {total}" if total > 0 else f"{done} frames"
             self._status(f"Finding hands and body: {counted}{per_second}")
         elif self.state == RECORDING:
-            self._status(f"Recording from the webcam: {done} frames{per_second} — press Stop when done")
+            self._status(f"Recording from the webcam: {done} frames{per_second} — "
+                         "press Stop to translate (this model translates whole clips, not live)")
         elif self.state == LIVE and not self.runner.cancelling:
             self._status(self._live.progress_line(done, rate))
 
