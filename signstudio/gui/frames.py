@@ -75,6 +75,37 @@ def display_frame_from_landmarks(frame: Any, max_width: int = DISPLAY_MAX_WIDTH,
                         confidence)
 
 
+class FrameThrottle:
+    """A worker's ``map_partial`` for a live stream: landmark frames (anything with ``index``,
+    ``image``, ``points`` and ``confidence``, e.g. a ``LiveFrame``) become downscaled
+    :class:`DisplayFrame` objects at most ``max_fps`` times a second (the others are dropped:
+    ``None``); every other partial result (a caption, a state change) passes unchanged.
+
+    It runs on the worker thread, so the GUI thread only paints small frames, and no faster than
+    the eye needs, whatever rate the pipeline reaches.
+    """
+
+    def __init__(self, max_fps: float = 18.0, clock=None) -> None:
+        import time
+
+        self.interval = 1.0 / max_fps if max_fps > 0 else 0.0
+        self._clock = clock or time.monotonic
+        self._next = float("-inf")
+        self.shown = 0
+        self.dropped = 0
+
+    def __call__(self, item: Any) -> Any:
+        if not all(hasattr(item, name) for name in ("index", "image", "points", "confidence")):
+            return item
+        now = self._clock()
+        if now < self._next:
+            self.dropped += 1
+            return None
+        self._next = now + self.interval
+        self.shown += 1
+        return display_frame_from_landmarks(item)
+
+
 class FrameCache:
     """Downscaled frames by index, up to ``budget_bytes`` in total.
 

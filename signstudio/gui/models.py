@@ -130,6 +130,15 @@ class InstalledModels(QObject):
             m.name == info.name and m.origin == "user" for m in self._models)
         return str(info.path) if hidden else info.name
 
+    def info(self, choice: str | None) -> Any | None:
+        """The ``ModelInfo`` a selector value (:meth:`choice`; None: the default model) names —
+        the user's model first, as loading by name does — or None if it is not listed."""
+        name = self._default if choice is None else choice
+        for info in self._models:
+            if name and name in (info.name, str(info.path)):
+                return info
+        return None
+
     def task_of(self, choice: str | None) -> str | None:
         """The task of the model a selector value (:meth:`choice`) names, or None if unknown."""
         for info in self._models:

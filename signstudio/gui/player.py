@@ -85,11 +85,12 @@ class ClipPlayer(QWidget):
         self.slider.blockSignals(False)
         self._update_controls()
 
-    def show_live(self, frame: DisplayFrame) -> None:
-        """Show a frame as it arrives from the landmark job, and keep it for playback."""
+    def show_live(self, frame: DisplayFrame, keep: bool = True) -> None:
+        """Show a frame as it arrives from the landmark job, and keep it for playback (unless
+        ``keep`` is False: a live stream that is never played back)."""
         if self.view.frame() is None:
             self.view.set_skeleton(holistic_skeleton())
-        if frame.image is not None:
+        if keep and frame.image is not None:
             self.cache.add(frame.index, frame.image)
         self.view.set_frame(frame)
         self.frame_label.setText(f"frame {frame.index + 1}")

@@ -3,7 +3,8 @@
 Options: ``--size 1280x800``, ``--open VIDEO_OR_POSE`` (translate it first), ``--tab N``.
 The Produce tab with a result: ``--produce "TEXT" [--glosses "HOUSE SAD"] [--lang ase]
 [--method lexicon]`` signs the text first; ``--pose FILE.pose`` shows a pose file in its 3D view.
-The Attention tab: ``--attention INPUT [--model M] [--head H] [--token U]`` records a model's
+Live captions: ``--live VIDEO [VIDEO ...] [--model M] [--captions N]`` replays the videos as the
+webcam and takes the shot while the stream runs. The Attention tab: ``--attention INPUT [--model M] [--head H] [--token U]`` records a model's
 attention on INPUT first. The Train tab: ``--train CONFIG.yaml`` runs that training to the end
 first (keep it short).
 Under Xvfb (``xvfb-run -a ... QT_QPA_PLATFORM=xcb``) this is a real rendering of the window.
@@ -49,6 +50,52 @@ def _tab_screenshot(path: str, size: tuple[int, int], index: int, prepare, timeo
         window.close()
         window.deleteLater()
         _process_events_for(0.05)
+
+
+def live_screenshot(path: str, videos: list[str], model: str | None = None, captions: int = 6,
+                    size: tuple[int, int] = (1280, 800), timeout: float = 300.0) -> Path:
+    """The Translate tab with live captions, the webcam replaced by ``videos`` replayed one after
+    the other at their frame rate; the shot is taken once ``captions`` glosses are shown (or the
+    stream has ended), while it runs."""
+    import threading
+
+    from signstudio.gui.app import _wait_for
+    from signstudio.gui.translate import live
+
+    def replay(index: int):
+        from signstudio.runtime.live import video_source
+
+        stop = threading.Event()
+
+        def frames():
+            offset = 0.0
+            for video in videos:
+                source, fps = video_source(video)
+                t = 0.0
+                for rgb, t in source:
+                    if stop.is_set():
+                        return
+                    yield rgb, offset + t
+                offset += t + 1.0 / fps
+
+        return frames(), 25.0, stop.set
+
+    def prepare(tab):
+        _wait_for(tab.models_ready, 60.0)
+        if model is not None:
+            index = tab.model_combo.findData(model)
+            if index < 0:
+                raise SystemExit(f"model {model!r} is not installed for the Translate tab")
+            tab.model_combo.setCurrentIndex(index)
+        if not tab.start_webcam(0):
+            raise SystemExit("the webcam could not be started")
+        return lambda: len(tab.caption_history()) >= captions or not tab.is_busy()
+
+    camera, live.open_camera_source = live.open_camera_source, replay
+    try:
+        return _tab_screenshot(path, size, 0, prepare, timeout)
+    finally:
+        live.open_camera_source = camera
 
 
 def attention_screenshot(path: str, input_path: str, model: str | None = None, head: int | None = None,
@@ -161,7 +208,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds to wait for the translation or production")
     parser.add_argument("--attention", default=None, metavar="INPUT",
                         help="record attention on INPUT (video, .pose, text file or .npz) in the Attention tab")
-    parser.add_argument("--model", default=None, help="with --attention: the model (default: the default model)")
+    parser.add_argument("--live", nargs="+", default=None, metavar="VIDEO",
+                        help="live captions in the Translate tab, these videos replayed as the webcam")
+    parser.add_argument("--captions", type=int, default=6, help="with --live: glosses shown before the shot")
+    parser.add_argument("--model", default=None,
+                        help="with --attention or --live: the model (default: the default model)")
     parser.add_argument("--head", type=int, default=None, help="with --attention: the head to show (default: mean)")
     parser.add_argument("--token", type=int, default=0, help="with --attention: the output token to select")
     parser.add_argument("--train", default=None, metavar="CONFIG",
@@ -172,7 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         parser.error(f"--size must look like 1280x800, not {args.size!r}")
 
-    if args.attention:
+    if args.live:
+        out = live_screenshot(args.out, args.live, args.model, args.captions, size=(width, height),
+                              timeout=args.timeout)
+    elif args.attention:
         out = attention_screenshot(args.out, args.attention, args.model, args.head, args.token,
                                    size=(width, height), timeout=args.timeout)
     elif args.train:

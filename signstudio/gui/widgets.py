@@ -177,7 +177,7 @@ class VideoView(QWidget):
         w = metrics.horizontalAdvance(self._badge) + 16
         h = metrics.height() + 8
         rect = QRectF(10, 10, w, h)
-        live = self._badge.upper().startswith(("LIVE", "REC"))
+        live = self._badge.upper().lstrip("● ").startswith(("LIVE", "REC"))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(200, 30, 40, 220) if live else QColor(0, 0, 0, 170))
         painter.drawRoundedRect(rect, 6, 6)
@@ -326,6 +326,7 @@ class CaptionView(QFrame):
         self.glosses_label.hide()
         self.text_label.setText(hint)
         self.text_label.setStyleSheet("color: #8d96a0;")
+        self.text_label.setVisible(bool(hint))  # a gloss-only translation hid it
         self.meta_label.setText("")
         self.meta_label.hide()
 

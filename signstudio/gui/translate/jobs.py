@@ -61,3 +61,10 @@ def translate_job(pose: Any, model: str | None, translator: Any | None = None) -
         return TranslateResult(used, used.translate_pose(pose))
 
     return job
+
+
+def models_folders_text() -> str:
+    """Where models are looked for, as one phrase ("A and B"), for messages."""
+    from signstudio.runtime.installed import model_folders
+
+    return " and ".join(str(folder) for _origin, folder in model_folders())

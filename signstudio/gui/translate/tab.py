@@ -2,9 +2,12 @@
 
 The tab runs core jobs through its :class:`~signstudio.gui.runner.JobRunner`, shows the frames
 with their landmarks as they arrive, then plays the clip back with its landmarks while the
-translation appears in large captions. Errors from the core appear as a one-line banner; what was
-shown before stays until a new clip really replaces it, and the tab always returns to an idle
-state where the user can try again.
+translation appears in large captions. With a continuous (CTC) recogniser the webcam gives *live
+captions*: each gloss appears while the person signs, and a time-stamped history beside the video
+keeps them all (:mod:`signstudio.gui.translate.captions`); with any other model the webcam
+records, and the recording is translated after Stop. Errors from the core appear as a one-line
+banner; what was shown before stays until a new clip really replaces it, and the tab always
+returns to an idle state where the user can try again.
 """
 
 from __future__ import annotations
@@ -14,17 +17,18 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QSpinBox, QStyle, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar, QSplitter, QVBoxLayout, QWidget
 
 from signstudio.errors import ModelError
-from signstudio.gui.frames import DisplayFrame, display_frame_from_landmarks
-from signstudio.gui.models import InstalledModels, ModelSelector
+from signstudio.gui.frames import DisplayFrame, FrameThrottle, display_frame_from_landmarks
+from signstudio.gui.models import InstalledModels
 from signstudio.gui.player import ClipPlayer
 from signstudio.gui.runner import BUSY_MESSAGE, IDLE, JobProgress
 from signstudio.gui.tab import JobTab
-from signstudio.gui.translate import jobs
-from signstudio.gui.widgets import CaptionView, start_folder
+from signstudio.gui.translate import jobs, live
+from signstudio.gui.translate.captions import CaptionArea, CaptionItem, meta_line
+from signstudio.gui.translate.controls import SourceBar
+from signstudio.gui.widgets import start_folder
 
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.avi *.mkv *.webm *.m4v *.mpg *.mpeg);;All files (*)"
 POSE_FILTER = "Pose files (*.pose);;All files (*)"
@@ -32,13 +36,18 @@ PLACEHOLDER = ("Open a video of someone signing, or start the webcam.\n\n"
                "SignStudio finds the hands, face and body in every frame,\n"
                "then translates the signing into text.\n\n"
                "You can also drop a video file here.")
-#: The task of the models this tab offers.
-TASK = "sign-to-text"
 
 #: Tab states (the runner's job names).
 LOADING, EXTRACTING, RECORDING, TRANSLATING = "loading", "extracting", "recording", "translating"
+#: The webcam with live captions.
+LIVE = "live"
 #: States whose job replaces the clip shown.
-NEW_CLIP = (LOADING, EXTRACTING, RECORDING)
+NEW_CLIP = (LOADING, EXTRACTING, RECORDING, LIVE)
+#: States in which the webcam runs (its button says "Stop").
+WEBCAM = (RECORDING, LIVE)
+#: Frames per second the live view shows at most (the rest are dropped on the worker thread).
+LIVE_VIEW_FPS = 18.0
+LIVE_HINT = "Sign in front of the camera: each gloss appears as it is recognised."
 
 
 class TranslateTab(JobTab):
@@ -47,7 +56,8 @@ class TranslateTab(JobTab):
     Public entry points (also used by tests and the screenshot tool): :meth:`open_path`,
     :meth:`start_webcam`, :meth:`stop_webcam`, :meth:`toggle_webcam`, :meth:`cancel`,
     :meth:`play`, :meth:`pause`, :meth:`show_frame`, :meth:`shutdown`; state:
-    :attr:`state`, :meth:`is_busy`, :meth:`error_text`, :meth:`translation`, :meth:`pose`.
+    :attr:`state`, :meth:`is_busy`, :meth:`error_text`, :meth:`translation`, :meth:`pose`,
+    :meth:`can_stream`, :meth:`live_captions`, :meth:`caption_history`.
 
     Args:
         models: the window's installed models (default: the tab lists them itself).
@@ -56,12 +66,14 @@ class TranslateTab(JobTab):
         status_message(str): a line for the window's status bar.
         busy_changed(bool): a job started (True) or the tab became idle (False).
         translation_ready(object): a ``Translation`` was shown.
+        caption_added(object): a live ``Caption`` was shown.
         error_shown(str): an error message was shown.
         idle(): the tab returned to idle (after success, failure or cancel).
         models_loaded(): the model selector was filled.
     """
 
     translation_ready = Signal(object)
+    caption_added = Signal(object)
     models_loaded = Signal()
 
     def __init__(self, parent: QWidget | None = None, models: InstalledModels | None = None) -> None:
@@ -73,7 +85,8 @@ class TranslateTab(JobTab):
         self._pose: Any = None
         self._extraction: Any = None
         self._translation: Any = None
-        self._translators: dict[str | None, Any] = {}
+        self._memory = live.ModelMemory()
+        self._live = live.LiveState()
         self._last_dir = ""
         self._build()
         runner = self.runner
@@ -91,59 +104,28 @@ class TranslateTab(JobTab):
     # ------------------------------------------------------------------------------------------
     # layout
     def _build(self) -> None:
-        style = self.style()
-        icons = QStyle.StandardPixmap
-        self.open_video_button = QPushButton("Open video…")
-        self.open_video_button.setIcon(style.standardIcon(icons.SP_DialogOpenButton))
-        self.open_video_button.setToolTip("Translate a video file of someone signing (Ctrl+O)")
+        bar = self.source_bar = SourceBar(self.models)
+        self.open_video_button, self.open_pose_button = bar.open_video_button, bar.open_pose_button
+        self.webcam_button, self.camera_spin = bar.webcam_button, bar.camera_spin
+        self.cancel_button, self.model_combo = bar.cancel_button, bar.model_combo
         self.open_video_button.clicked.connect(self.choose_video)
-
-        self.open_pose_button = QPushButton("Open .pose…")
-        self.open_pose_button.setToolTip(
-            "Translate landmarks saved earlier in a pose-format .pose file (Ctrl+Shift+O)")
         self.open_pose_button.clicked.connect(self.choose_pose)
-
-        self.webcam_button = QPushButton("Webcam")
-        self.webcam_button.setIcon(style.standardIcon(icons.SP_MediaPlay))
-        self.webcam_button.setToolTip("Sign in front of your webcam; press Stop when you are done")
         self.webcam_button.clicked.connect(self.toggle_webcam)
-
-        self.camera_spin = QSpinBox()
-        self.camera_spin.setRange(0, 9)
-        self.camera_spin.setPrefix("Camera ")
-        self.camera_spin.setToolTip("Which webcam to use (0 is the first one)")
-        self.camera_spin.setAccessibleName("Webcam number")
-
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setIcon(style.standardIcon(icons.SP_DialogCancelButton))
-        self.cancel_button.setToolTip("Stop the current job and discard its result (Esc)")
         self.cancel_button.clicked.connect(self.cancel)
-
-        model_label = QLabel("&Model:")
-        self.model_combo = ModelSelector(self.models, TASK, default_entry=True,
-                                         tip="The model that turns landmarks into text.",
-                                         empty_tip="No translation model is installed yet.")
-        self.model_combo.setMinimumContentsLength(18)
-        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.model_combo.setAccessibleName("Translation model")
-        model_label.setBuddy(self.model_combo)
         self.model_combo.currentIndexChanged.connect(self._model_changed)
         self.model_combo.models_loaded.connect(self._models_listed)
 
-        top = QHBoxLayout()
-        for widget in (self.open_video_button, self.open_pose_button):
-            top.addWidget(widget)
-        top.addSpacing(12)
-        top.addWidget(self.webcam_button)
-        top.addWidget(self.camera_spin)
-        top.addSpacing(12)
-        top.addWidget(self.cancel_button)
-        top.addStretch(1)
-        top.addWidget(model_label)
-        top.addWidget(self.model_combo)
-
         self.player = ClipPlayer(PLACEHOLDER)
         self.video_view = self.player.view
+        self.caption_area = CaptionArea()
+        self.captions = self.caption_area.sentence
+        self.history = self.caption_area.history
+        middle = QSplitter(Qt.Orientation.Horizontal)
+        middle.addWidget(self.player)
+        middle.addWidget(self.history)
+        middle.setStretchFactor(0, 1)
+        middle.setChildrenCollapsible(False)
+        middle.setSizes([900, 300])
 
         self.progress_bar = QProgressBar()
         self.progress_bar.setTextVisible(True)
@@ -155,16 +137,14 @@ class TranslateTab(JobTab):
         progress.addWidget(self.progress_bar)
         progress.addWidget(self.status_label, 1)
 
-        self.captions = CaptionView()
-
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
         layout.setSpacing(8)
-        layout.addLayout(top)
+        layout.addWidget(bar)
         layout.addWidget(self.banner)
-        layout.addWidget(self.player, 1)
+        layout.addWidget(middle, 1)
         layout.addLayout(progress)
-        layout.addWidget(self.captions)
+        layout.addWidget(self.caption_area)
 
         # Esc cancels. Play/pause is Alt+P (the button's mnemonic), not Space: Space must keep
         # pressing the focused button for keyboard users.
@@ -190,6 +170,21 @@ class TranslateTab(JobTab):
         """The model name or path chosen in the selector (``None``: the default model)."""
         return self.model_combo.currentData()
 
+    def live_captions(self) -> list[Any]:
+        """The ``Caption`` objects of the last live stream (those so far while it runs)."""
+        return list(self._live.captions)
+
+    def caption_history(self) -> list[str]:
+        """The lines of the caption history ("0:03.2  BOOK  62%"), oldest first."""
+        return self.history.lines()
+
+    def can_stream(self, model: Any = ...) -> bool:
+        """Whether the webcam gives live captions with ``model`` (default: the one selected):
+        an installed landmark recogniser not yet found to lack a CTC head. Others record, and
+        translate after Stop."""
+        model = self.selected_model() if model is ... else model
+        return self._memory.can_stream(model, self.models.info(model))
+
     def models_ready(self) -> bool:
         """True once the model selector has been filled."""
         return self.model_combo.is_ready()
@@ -199,7 +194,8 @@ class TranslateTab(JobTab):
         self.models.refresh()
 
     def _models_listed(self) -> None:
-        self._translators.clear()  # a model retrained under the same name is loaded again
+        self._memory.clear()  # a model retrained under the same name is loaded again
+        self._update_controls()
         self.models_loaded.emit()
 
     # ------------------------------------------------------------------------------------------
@@ -239,24 +235,34 @@ class TranslateTab(JobTab):
                                  status=f"{'Reading' if state == LOADING else 'Opening'} {path.name}…")
 
     def start_webcam(self, index: int | None = None) -> bool:
-        """Start recording from webcam ``index`` (default: the number in the selector)."""
+        """Start webcam ``index`` (default: the number in the selector): live captions with a
+        model that can stream (:meth:`can_stream`), else a recording translated after Stop."""
         if not self.runner.check_idle():
             return False
         index = self.camera_spin.value() if index is None else int(index)
+        model = self.selected_model()
         self._expect_new(f"webcam {index}")
+        if not self.can_stream(model):
+            return self._record(index)
+        return self.runner.start(LIVE, live.live_camera_job(index, model, self._memory.loaded_for(model)),
+                                 on_finished=lambda result, i=index, m=model: self._live_done(i, m, result),
+                                 map_partial=FrameThrottle(LIVE_VIEW_FPS), discard_on_cancel=False,
+                                 status=f"Opening webcam {index} for live captions…")
+
+    def _record(self, index: int) -> bool:
         return self.runner.start(RECORDING, jobs.record_camera_job(index), on_finished=self._clip_ready,
                                  map_partial=display_frame_from_landmarks,
                                  status=f"Opening webcam {index}…")
 
     def stop_webcam(self) -> None:
-        """Stop recording and translate what was recorded."""
-        if self.state == RECORDING and self.runner.stop():  # record_camera returns what it has
+        """Stop the webcam: live captions end (they stay); a recording is translated."""
+        if self.state in WEBCAM and self.runner.stop():  # both jobs return what they have
             self._status("Stopping the webcam…")
             self.webcam_button.setEnabled(False)
 
     def toggle_webcam(self) -> None:
-        """Start the webcam, or stop it if it is recording."""
-        if self.state == RECORDING:
+        """Start the webcam, or stop it if it runs."""
+        if self.state in WEBCAM:
             self.stop_webcam()
         else:
             self.start_webcam()
@@ -282,11 +288,14 @@ class TranslateTab(JobTab):
         if not self._replaced:
             self._replaced = True
             self._reset_result(self._pending_source)
-            if self.state == RECORDING:
-                self.captions.clear("Sign in front of the camera, then press Stop.")
+            if self.state == LIVE:
+                self.caption_area.begin_live(LIVE_HINT)
                 self.player.set_badge("● LIVE")
+            elif self.state == RECORDING:
+                self.caption_area.clear(f"{self._webcam_note()}.")
+                self.player.set_badge("● REC")
             else:
-                self.captions.clear("Finding the hands, face and body in each frame…")
+                self.caption_area.clear("Finding the hands, face and body in each frame…")
 
     def _on_progress(self, done: int, total: int, unit: str) -> None:
         self.progress.show_progress(done, total, "frame")
@@ -296,12 +305,15 @@ class TranslateTab(JobTab):
             counted = f"frame {done} of {total}" if total > 0 else f"{done} frames"
             self._status(f"Finding hands and body: {counted}{per_second}")
         elif self.state == RECORDING:
-            self._status(f"Recording from the webcam: {done} frames{per_second} — press Stop when done")
+            self._status(f"Recording from the webcam: {done} frames{per_second} — "
+                         "press Stop to translate (this model translates whole clips, not live)")
+        elif self.state == LIVE and not self.runner.cancelling:
+            self._status(self._live.progress_line(done, rate))
 
     def _on_status(self, text: str) -> None:
         # Once frames flow, the progress line (with frames/s) says more than the job's status.
         own = self.runner.cancelling or text == BUSY_MESSAGE
-        if not own and self.state in (EXTRACTING, RECORDING) and self._replaced \
+        if not own and self.state in (EXTRACTING, *WEBCAM) and self._replaced \
                 and self.video_view.frame() is not None:
             return
         self._status(text + ("" if text.endswith(("…", ".")) else "…"))
@@ -309,22 +321,49 @@ class TranslateTab(JobTab):
     def _on_partial(self, item: Any) -> None:
         if isinstance(item, DisplayFrame):
             self._replace()
-            self.player.show_live(item)
+            self.player.show_live(item, keep=self.state != LIVE)
+        elif isinstance(item, live.HandsSeen):
+            self._live.hands = item.recently
+            self.caption_area.set_hint(LIVE_HINT if item.recently else live.NO_HANDS)
+            if not item.recently:
+                self._status(live.NO_HANDS)
+        elif hasattr(item, "gloss") and hasattr(item, "alternatives"):  # a live Caption
+            self._replace()
+            self._live.captions.append(item)
+            self.caption_area.add_caption(CaptionItem.from_caption(item))
+            self.caption_added.emit(item)
+
+    def _live_done(self, index: int, model: str | None, result: Any) -> None:
+        """The live stream ended (or the model turned out unable to stream: record instead)."""
+        if isinstance(result, live.CannotStream):
+            self._memory.no_stream[model] = result.reason
+            self._record(index)
+            self._status(f"{self._webcam_note()}: recording instead.")
+            return
+        self._memory.loaded[model] = result.loaded
+        self.player.set_badge("")
+        error, status, hint = self._live.ended(result)
+        if error:
+            self.show_error(error)
+        self._status(status)
+        self.caption_area.set_hint(hint)
 
     def _on_failed(self, state: str, message: str, error: Any) -> None:
         self.show_error(message)
         if state in NEW_CLIP and not self._replaced:
             self._status("Failed: " + message)  # what was shown before stays
+        elif state == LIVE:  # the captions so far stay
+            self._status("The live captions stopped: " + message)
         elif state == TRANSLATING and self.player.has_clip():
             if isinstance(error, ModelError):
                 hint = (f"No translation: the model could not be loaded. Models are folders in "
-                        f"{_models_dirs()}. The landmarks can still be played back.")
+                        f"{jobs.models_folders_text()}. The landmarks can still be played back.")
             else:
                 hint = "No translation (see the message above). The landmarks can still be played back."
-            self.captions.clear(hint)
+            self.caption_area.clear(hint)
             self._status("Landmarks ready; translation failed.")
         else:
-            self.captions.clear()
+            self.caption_area.reset()
             if not self.player.has_clip():
                 self.player.clear()
             self._status("Failed: " + message)
@@ -332,10 +371,9 @@ class TranslateTab(JobTab):
 
     def _on_cancelled(self, state: str) -> None:
         if state == TRANSLATING and self.player.has_clip():
-            self.captions.clear("Translation cancelled.")
+            self.caption_area.clear("Translation cancelled.")
         elif self._replaced:
             self._reset_result("")
-            self.captions.clear()
         self._replaced = True
         self._status("Cancelled")
 
@@ -361,18 +399,17 @@ class TranslateTab(JobTab):
         if self._pose is None:
             return
         model = self.selected_model()
-        self.captions.clear("Translating…")
-        self.runner.start(TRANSLATING, jobs.translate_job(self._pose, model, self._translators.get(model)),
+        self.caption_area.clear("Translating…")
+        self.runner.start(TRANSLATING, jobs.translate_job(self._pose, model, self._memory.translators.get(model)),
                           on_finished=lambda result, m=model: self._translation_done(m, result),
                           status="Translating…")
 
     def _translation_done(self, model: str | None, result: jobs.TranslateResult) -> None:
         translation, translator = result.translation, result.translator
-        self._translators[model] = translator
+        self._memory.translators[model] = translator
         self._translation = translation
-        glosses = " ".join(str(g) for g in (getattr(translation, "glosses", None) or []))
-        text = str(getattr(translation, "text", "") or "")
-        self.captions.set_translation(glosses, text, _meta_line(translation, self._extraction))
+        fps = float(getattr(getattr(self._pose, "body", None), "fps", 0) or 25.0)
+        self.caption_area.show_translation(translation, meta_line(translation, self._extraction), fps)
         name = getattr(translation, "model", "") or getattr(translator, "name", "")
         self._status(f"Translated {self._source} with {name}.")
         self.translation_ready.emit(translation)
@@ -406,20 +443,9 @@ class TranslateTab(JobTab):
         self.status_message.emit(text)
 
     def _update_controls(self, _state: str = "") -> None:
-        state = self.state
-        busy = self.is_busy()
-        recording = state == RECORDING
-        for widget in (self.open_video_button, self.open_pose_button, self.camera_spin, self.model_combo):
-            widget.setEnabled(not busy)
-        self.webcam_button.setEnabled(not busy or (recording and not self.runner.cancelling))
-        self.webcam_button.setText("Stop" if recording else "Webcam")
-        self.webcam_button.setToolTip(
-            "Stop recording and translate what was signed" if recording
-            else "Sign in front of your webcam; press Stop when you are done")
-        icons = QStyle.StandardPixmap
-        self.webcam_button.setIcon(self.style().standardIcon(
-            icons.SP_MediaStop if recording else icons.SP_MediaPlay))
-        self.cancel_button.setEnabled(self.runner.can_cancel())
+        state, busy = self.state, self.is_busy()
+        self.source_bar.update_state(busy, state if state in WEBCAM else "", self.runner.can_cancel(),
+                                     self.runner.cancelling, self._webcam_note())
         if not busy:
             self.player.set_badge("")
         self.player.set_seekable(state in (IDLE, TRANSLATING))
@@ -429,11 +455,17 @@ class TranslateTab(JobTab):
         self._pose = None
         self._extraction = None
         self._translation = None
+        self._live.reset()
         self.banner.dismiss()
         self.player.clear()
-        self.captions.clear()
+        self.caption_area.reset()
+
+    def _webcam_note(self) -> str:
+        model = self.selected_model()
+        return self._memory.webcam_note(model, self.models.info(model), self.models.default_name)
 
     def _model_changed(self, _index: int) -> None:
+        self._update_controls()
         if not self.is_busy() and self._pose is not None:
             self.banner.dismiss()
             self._translate()
@@ -454,25 +486,3 @@ class TranslateTab(JobTab):
             event.acceptProposedAction()
             self.open_path(urls[0].toLocalFile())
 
-
-def _models_dirs() -> str:
-    from signstudio.runtime.installed import model_folders
-
-    return " and ".join(str(folder) for _origin, folder in model_folders())
-
-
-def _meta_line(translation: Any, extraction: Any) -> str:
-    bits = []
-    model = getattr(translation, "model", "")
-    if model:
-        bits.append(f"model {model}")
-    frames = getattr(translation, "frames", None)
-    if frames:
-        bits.append(f"{frames} frames")
-    pose_s = getattr(extraction, "seconds", None)
-    if isinstance(pose_s, (int, float)):
-        bits.append(f"landmarks {pose_s:.1f} s")
-    seconds = getattr(translation, "seconds", None) or {}
-    if isinstance(seconds, dict) and "model" in seconds:
-        bits.append(f"translation {seconds['model'] * 1000:.0f} ms")
-    return " · ".join(bits)
