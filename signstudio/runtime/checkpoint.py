@@ -179,9 +179,10 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
 
     Returns:
         ``{"name", "model_type", "metrics", "parameters", "path", "features", "languages",
-        "vocabulary", "dataset"}``: ``vocabulary`` the number of glosses it recognises or
-        produces (words for a gloss-to-text model; 0 if none), ``dataset`` the name (or folder)
-        of the data it was trained on ("" if unknown).
+        "vocabulary", "dataset", "streams"}``: ``vocabulary`` the number of glosses it recognises
+        or produces (words for a gloss-to-text model; 0 if none), ``dataset`` the name (or folder)
+        of the data it was trained on ("" if unknown), ``streams`` whether it can caption a live
+        stream (a landmark recogniser with a CTC head).
 
     Raises:
         ModelError: as :func:`load_model`.
@@ -207,7 +208,8 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
         raise ModelError(f"{path}: the model config cannot be read ({type(exc).__name__})") from None
     return {"name": ckpt["name"], "model_type": ckpt["model_type"], "metrics": ckpt.get("metrics", {}),
             "parameters": parameters, "path": str(path), "features": features, "languages": languages,
-            "vocabulary": vocabulary, "dataset": dataset}
+            "vocabulary": vocabulary, "dataset": dataset,
+            "streams": features.get("kind") == "holistic_landmarks" and bool((ckpt.get("model_config") or {}).get("ctc"))}
 
 
 def update_metrics(path: str | Path, metrics: dict[str, Any]) -> None:

@@ -40,6 +40,7 @@ class ModelInfo:
         features: what it reads (the checkpoint's feature spec).
         vocabulary: the glosses it knows (words for a gloss-to-text model).
         dataset: what it was trained on (a dataset name or folder).
+        streams: it can caption a live stream (``signstudio live``, the webcam in the window).
     """
 
     name: str
@@ -53,6 +54,7 @@ class ModelInfo:
     features: dict[str, Any] | None = None
     vocabulary: int = 0
     dataset: str = ""
+    streams: bool = False
 
     @property
     def purpose(self) -> str:
@@ -99,7 +101,7 @@ def model_info(path: str | Path, origin: str = "user") -> ModelInfo:
     name = ckpt.parent.name if ckpt.name == "model.pt" else ckpt.stem
     return ModelInfo(name, model_task(meta["model_type"], features), str(ckpt), meta["parameters"],
                      meta["metrics"], ",".join(meta.get("languages", [])), origin, meta["model_type"], features,
-                     meta["vocabulary"], meta["dataset"])
+                     meta["vocabulary"], meta["dataset"], meta["streams"])
 
 
 def list_models(task: str | None = None) -> list[ModelInfo]:

@@ -181,13 +181,20 @@ def live_captions(recognizer: StreamingRecognizer, source: Iterator[tuple[np.nda
             yield from recognizer.push(selected, found, t)
             if task.cancelled:
                 break
+        # the captions so far, the one being read included, are kept even when the source failed
+        yield from recognizer.flush()
         if errors and not isinstance(errors[0], (StopIteration, GeneratorExit)):
             err = errors[0]
             if isinstance(err, InputError):
                 raise err
             raise InputError(f"the stream stopped: {type(err).__name__}: {err}") from None
-        yield from recognizer.flush()
     finally:
         stop.set()
         for th in threads:
             th.join(timeout=5)
+        close = getattr(source, "close", None)
+        if close is not None:
+            try:
+                close()
+            except (RuntimeError, ValueError):  # a generator still running in its thread
+                pass

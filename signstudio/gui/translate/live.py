@@ -26,10 +26,10 @@ NO_HANDS = "No hands visible — sign in front of the camera"
 
 def may_stream(info: Any) -> bool:
     """Whether a model (a ``ModelInfo``, or None when not installed) may caption a live stream:
-    a landmark recogniser. Whether it has the CTC head a stream needs is known only once it is
-    loaded (:func:`live_camera_job` answers :class:`CannotStream` if not)."""
+    a landmark recogniser with a CTC head (``ModelInfo.streams``). A checkpoint that still
+    cannot is found when it is loaded (:func:`live_camera_job` answers :class:`CannotStream`)."""
     features = getattr(info, "features", None) or {}
-    return features.get("kind") == LANDMARK_KIND
+    return features.get("kind") == LANDMARK_KIND and bool(getattr(info, "streams", True))
 
 
 @dataclass
