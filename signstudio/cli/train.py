@@ -154,6 +154,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         lines = [f"{loaded.name} on {args.split} (n={res['n']}): top-1 {res['top1']:.2f}%, top-5 {res['top5']:.2f}%; "
                  f"sure enough to show a gloss on {res['shown']:.0f}% of clips"
                  + (f" ({res['top1_of_shown']:.1f}% of those right)" if res['top1_of_shown'] is not None else "")]
+        if "wer" in res:
+            lines.append(f"  continuous signing, {res['sequences']} sequences built from the {args.split} clips: "
+                         f"WER {res['wer']:.3f} ({res['wer_shown']:.3f} showing only glosses above its threshold)")
     elif kind == "gloss-to-pose":
         lines = [f"{loaded.name} on {args.split} (n={res['n']}): DTW-MJE {res['dtw_mje']:.4f}"]
     else:

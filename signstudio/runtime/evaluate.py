@@ -95,7 +95,7 @@ def evaluate_model(loaded: LoadedModel, split: str = "test", *, dataset: str | N
 
 
 #: The scores :func:`record_result` stores in a checkpoint, by task.
-RECORDED = {"sign-to-text": ("wer",), "sign-recognition": ("top1", "top5"), "text-to-gloss": ("bleu4", "rouge_l"), "gloss-to-text": ("bleu4", "rouge_l"),
+RECORDED = {"sign-to-text": ("wer",), "sign-recognition": ("top1", "top5", "wer", "wer_shown"), "text-to-gloss": ("bleu4", "rouge_l"), "gloss-to-text": ("bleu4", "rouge_l"),
             "gloss-to-pose": ("dtw_mje",)}
 
 
@@ -110,7 +110,7 @@ def record_result(loaded: LoadedModel, result: dict[str, Any]) -> dict[str, Any]
         ModelError: unreadable checkpoint. OSError: the checkpoint cannot be replaced.
     """
     split = result["split"]
-    metrics = {f"{split}_{k}": round(result[k], 4) for k in RECORDED[result["task"]]}
+    metrics = {f"{split}_{k}": round(result[k], 4) for k in RECORDED[result["task"]] if result.get(k) is not None}
     metrics[f"{split}_n"] = result["n"]
     update_metrics(loaded.path, metrics)
     return metrics

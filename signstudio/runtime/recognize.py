@@ -27,6 +27,8 @@ FEATURE_KIND = "holistic_landmarks"
 MIN_FRAMES = 5
 #: Alternatives listed per segment.
 ALTERNATIVES = 5
+#: Continuous-signing sequences built (seed 0) from the test clips to score a CTC recogniser.
+TEST_SEQUENCES = 500
 
 
 @dataclass
@@ -129,9 +131,10 @@ def ctc_segments(log_probs: np.ndarray, classes: list[str], threshold: float = 0
 
 
 @torch.no_grad()
-def decode_sequences(model, sequences, batch_size: int = 16) -> list[list[int]]:
-    """Greedy CTC labels of built sequences ``(normalised points, found, ...)``
-    (:mod:`signstudio.data.sequences`), one label list per sequence."""
+def sequence_runs(model, sequences, batch_size: int = 16) -> list[list[tuple[int, float]]]:
+    """Greedy CTC of built sequences ``(normalised points, found, ...)``
+    (:mod:`signstudio.data.sequences`): per sequence, ``(label, confidence)`` of each run in order
+    (confidence: the label's mean probability over its run)."""
     from signstudio.pose.landmarks import normalized_features
 
     model.eval()
@@ -140,26 +143,47 @@ def decode_sequences(model, sequences, batch_size: int = 16) -> list[list[int]]:
         chunk = sequences[s : s + batch_size]
         x, lengths = pad_batch([normalized_features(points, found) for points, found, *_ in chunk])
         lp = model.ctc_log_probs(model.encode(x, lengths)[0]).numpy()
-        out += [[label for label, _, _ in ctc_runs(lp[i, : int(n)])] for i, n in enumerate(lengths)]
+        for i, n in enumerate(lengths):
+            probs = np.exp(lp[i, : int(n)])
+            out.append([(label, float(probs[a:b, label + 1].mean())) for label, a, b in ctc_runs(lp[i, : int(n)])])
     return out
 
 
-def sequence_wer(model, sequences, classes: list[str]) -> float:
+def sequence_wer(model, sequences, classes: list[str], runs=None) -> float:
     """WER of the greedy CTC output on built sequences against their glosses (jiwer)."""
     from signstudio.metrics import wer
 
-    hyps = decode_sequences(model, sequences)
-    return wer([[classes[i] for i in seq[2]] for seq in sequences], [[classes[i] for i in h] for h in hyps])
+    runs = runs if runs is not None else sequence_runs(model, sequences)
+    return wer([[classes[i] for i in seq[2]] for seq in sequences], [[classes[i] for i, _ in r] for r in runs])
+
+
+def runs_right(runs: list[tuple[int, float]], reference: list[int]) -> list[bool]:
+    """Which decoded runs are right: those aligned to an equal reference gloss (difflib's
+    longest matching blocks), in order."""
+    import difflib
+
+    hyp = [label for label, _ in runs]
+    right = [False] * len(hyp)
+    for block in difflib.SequenceMatcher(a=hyp, b=list(reference), autojunk=False).get_matching_blocks():
+        for k in range(block.size):
+            right[block.a + k] = True
+    return right
 
 
 def choose_threshold(probs: np.ndarray, labels: np.ndarray) -> float:
     """The confidence below which a gloss is better not shown, chosen on labelled clips (val):
-    the threshold that maximises right answers shown minus wrong answers shown (a wrong word
-    costs as much as a right one helps)."""
+    see :func:`best_threshold` (the confidence of a clip is its top class's probability)."""
     if len(labels) == 0:
         return 0.0
-    conf = probs.max(1)
-    right = probs.argmax(1) == labels
+    return best_threshold(probs.max(1), probs.argmax(1) == labels)
+
+
+def best_threshold(conf: np.ndarray, right: np.ndarray) -> float:
+    """The threshold on ``conf`` that maximises right answers shown minus wrong answers shown (a
+    wrong word costs as much as a right one helps); 0 when there is nothing to choose on."""
+    conf, right = np.asarray(conf, dtype=float), np.asarray(right, dtype=bool)
+    if len(conf) == 0:
+        return 0.0
     best, best_score = 0.0, -np.inf
     for t in np.unique(np.concatenate([[0.0], conf])):
         shown = conf >= t
@@ -281,8 +305,20 @@ def evaluate_recognizer(loaded: LoadedModel, split: str = "test") -> dict[str, A
     acc = accuracy(probs, labels)
     conf = probs.max(1)
     shown = conf >= rec.threshold
-    return {"model": loaded.name, "split": split, "n": len(items), "missing": len(splits.get(split, [])) - len(items),
-            "top1": round(acc["top1"], 2), "top5": round(acc["top5"], 2),
-            "shown": round(100.0 * float(shown.mean()), 2),
-            "top1_of_shown": round(100.0 * float((probs.argmax(1) == labels)[shown].mean()), 2) if shown.any() else None,
-            "threshold": rec.threshold, "folder": str(folder)}
+    out = {"model": loaded.name, "split": split, "n": len(items), "missing": len(splits.get(split, [])) - len(items),
+           "top1": round(acc["top1"], 2), "top5": round(acc["top5"], 2),
+           "shown": round(100.0 * float(shown.mean()), 2),
+           "top1_of_shown": round(100.0 * float((probs.argmax(1) == labels)[shown].mean()), 2) if shown.any() else None,
+           "threshold": rec.threshold, "folder": str(folder)}
+    if rec.continuous:
+        from signstudio.data.sequences import fixed_sequences
+        from signstudio.metrics import wer
+
+        sequences = fixed_sequences(items, TEST_SEQUENCES, seed=0)
+        runs = sequence_runs(loaded.model, sequences)
+        refs = [[rec.classes[i] for i in seq[2]] for seq in sequences]
+        ctc_threshold = float(loaded.metrics.get("ctc_threshold", 0.0))
+        out.update({"sequences": len(sequences), "wer": round(sequence_wer(loaded.model, sequences, rec.classes, runs), 4),
+                    "wer_shown": round(wer(refs, [[rec.classes[i] for i, c in r if c >= ctc_threshold] for r in runs]), 4),
+                    "ctc_threshold": ctc_threshold})
+    return out

@@ -82,7 +82,7 @@ class StreamingRecognizer:
         self.model = loaded.model.eval()
         self.classes: list[str] = list(loaded.features["classes"])
         self.fps = float(loaded.features.get("fps", 25.0))
-        self.threshold = float(loaded.metrics.get("threshold", 0.0))
+        self.threshold = float(loaded.metrics.get("ctc_threshold", loaded.metrics.get("threshold", 0.0)))
         self.window, self.hop, self.lookahead = int(window), max(1, int(hop)), max(0, int(lookahead))
         self.reset()
 

@@ -26,8 +26,8 @@ from signstudio.data.sequences import build_sequence, fixed_sequences
 from signstudio.errors import ConfigError, InputError
 from signstudio.pose.landmarks import NUM_FEATURES, clip_landmarks, landmark_features, normalized_features
 from signstudio.runtime.checkpoint import load_model, save_model
-from signstudio.runtime.recognize import (FEATURE_KIND, accuracy, choose_threshold, pad_batch, predict,
-                                          sequence_wer)
+from signstudio.runtime.recognize import (FEATURE_KIND, accuracy, best_threshold, choose_threshold, pad_batch,
+                                          predict, runs_right, sequence_runs, sequence_wer)
 from signstudio.tasks import TaskHandle, check_cancelled
 from signstudio.training.config import DataConfig, TrainConfig
 from signstudio.training.recipe import Evaluation, Recipe, StepLoss
@@ -203,5 +203,10 @@ class IslrRecipe(Recipe):
         probs = predict(best_model, self.dev_set, self.cfg.data.max_frames)
         threshold = choose_threshold(probs, np.array([label for *_, label in self.dev_set]))
         metrics = {**best[2], "threshold": round(threshold, 4)}
+        if self.continuous:
+            runs = sequence_runs(best_model, self.dev_sequences)
+            conf = [c for r in runs for _, c in r]
+            right = [ok for r, seq in zip(runs, self.dev_sequences) for ok in runs_right(r, seq[2])]
+            metrics["ctc_threshold"] = round(best_threshold(np.array(conf), np.array(right)), 4)
         self.save(out_dir / "model.pt", best_model, metrics)
         return metrics
