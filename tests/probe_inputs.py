@@ -240,7 +240,7 @@ def _lexicons(d: Path) -> dict[str, Path]:
     out["rec_cut"] = _lexicon(root, "rec_cut", None, {"HOUSE.pose": HOLISTIC_POSE,
                                                       "SAD.pose": HOLISTIC_POSE.read_bytes()[:-5000]})
     out["rec_not_holistic"] = _lexicon(root, "rec_not_holistic", None, {"HOUSE.pose": HOLISTIC_POSE,
-                                                                        "SAD.pose": pose_bytes(small)})
+                                                                        "SAD.pose": pose_bytes(small.get_components(["LEFT_HAND_LANDMARKS", "RIGHT_HAND_LANDMARKS"]))})
     out["rec_garbage"] = _lexicon(root, "rec_garbage", None, {"sub/HOUSE.pose": b"\x00garbage" * 99})
     out["rec_good"] = _lexicon(root, "rec_good", None, {"anna-HOUSE.pose": HOLISTIC_POSE,
                                                         "take-2.pose": HOLISTIC_POSE})

@@ -236,7 +236,7 @@ CASES = [
     C("index-nan-recording", "lexicon|{rec_nan}|--lang|asl", "SAD.pose: every landmark is NaN"),
     C("index-one-frame-recording", "lexicon|{rec_one_frame}|--lang|asl", "a sign needs at least 2"),
     C("index-truncated-recording", "lexicon|{rec_cut}|--lang|asl", "truncated"),
-    C("index-not-holistic", "lexicon|{rec_not_holistic}|--lang|asl", "not a complete MediaPipe Holistic"),
+    C("index-not-holistic", "lexicon|{rec_not_holistic}|--lang|asl", "no POSE_LANDMARKS component"),
     C("index-garbage-recording", "lexicon|{rec_garbage}|--lang|asl", "not a readable .pose file"),
     C("index-no-shoulders", "lexicon|{rec_no_shoulders}|--lang|asl", "shoulders are never both detected"),
     C("index-link-out", "lexicon|{rec_link_out}|--lang|asl", "outside the lexicon folder"),

@@ -96,6 +96,11 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} if folder.is_dir() else {}
 
 
+def _installed() -> set[Path]:
+    """The models in the (test session's) user models folder."""
+    return set(Path(os.environ["SIGNSTUDIO_USER_MODELS"]).glob("*/model.pt"))
+
+
 @pytest.mark.parametrize("case", CONFIG_CASES, ids=[c[0] for c in CONFIG_CASES])
 def test_a_bad_config_is_one_line_and_touches_nothing(case, tmp_path, capsys):
     _, text, extra, words = case
@@ -110,10 +115,11 @@ def test_a_bad_config_is_one_line_and_touches_nothing(case, tmp_path, capsys):
     (run / "train_state.pt").write_bytes(b"state")
     (run / "model.pt").write_bytes(b"model")
     before = _snapshot(run)
+    models_before = _installed()
     assert main(["train", str(config), "-o", str(run), *extra]) == 2
     _one_error_line(capsys.readouterr().err, words)
     assert _snapshot(run) == before  # the run in the folder is untouched
-    assert not list(Path(os.environ["SIGNSTUDIO_USER_MODELS"]).glob("*/model.pt"))
+    assert _installed() == models_before  # and no model was installed
 
 
 PATH_CASES = [

@@ -3,6 +3,8 @@ rates by time stamp, augmentation, built sequences, CTC decoding and the confide
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -120,3 +122,34 @@ def test_threshold_and_accuracy():
     t = choose_threshold(probs, labels)
     shown = probs.max(1) >= t
     assert shown[0] and shown[3] and not shown[1] and not shown[2]  # the two wrong, unsure ones are hidden
+
+
+def test_a_stream_without_hands_gives_no_caption(poses):
+    """A gloss needs a hand in view: an empty room (only the body found) is never captioned, even
+    by a model whose CTC head always says a gloss; the same frames with their hands are."""
+    import torch
+
+    from signstudio.models.recognizer import RecognizerConfig, SignRecognizer
+    from signstudio.runtime.checkpoint import LoadedModel
+    from signstudio.runtime.recognize import FEATURE_KIND
+    from signstudio.runtime.stream import StreamingRecognizer, recognize_stream
+
+    torch.manual_seed(0)
+    model = SignRecognizer(RecognizerConfig(num_classes=2, d_model=16, num_heads=2, encoder_layers=1, ff_dim=16,
+                                            ctc=True))
+    with torch.no_grad():  # every frame says the first gloss, sure of it
+        model.ctc_head.weight.zero_()
+        model.ctc_head.bias.copy_(torch.tensor([0.0, 20.0, 0.0]))
+    loaded = LoadedModel("always", "recognizer", model.eval(), None, None,
+                         {"kind": FEATURE_KIND, "fps": 25.0, "classes": ["HELLO", "BYE"]}, {"threshold": 0.5},
+                         {}, Path("always.pt"))
+    points, found = select_landmarks(poses[0])
+    frames = [(points[i], found[i], i / 25.0) for i in range(len(points))]
+    stream = StreamingRecognizer(loaded)
+    with_hands = list(recognize_stream(stream, frames))
+    assert [c.gloss for c in with_hands] == ["HELLO"]
+    no_hands = found.copy()
+    no_hands[:, NUM_BODY:] = False
+    empty_room = [(points[i], no_hands[i], i / 25.0) for i in range(len(points))]
+    assert list(recognize_stream(stream, empty_room)) == []
+    assert not stream.hands_recently

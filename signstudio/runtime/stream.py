@@ -6,7 +6,8 @@ and a phone's "1000 fps" both work) in a window of the last ``window`` frames, a
 new frames runs the recogniser's encoder on that window. The CTC posteriors of the frames that
 have ``lookahead`` frames of context on their right are *committed*: a greedy CTC pass over the
 committed frames ends a gloss's run as soon as the next committed frame is another label or blank,
-and the gloss is emitted then (:class:`Caption`). Everything older than the window is dropped, so an
+and the gloss is emitted then (:class:`Caption`); a run of frames none of which shows a hand is
+no sign and is dropped. Everything older than the window is dropped, so an
 hour of signing takes the memory of a few seconds. Offline long input goes through the same code
 (:func:`recognize_stream`), which is what ``signstudio translate`` and ``signstudio live`` use.
 
@@ -143,7 +144,8 @@ class StreamingRecognizer:
     def _run_encoder(self, final: bool) -> list[Caption]:
         self._since_run = 0
         points, found = np.stack(self._points), np.stack(self._found)
-        self.hands_recently = bool(hands_visible(found[-max(1, int(self.fps)):]).any())
+        hands = hands_visible(found)
+        self.hands_recently = bool(hands[-max(1, int(self.fps)):].any())
         points, found, _ = canonical_handedness(points, found)
         feats = torch.from_numpy(landmark_features(points, found))[None]
         memory, _ = self.model.encode(feats, torch.tensor([len(points)]))
@@ -152,32 +154,33 @@ class StreamingRecognizer:
         upto = self._count if final else self._count - self.lookahead
         out: list[Caption] = []
         for frame in range(max(self._committed, first), upto):
-            out += self._commit(frame, probs[frame - first], self._sources[frame - first])
+            out += self._commit(frame, probs[frame - first], self._sources[frame - first], bool(hands[frame - first]))
         self._committed = max(self._committed, upto)
         return out
 
     def _frame_time(self, frame: int) -> float:
         return frame / self.fps
 
-    def _commit(self, frame: int, p: np.ndarray, source: int) -> list[Caption]:
+    def _commit(self, frame: int, p: np.ndarray, source: int, hand: bool) -> list[Caption]:
         label = int(p.argmax())
         out: list[Caption] = []
         if label != self._prev:
             out += self._end_run(self._clock)
             if label != 0:
                 self._run = {"label": label, "start": frame, "end": frame + 1, "sum": p.copy(), "n": 1,
-                             "src": (source, source + 1)}
+                             "src": (source, source + 1), "hands": hand}
         elif label != 0 and self._run is not None:
             self._run["end"] = frame + 1
             self._run["sum"] += p
             self._run["n"] += 1
             self._run["src"] = (self._run["src"][0], source + 1)
+            self._run["hands"] = self._run["hands"] or hand
         self._prev = label
         return out
 
     def _end_run(self, now: float) -> list[Caption]:
         run, self._run = self._run, None
-        if run is None:
+        if run is None or not run["hands"]:  # no sign without a hand in view (an empty room, a pause)
             return []
         mean = run["sum"][1:] / run["n"]
         label = run["label"] - 1
