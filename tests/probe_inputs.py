@@ -130,7 +130,7 @@ def make_inputs(d: Path) -> dict[str, Path]:
     p["folder_mp4"] = d / "folder.mp4"
     p["a_file"] = d / "a_file.txt"
     p["a_file"].write_text("a regular file, used as a folder below\n")
-    # a long clip (150 s of the small pose repeated): too long for a sentence model
+    # a long clip (150 s of the small pose repeated): longer than a model's window
     reps = math.ceil(150 * small.body.fps / len(data))
     p["long"] = write_pose(pose_with(small, data=np.tile(data, (reps, 1, 1, 1)),
                                      confidence=np.tile(small.body.confidence, (reps, 1, 1))), d / "long.pose")
@@ -239,8 +239,9 @@ def _lexicons(d: Path) -> dict[str, Path]:
         "SAD.pose": pose_bytes(pose_with(holistic, data=hdata[:1], confidence=holistic.body.confidence[:1]))})
     out["rec_cut"] = _lexicon(root, "rec_cut", None, {"HOUSE.pose": HOLISTIC_POSE,
                                                       "SAD.pose": HOLISTIC_POSE.read_bytes()[:-5000]})
+    hands_only = small.get_components(["LEFT_HAND_LANDMARKS", "RIGHT_HAND_LANDMARKS"])
     out["rec_not_holistic"] = _lexicon(root, "rec_not_holistic", None, {"HOUSE.pose": HOLISTIC_POSE,
-                                                                        "SAD.pose": pose_bytes(small.get_components(["LEFT_HAND_LANDMARKS", "RIGHT_HAND_LANDMARKS"]))})
+                                                                        "SAD.pose": pose_bytes(hands_only)})
     out["rec_garbage"] = _lexicon(root, "rec_garbage", None, {"sub/HOUSE.pose": b"\x00garbage" * 99})
     out["rec_good"] = _lexicon(root, "rec_good", None, {"anna-HOUSE.pose": HOLISTIC_POSE,
                                                         "take-2.pose": HOLISTIC_POSE})

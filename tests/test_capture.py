@@ -224,6 +224,20 @@ def test_extract_pose_nobody(tmp_path):
 
 
 @pytest.mark.slow
+def test_extract_pose_keeps_only_the_components_asked_for(webcam_extraction):
+    """A long video translated keeps body and hands only: 75 points, exactly those of the full pose."""
+    from signstudio.capture.holistic import BODY_AND_HANDS, extract_pose
+
+    full = webcam_extraction[0].pose
+    small = extract_pose(_need(WEBCAM), components=BODY_AND_HANDS).pose
+    assert [c.name for c in small.header.components] == list(BODY_AND_HANDS)
+    assert small.body.data.shape == (*full.body.data.shape[:2], 75, 3)
+    assert small.body.fps == full.body.fps
+    np.testing.assert_allclose(np.ma.getdata(small.body.data),
+                               np.ma.getdata(full.get_components(list(BODY_AND_HANDS)).body.data), atol=1e-4)
+
+
+@pytest.mark.slow
 def test_extract_pose_truncated_file(tmp_path):
     """A cut-off mp4 decodes as far as it goes; the status line says frames are missing."""
     from signstudio.capture.holistic import extract_pose

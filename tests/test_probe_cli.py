@@ -129,7 +129,8 @@ CASES = [
     C("translate-legacy-truncated", "translate|{legacy_cut}", "truncated"),
     C("translate-legacy-one-frame-short", "translate|{legacy_frame_cut}", "declares 170 frame"),
     C("translate-header-only", "translate|{header_only}", ".pose"),
-    C("translate-too-long", "translate|{long}", "a model reads at most 120 s"),
+    C("translate-long-boston", "translate|{long}|-m|boston104-signformer", rc=0),  # read in windows
+    C("translate-long", "translate|{long}", rc=0),
     C("translate-text-file", "translate|{sentence}", "not a video"),
     C("translate-dev-null", "translate|/dev/null", "not a regular file"),
     C("translate-unknown-model", "translate|{pose}|-m|no-such-model", "unknown model"),
@@ -275,7 +276,7 @@ CASES = [
     C("attention-text-binary", f"attention|{{binary_txt}}|-o|{{out}}/a.npz|-m|{T2G}", "NUL bytes"),
     C("attention-text-huge", f"attention|{{huge_txt}}|-o|{{out}}/a.npz|-m|{T2G}", "too large"),
     C("attention-text-too-many-words", f"attention|{{long_txt}}|-o|{{out}}/a.npz|-m|{T2G}", "too long"),
-    C("attention-pose-too-long", "attention|{long}|-o|{out}/a.npz", "at most 120 s"),
+    C("attention-pose-too-long", "attention|{long}|-o|{out}/a.npz", "recorded over at most 120 s"),
     C("attention-ok-all-three", "attention|{pose}|-o|{out}/a.npz|--png|{out}/a.png|--csv|{out}/a.csv|--json", rc=0,
       existing=["a.npz"], writes=["a.npz", "a.png", "a.csv"]),
     C("attention-ok-text-model", f"attention|{{sentence}}|-o|{{out}}/a.npz|-m|{T2G}|--json", rc=0,

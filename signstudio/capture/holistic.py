@@ -208,24 +208,44 @@ class HolisticEstimator:
         self.close()
 
 
-def holistic_header(width: int, height: int) -> PoseHeader:
+def holistic_header(width: int, height: int, components: Sequence[str] | None = None) -> PoseHeader:
     """A pose-format header (version 0.2) for Holistic poses of a ``width`` x ``height`` video.
 
     Args:
         width, height: the video's frame size in pixels.
+        components: keep only these Holistic components, in Holistic order (default: all).
 
     Returns:
-        A ``PoseHeader`` with ``holistic_components("XYZC")`` (J = 576 points) and
-        dimensions ``(width, height, depth=0)``.
+        A ``PoseHeader`` with ``holistic_components("XYZC")`` (J = 576 points, fewer with
+        ``components``) and dimensions ``(width, height, depth=0)``.
     """
+    comps = holistic_components("XYZC")
+    if components is not None:
+        comps = [c for c in comps if c.name in components]
     return PoseHeader(version=0.2,
                       dimensions=PoseHeaderDimensions(width=int(width), height=int(height), depth=0),
-                      components=holistic_components("XYZC"))
+                      components=comps)
+
+
+#: What a sign-to-text model reads of a video (body and hands, 75 of the 576 points): a long video
+#: translated keeps only these.
+BODY_AND_HANDS = ("POSE_LANDMARKS", "LEFT_HAND_LANDMARKS", "RIGHT_HAND_LANDMARKS")
+
+
+def holistic_indices(components: Sequence[str]) -> np.ndarray:
+    """Indices ``(J',)`` into the 576 Holistic points of ``components``, in Holistic order.
+
+    Raises:
+        KeyError: a name that is not a Holistic component.
+    """
+    for name in components:
+        _slice(name)  # KeyError for an unknown name
+    return np.concatenate([np.arange(_slice(c).start, _slice(c).stop) for c, _ in COMPONENTS if c in components])
 
 
 def poses_to_pose(points: Sequence[np.ndarray] | np.ndarray,
                   confidences: Sequence[np.ndarray] | np.ndarray,
-                  fps: float, width: int, height: int) -> Pose:
+                  fps: float, width: int, height: int, components: Sequence[str] | None = None) -> Pose:
     """Assemble per-frame Holistic landmarks into a pose-format ``Pose``.
 
     Args:
@@ -233,6 +253,7 @@ def poses_to_pose(points: Sequence[np.ndarray] | np.ndarray,
         confidences: ``(T, J)`` confidences, 0 where a part was not found.
         fps: frame rate in frames per second.
         width, height: frame size in pixels.
+        components: the points are those of these components only (:func:`holistic_indices`).
 
     Returns:
         A ``Pose`` with :func:`holistic_header` and a ``NumPyPoseBody`` of shape
@@ -243,12 +264,14 @@ def poses_to_pose(points: Sequence[np.ndarray] | np.ndarray,
     """
     data = np.asarray(points, dtype=np.float32)
     conf = np.asarray(confidences, dtype=np.float32)
-    if data.ndim != 3 or data.shape[1:] != (NUM_POINTS, 3):
-        raise ValueError(f"points must have shape (T, {NUM_POINTS}, 3), got {data.shape}")
+    header = holistic_header(width, height, components)
+    n = header.total_points()
+    if data.ndim != 3 or data.shape[1:] != (n, 3):
+        raise ValueError(f"points must have shape (T, {n}, 3), got {data.shape}")
     if conf.shape != data.shape[:2]:
         raise ValueError(f"confidences must have shape {data.shape[:2]}, got {conf.shape}")
     body = NumPyPoseBody(fps=float(fps), data=data[:, None], confidence=conf[:, None])
-    return Pose(holistic_header(width, height), body)
+    return Pose(header, body)
 
 
 def _hands_found(conf: np.ndarray) -> bool:
@@ -261,7 +284,7 @@ MAX_POSE_FPS = 30.0
 
 
 def extract_pose(path, task: TaskHandle | None = None, emit_frames: bool = False,
-                 max_fps: float = MAX_POSE_FPS) -> PoseExtraction:
+                 max_fps: float = MAX_POSE_FPS, components: Sequence[str] | None = None) -> PoseExtraction:
     """Run MediaPipe Holistic on every frame of a video file (at most ``max_fps`` a second).
 
     Progress goes to ``task``: ``set_total(frame_count, unit="frame")`` (``None`` when the
@@ -276,6 +299,8 @@ def extract_pose(path, task: TaskHandle | None = None, emit_frames: bool = False
         max_fps: a video whose frame rate is higher (60 fps, or a phone's claimed 1000 fps with
             each real frame repeated) is sampled by its frames' time stamps at this rate, and the
             pose is at this rate; slower videos keep every frame and their own rate.
+        components: keep only these Holistic components (e.g. :data:`BODY_AND_HANDS`: 75 points,
+            13 % of the memory of all 576, for a model that reads no face); default all.
 
     Returns:
         A :class:`PoseExtraction`: ``pose`` holds ``(T, 1, J, 3)`` with T = frames estimated
@@ -296,6 +321,8 @@ def extract_pose(path, task: TaskHandle | None = None, emit_frames: bool = False
     points: list[np.ndarray] = []
     confs: list[np.ndarray] = []
     hands = 0
+    somebody = False
+    keep = holistic_indices(components) if components is not None else None
     sampled = info.fps > max_fps
     fps = max_fps if sampled else info.fps
     if sampled:
@@ -307,9 +334,10 @@ def extract_pose(path, task: TaskHandle | None = None, emit_frames: bool = False
             for index, rgb in enumerate(frames):
                 check_cancelled(task)
                 pts, conf = estimator.process(rgb)
-                points.append(pts)
-                confs.append(conf)
+                points.append(pts if keep is None else pts[keep])
+                confs.append(conf if keep is None else conf[keep])
                 hands += _hands_found(conf)
+                somebody = somebody or bool(conf[_POSE].any())
                 if emit_frames:
                     task.partial(FrameLandmarks(index, rgb, pts, conf))
                 task.advance()
@@ -318,12 +346,12 @@ def extract_pose(path, task: TaskHandle | None = None, emit_frames: bool = False
     seconds = time.perf_counter() - start
     if not points:
         raise InputError(f"{path}: the video has no frames")
-    if not any(c[_POSE].any() for c in confs):
+    if not somebody:
         raise NoSignerError(f"{path}: nobody was found in the video")
     if info.frame_count and not sampled and len(points) < info.frame_count - 1:
         task.set_status(f"decoded only {len(points)} of {info.frame_count} frames: "
                         "the file may be truncated or damaged")
-    pose = poses_to_pose(points, confs, fps, info.width, info.height)
+    pose = poses_to_pose(points, confs, fps, info.width, info.height, components)
     return PoseExtraction(pose=pose, info=info, hands_detected=hands, seconds=seconds)
 
 

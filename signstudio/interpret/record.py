@@ -397,16 +397,26 @@ def record_attention(loaded, inputs, target: Sequence[str] | None = None, input_
     return record
 
 
+#: Longest clip whose attention is recorded (seconds): the maps hold every frame against every frame.
+MAX_ATTENTION_SECONDS = 120.0
+
+
 def record_clip(loaded, clip, target: Sequence[str] | None = None) -> AttentionRecord:
     """Record a sign-to-text model's attention on a :class:`~signstudio.runtime.clip.Clip`.
 
     Raises:
         ModelError: a model without a translation decoder, or one whose features this version
-            cannot compute. InputError: a pose the features cannot be computed from.
+            cannot compute. InputError: a pose the features cannot be computed from, or one longer
+            than :data:`MAX_ATTENTION_SECONDS`.
     """
     from signstudio.runtime.clip import clip_features
 
     check_recordable(loaded)
+    fps = float(clip.pose.body.fps)
+    seconds = len(clip.pose.body.data) / fps if fps > 0 else 0.0
+    if seconds > MAX_ATTENTION_SECONDS:
+        raise InputError(f"the clip is {seconds:.0f} s long; attention is recorded over at most "
+                         f"{MAX_ATTENTION_SECONDS:.0f} s (every frame against every frame): cut it into sentences")
     return record_attention(loaded, clip_features(clip.pose, loaded.features), target, str(clip.path))
 
 

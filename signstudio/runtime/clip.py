@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -23,9 +23,10 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpe
 CLIP_SUFFIXES = (".pose", *VIDEO_SUFFIXES)
 #: Feature kinds this version can compute from Holistic landmarks.
 FEATURE_KINDS = ("hand_nose_tracks",)
-#: Longest clip a model reads (seconds). The models translate sentences; attention over a longer
-#: clip grows with its square (4 heads x 3600^2 frames is already 200 MB per layer).
-MAX_CLIP_SECONDS = 120.0
+#: Longest clip a model reads (seconds): three hours. Long input is read in windows (attention never
+#: spans more than a few hundred frames) and a video keeps only body and hand landmarks, so memory
+#: grows by ~1.8 MB a minute of video (``benchmarks/long_input_memory.py``).
+MAX_CLIP_SECONDS = 3 * 3600.0
 
 
 @dataclass
@@ -61,13 +62,16 @@ class Clip:
         return self.extraction is not None
 
 
-def read_clip(path: str | Path, task: TaskHandle | None = None, emit_frames: bool = False) -> Clip:
+def read_clip(path: str | Path, task: TaskHandle | None = None, emit_frames: bool = False,
+              components: Sequence[str] | None = None) -> Clip:
     """Read a `.pose` file, or run MediaPipe Holistic on a video.
 
     Args:
         task: progress and cancellation of the landmark extraction.
         emit_frames: hand every video frame with its landmarks to ``task.partial`` (a
             :class:`~signstudio.capture.holistic.FrameLandmarks`), for a live overlay.
+        components: of a video, keep only these Holistic components (e.g.
+            :data:`~signstudio.capture.holistic.BODY_AND_HANDS`); a `.pose` file is read whole.
 
     Raises:
         InputError: a missing, unreadable or empty file, or one that is neither a video nor a
@@ -87,11 +91,12 @@ def read_clip(path: str | Path, task: TaskHandle | None = None, emit_frames: boo
 
     info = probe_video(path)  # before MediaPipe: a video too long to translate is refused now
     if info.frame_count and info.frame_count / info.fps > MAX_CLIP_SECONDS:
-        raise InputError(f"{path}: the video is {info.frame_count / info.fps:.0f} s long; a model reads at most "
-                         f"{MAX_CLIP_SECONDS:.0f} s: cut it into sentences")
+        hours = info.frame_count / info.fps / 3600
+        raise InputError(f"{path}: the video is {hours:.1f} hours long; a model reads at most "
+                         f"{MAX_CLIP_SECONDS / 3600:.0f} hours: cut it into parts")
     from signstudio.capture.holistic import extract_pose
 
-    extraction = extract_pose(path, task, emit_frames=emit_frames)
+    extraction = extract_pose(path, task, emit_frames=emit_frames, components=components)
     return Clip(path, extraction.pose, extraction.seconds, extraction)
 
 
@@ -126,8 +131,9 @@ def clip_features(pose, spec: dict[str, Any]) -> np.ndarray:
         raise InputError(f"the pose's frame rate is {fps:g} fps; it must be a positive number")
     seconds = len(pose.body.data) / fps
     if seconds > MAX_CLIP_SECONDS:
-        raise InputError(f"the clip is {seconds:.0f} s long; a model reads at most {MAX_CLIP_SECONDS:.0f} s: "
-                         "cut it into sentences")
+        raise InputError(f"the clip is {seconds / 3600:.1f} hours long; a model reads at most "
+                         f"{MAX_CLIP_SECONDS / 3600:.0f} hours: "
+                         "cut it into parts")
     features = track_features(tracks_from_holistic(pose), fps)
     if not np.isfinite(features).all():
         raise InputError("the pose's landmarks give non-finite features (coordinates too large)")

@@ -265,7 +265,11 @@ def translate_file(path: str | Path, translator, task: TaskHandle | None = None,
         InputError: missing or unreadable file, zero frames, unsupported suffix;
         NoSignerError: nobody in the video; Cancelled: the task was cancelled.
     """
-    clip = read_clip(path, task or NullTask(), emit_frames=emit_frames)
+    from signstudio.capture.holistic import BODY_AND_HANDS
+
+    # A video keeps only what a model reads (body and hands); the window's overlay keeps the face.
+    clip = read_clip(path, task or NullTask(), emit_frames=emit_frames,
+                     components=None if emit_frames else BODY_AND_HANDS)
     result = translator.translate_pose(clip.pose)
     result.seconds["pose"] = clip.seconds
     return result
