@@ -97,6 +97,14 @@ def make_inputs(d: Path) -> dict[str, Path]:
     p["nan_some"] = write_pose(pose_with(small, data=some), d / "nan_some.pose")
     p["huge_coords"] = write_pose(pose_with(small, data=data * np.float32(1e34)), d / "huge_coords.pose")
     p["no_frames"] = write_pose(pose_with(small, data=data[:0], confidence=small.body.confidence[:0]), d / "no_frames.pose")
+    conf = np.ma.getdata(small.body.confidence)
+    mid = len(data) // 2
+    p["three_frames"] = write_pose(pose_with(small, data=data[mid : mid + 3], confidence=conf[mid : mid + 3]),
+                                   d / "three_frames.pose")
+    no_hands = conf.copy()
+    no_hands[:, :, 33:] = 0  # after the 33 body points: both hands never found
+    p["no_hands"] = write_pose(pose_with(small, confidence=no_hands), d / "no_hands.pose")
+    p["body_only"] = write_pose(small.get_components(["POSE_LANDMARKS"]), d / "body_only.pose")
     p["no_people"] = write_pose(pose_with(small, data=data[:, :0], confidence=small.body.confidence[:, :0]),
                                 d / "no_people.pose")
     raw = SMALL_POSE.read_bytes()

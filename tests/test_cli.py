@@ -121,8 +121,8 @@ def test_pose_then_translate_a_real_video(tmp_path):
     assert abs(info["fps"] - float(pose.body.fps)) < 1e-3 and 29 < info["fps"] < 31
     assert 0 < info["hands_detected"] <= 58
 
-    from_pose = run("translate", out, "--json", check_json=True)
-    from_video = run("translate", video, "--json", check_json=True)
+    from_pose = run("translate", out, "-m", "boston104-signformer", "--json", check_json=True)
+    from_video = run("translate", video, "-m", "boston104-signformer", "--json", check_json=True)
     assert set(from_video) == {"text", "glosses", "model", "frames", "seconds"}
     assert from_video["model"] == "boston104-signformer" and from_video["frames"] == 58
     assert from_video["seconds"]["pose"] > 0 and from_pose["seconds"]["pose"] == 0

@@ -61,7 +61,7 @@ class Case:
     """One command line. ``argv`` may name ``{input}`` files and ``{out}`` (a fresh folder);
     ``existing`` are files in ``{out}`` made beforehand with :data:`PREVIOUS` content (they
     must survive a failure); ``rc`` 2 expects one ``signstudio: error:`` line containing
-    ``says``; ``rc`` 0 expects the ``writes`` files in ``{out}``."""
+    ``says``; ``rc`` 0 expects the ``writes`` files in ``{out}`` (and ``says`` on stdout)."""
 
     id: str
     argv: list[str]
@@ -131,6 +131,10 @@ CASES = [
     C("translate-header-only", "translate|{header_only}", ".pose"),
     C("translate-long-boston", "translate|{long}|-m|boston104-signformer", rc=0),  # read in windows
     C("translate-long", "translate|{long}", rc=0),
+    C("translate-under-5-frames", "translate|{three_frames}|-m|wlasl100-recognizer", "at least 5 are needed"),
+    C("translate-no-hands-says-so", "translate|{no_hands}|-m|wlasl100-continuous", rc=0,
+      says="no hand is visible"),
+    C("translate-lacks-hands", "translate|{body_only}|-m|wlasl100-recognizer", "has no LEFT_HAND_LANDMARKS"),
     C("translate-text-file", "translate|{sentence}", "not a video"),
     C("translate-dev-null", "translate|/dev/null", "not a regular file"),
     C("translate-unknown-model", "translate|{pose}|-m|no-such-model", "unknown model"),
@@ -325,6 +329,7 @@ def _check_one_line(case: Case, rc: int, out: str, err: str) -> None:
     assert rc == case.rc, (rc, err)
     if case.rc == 0:
         assert err.strip() == "", err
+        assert case.says in out, out  # what a successful run must also say
         if "--json" in case.argv:
             lines = [line for line in out.splitlines() if line.strip()]
             assert len(lines) == 1, out
