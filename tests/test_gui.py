@@ -326,10 +326,19 @@ def _fake_record_camera_job(index, max_seconds=60.0):
 
 
 @pytest.fixture
-def fake_webcam(monkeypatch):
+def fake_webcam(monkeypatch, window, qtbot):
+    """A fake webcam recording, with a model that translates after Stop (BOSTON-104's Signformer;
+    the default model captions live, see test_gui_live.py)."""
     from signstudio.gui.translate import jobs
 
     monkeypatch.setattr(jobs, "record_camera_job", _fake_record_camera_job)
+    tab = window.translate_tab
+    qtbot.waitUntil(tab.models_ready, timeout=20_000)
+    index = tab.model_combo.findData("boston104-signformer")
+    if index < 0:
+        pytest.skip("boston104-signformer is not installed")
+    tab.model_combo.setCurrentIndex(index)
+    assert not tab.can_stream()
 
 
 def test_webcam_stop_translates_what_was_recorded(window, qtbot, fake_webcam):
@@ -399,7 +408,8 @@ def test_real_video_shows_landmarks_then_captions_or_a_model_error(window, qtbot
     assert sorted(set(live_frames)) == list(range(58))  # every frame shown while MediaPipe ran
     if tab.translation() is not None:  # a model is installed
         translation = tab.translation()
-        shown = tab.captions.text() + " " + tab.captions.glosses()
+        # a sentence model's text, or a recogniser's glosses (the default model's)
+        shown = " ".join([tab.captions.text(), tab.captions.glosses(), tab.caption_area.glosses.caption_line()])
         assert translation.text in shown
         assert tab.error_text() == "" or tab.banner.kind != "error"
     else:  # no loadable model: the ModelError's message is shown, not a traceback

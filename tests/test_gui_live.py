@@ -305,7 +305,7 @@ def test_a_model_that_cannot_stream_records_and_translates_after_stop(tab, qtbot
     camera = _camera(monkeypatch, videos[:2])
 
     # The BOSTON Signformer: known from its metadata; the tooltip says what happens.
-    _choose(tab, None)
+    _choose(tab, "boston104-signformer")
     assert not tab.can_stream()
     assert "not a live stream" in tab.webcam_button.toolTip()
     assert tab.start_webcam(0) and tab.state == "recording"

@@ -21,7 +21,7 @@ def cmd_attention(args: argparse.Namespace) -> int:
     from signstudio.interpret.analysis import summarize
     from signstudio.interpret.plot import record_csv, record_heatmap_png
     from signstudio.interpret.record import check_layer_head, check_recordable, record_file, save_record
-    from signstudio.runtime.installed import load_installed
+    from signstudio.runtime.installed import ATTENTION_MODEL, load_installed
 
     if args.split:
         return _attention_study(args)
@@ -37,7 +37,7 @@ def cmd_attention(args: argparse.Namespace) -> int:
     target = args.target.split() if args.target else None
     if args.target is not None and not target:
         raise InputError("--target is empty: give the space-separated tokens to force")
-    loaded = load_installed(args.model)
+    loaded = load_installed(args.model or ATTENTION_MODEL)
     check_recordable(loaded)
     check_layer_head(loaded, args.layer, args.head)
     layer = args.layer
@@ -81,7 +81,7 @@ def _attention_study(args: argparse.Namespace) -> int:
     """``attention --split SPLIT``: SignAttention's findings over a whole split of the model's dataset."""
     from signstudio.files import OutputGroup, check_output_file
     from signstudio.interpret.study import study_split
-    from signstudio.runtime.installed import load_installed
+    from signstudio.runtime.installed import ATTENTION_MODEL, load_installed
 
     if args.input:
         raise InputError("give either an INPUT or --split, not both")
@@ -91,7 +91,7 @@ def _attention_study(args: argparse.Namespace) -> int:
     out = check_output_file(args.output, (".json",), option="-o") if args.output is not None else None
     from signstudio.interpret.record import check_layer_head, check_recordable
 
-    loaded = load_installed(args.model)
+    loaded = load_installed(args.model or ATTENTION_MODEL)
     check_recordable(loaded)
     check_layer_head(loaded, args.layer, None)
     task = progress("attention")
@@ -123,7 +123,7 @@ def register(add) -> None:
     sp = add("attention", cmd_attention, "record what a model attends to on one input (SignAttention analyses)")
     sp.add_argument("input", nargs="?", help="a video or .pose file (sign-to-text model), or a text file (text model)")
     sp.add_argument("-m", "--model", default=None, help="installed model name or checkpoint path "
-                    "(default: the default sign-to-text model)")
+                    "(default: boston104-signformer, which has an attention decoder)")
     sp.add_argument("-o", "--output", help="the attention record to write (.npz); with --split, a JSON summary (.json)")
     sp.add_argument("--split", help="instead of INPUT: analyse every example of this split (train/dev/test) "
                     "of the model's dataset and report SignAttention's three findings")

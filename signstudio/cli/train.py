@@ -156,7 +156,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                  + (f" ({res['top1_of_shown']:.1f}% of those right)" if res['top1_of_shown'] is not None else "")]
         if "wer" in res:
             lines.append(f"  continuous signing, {res['sequences']} sequences built from the {args.split} clips: "
-                         f"WER {res['wer']:.3f} ({res['wer_shown']:.3f} showing only glosses above its threshold)")
+                         f"WER {res['wer']:.3f} ({res['wer_shown']:.3f} showing only glosses above its threshold); "
+                         f"live (sliding window, first {res['live_sequences']}): WER {res['wer_streaming']:.3f} "
+                         f"({res['wer_streaming_shown']:.3f})")
     elif kind == "gloss-to-pose":
         lines = [f"{loaded.name} on {args.split} (n={res['n']}): DTW-MJE {res['dtw_mje']:.4f}"]
     else:

@@ -151,7 +151,7 @@ def register(add) -> None:
     sp = add("translate", cmd_translate, "translate a sign-language video or .pose file to text")
     sp.add_argument("input", nargs="?", help="a video file or a .pose file made by `signstudio pose`")
     sp.add_argument("-m", "--model", default=None, help="installed model name or checkpoint path "
-                    "(default: boston104-signformer); see `signstudio models`")
+                    "(default: wlasl100-continuous); see `signstudio models`")
     sp.add_argument("--text-model", default=None,
                     help="a gloss-to-text model that turns the recognised glosses into a sentence "
                          "(e.g. phoenix14t-gloss2text for DGS glosses -> German)")

@@ -117,10 +117,12 @@ def input_kind(path_or_text: str | Path) -> str:
 
 
 def order_models(models: Sequence[Any], default: str = "") -> list[Any]:
-    """Models whose attention can be recorded (``task`` in :data:`ATTENTION_TASKS`), in the
-    order a selector offers them: sign-to-text first (``default`` first of all), then text
-    models; the user's before the shipped ones of the same name; by name."""
-    kept = [m for m in models if getattr(m, "task", "") in ATTENTION_TASKS]
+    """Models whose attention can be recorded (``task`` in :data:`ATTENTION_TASKS`, and not a
+    landmark recogniser: it has no attention decoder), in the order a selector offers them:
+    sign-to-text first (``default`` first of all), then text models; the user's before the
+    shipped ones of the same name; by name."""
+    kept = [m for m in models if getattr(m, "task", "") in ATTENTION_TASKS
+            and getattr(m, "model_type", "") != "recognizer"]
     return sorted(kept, key=lambda m: (m.task != SIGN_TASK, m.name != default, m.name,
                                        getattr(m, "origin", "") != "user"))
 

@@ -95,8 +95,9 @@ def evaluate_model(loaded: LoadedModel, split: str = "test", *, dataset: str | N
 
 
 #: The scores :func:`record_result` stores in a checkpoint, by task.
-RECORDED = {"sign-to-text": ("wer",), "sign-recognition": ("top1", "top5", "wer", "wer_shown"), "text-to-gloss": ("bleu4", "rouge_l"), "gloss-to-text": ("bleu4", "rouge_l"),
-            "gloss-to-pose": ("dtw_mje",)}
+RECORDED = {"sign-to-text": ("wer",),
+            "sign-recognition": ("top1", "top5", "wer", "wer_shown", "wer_streaming", "wer_streaming_shown"),
+            "text-to-gloss": ("bleu4", "rouge_l"), "gloss-to-text": ("bleu4", "rouge_l"), "gloss-to-pose": ("dtw_mje",)}
 
 
 def record_result(loaded: LoadedModel, result: dict[str, Any]) -> dict[str, Any]:

@@ -14,8 +14,11 @@ from typing import Any
 from signstudio.errors import ModelError, SignStudioError
 from signstudio.paths import models_dir, user_models_dir
 
-#: The sign-to-text model used when none is named.
-DEFAULT_MODEL = "boston104-signformer"
+#: The sign-to-text model used when none is named (translate, live, the window).
+DEFAULT_MODEL = "wlasl100-continuous"
+#: The model whose attention `signstudio attention` records when none is named: it needs an
+#: attention decoder, which the (CTC-only) default model does not have.
+ATTENTION_MODEL = "boston104-signformer"
 #: What a checkpoint does (see :func:`model_task`).
 TASKS = ("sign-to-text", "text-to-gloss", "gloss-to-text", "gloss-to-pose")
 #: Sign languages of the datasets whose checkpoints predate storing one.

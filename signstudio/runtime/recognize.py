@@ -29,6 +29,8 @@ MIN_FRAMES = 5
 ALTERNATIVES = 5
 #: Continuous-signing sequences built (seed 0) from the test clips to score a CTC recogniser.
 TEST_SEQUENCES = 500
+#: The first of them also read the live way (sliding window, frame by frame; ~0.5 s a sequence).
+LIVE_SEQUENCES = 100
 
 
 @dataclass
@@ -146,6 +148,20 @@ def sequence_runs(model, sequences, batch_size: int = 16) -> list[list[tuple[int
         for i, n in enumerate(lengths):
             probs = np.exp(lp[i, : int(n)])
             out.append([(label, float(probs[a:b, label + 1].mean())) for label, a, b in ctc_runs(lp[i, : int(n)])])
+    return out
+
+
+def streaming_glosses(loaded: LoadedModel, sequences) -> list[list[tuple[str, bool]]]:
+    """The glosses the live path (:class:`~signstudio.runtime.stream.StreamingRecognizer`, its
+    sliding window) gives for built sequences, fed frame by frame at the model's rate: per sequence,
+    ``(gloss, shown)`` of each caption in order (an unsure caption: its best alternative, not shown)."""
+    from signstudio.runtime.stream import StreamingRecognizer, recognize_stream
+
+    stream = StreamingRecognizer(loaded)
+    out = []
+    for points, found, *_ in sequences:
+        frames = ((points[i], found[i], i / stream.fps) for i in range(len(points)))
+        out.append([(c.gloss or c.alternatives[0][0], c.gloss is not None) for c in recognize_stream(stream, frames)])
     return out
 
 
@@ -318,7 +334,12 @@ def evaluate_recognizer(loaded: LoadedModel, split: str = "test") -> dict[str, A
         runs = sequence_runs(loaded.model, sequences)
         refs = [[rec.classes[i] for i in seq[2]] for seq in sequences]
         ctc_threshold = float(loaded.metrics.get("ctc_threshold", 0.0))
+        streamed = streaming_glosses(loaded, sequences[:LIVE_SEQUENCES])
+        live_refs = refs[:LIVE_SEQUENCES]
         out.update({"sequences": len(sequences), "wer": round(sequence_wer(loaded.model, sequences, rec.classes, runs), 4),
                     "wer_shown": round(wer(refs, [[rec.classes[i] for i, c in r if c >= ctc_threshold] for r in runs]), 4),
+                    "live_sequences": len(streamed),
+                    "wer_streaming": round(wer(live_refs, [[g for g, _ in one] for one in streamed]), 4),
+                    "wer_streaming_shown": round(wer(live_refs, [[g for g, shown in one if shown] for one in streamed]), 4),
                     "ctc_threshold": ctc_threshold})
     return out

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QProgr
 
 from signstudio.gui.models import InstalledModels, ModelSelector
 from signstudio.interpret.session import ATTENTION_TASKS, order_models
+from signstudio.runtime.installed import ATTENTION_MODEL
 
 SENTENCE_PLACEHOLDER = ("A sentence for a text model, e.g. “Morgen regnet es im Norden.” "
                         "(Enter to record)")
@@ -41,7 +42,7 @@ class AttentionBar(QWidget):
         model_label = QLabel("&Model:")
         self.model_combo = ModelSelector(
             models, ATTENTION_TASKS, show_task=True, tip=MODEL_TIP,
-            order=lambda found: order_models(found, models.default_name))
+            order=lambda found: order_models(found, ATTENTION_MODEL))
         self.model_combo.setAccessibleName("Model whose attention is recorded")
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.model_combo.setMinimumContentsLength(22)
