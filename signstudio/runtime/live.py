@@ -51,7 +51,9 @@ def video_source(path: str, fast: bool = False, max_fps: float | None = None
                  ) -> tuple[Iterator[tuple[np.ndarray, float]], float]:
     """Frames of a video file as ``(rgb, seconds)`` by their time stamps, paced at real time
     unless ``fast``; with ``max_fps`` at most that many a second (a recording claiming 1000 fps
-    is sampled, not estimated frame by frame).
+    is sampled, not estimated frame by frame). Paced as a camera is: a frame whose time has
+    passed by more than a frame's length while the consumer was busy is skipped, so a slow
+    machine falls behind by frames dropped, never by a growing delay.
 
     Returns:
         The frame iterator and the video's frame rate.
@@ -63,6 +65,8 @@ def video_source(path: str, fast: bool = False, max_fps: float | None = None
 
     info = probe_video(path)
 
+    period = 1.0 / max(1.0, min(info.fps, max_fps) if max_fps else info.fps)
+
     def frames():
         start = time.perf_counter()
         for rgb, t in iter_timed_frames(path, max_fps):
@@ -70,6 +74,8 @@ def video_source(path: str, fast: bool = False, max_fps: float | None = None
                 wait = start + t - time.perf_counter()
                 if wait > 0:
                     time.sleep(wait)
+                elif -wait > period:
+                    continue  # its moment has passed: a camera would show a newer picture
             yield rgb, t
 
     return frames(), info.fps
@@ -119,7 +125,7 @@ def live_captions(recognizer: StreamingRecognizer, source: Iterator[tuple[np.nda
     task = task or NullTask()
     indices = landmark_indices(holistic_header(1, 1).components)
     frames_q: queue.Queue = queue.Queue(maxsize=1 if real_time else 8)
-    marks_q: queue.Queue = queue.Queue(maxsize=64)
+    marks_q: queue.Queue = queue.Queue(maxsize=2 if real_time else 64)
     stop = threading.Event()
     errors: list[BaseException] = []
 
