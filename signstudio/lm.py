@@ -159,9 +159,10 @@ def ctc_prefix_beam_search(log_probs: torch.Tensor, itos: Sequence[str], lm: Glo
                 else:
                     add(new, pnb=p_all + row[k])
         ranked = sorted(nxt.items(), key=lambda kv: -total(kv[0], *kv[1]))[:beam_size]
-        for prefix, _ in ranked:
-            lm_score(prefix)
         beams = {p: (v[0], v[1]) for p, v in ranked}
+        # Keep the LM scores of the live beams only (the next step extends them): over an hour of
+        # input every prefix ever scored would otherwise stay, each as long as the transcript.
+        lm_cache = {p: lm_score(p) for p in beams}
 
     def final(prefix, v):
         end = lm.log_prob([itos[i] for i in prefix], EOS) if lm is not None else 0.0

@@ -61,8 +61,10 @@ def tracks_from_holistic(pose) -> np.ndarray:
             "this pose is not in MediaPipe Holistic layout (missing " + ", ".join(missing) + "); "
             "make one with `signstudio pose VIDEO`"
         )
-    data = np.asarray(pose.body.data.data, dtype=np.float64)[:, 0, :, :2]  # (T, J, 2)
-    conf = np.asarray(pose.body.confidence, dtype=np.float64)[:, 0, :]  # (T, J)
+    # Only the points used are copied (as float64): an hour of a 576-point pose would be 830 MB.
+    data = np.ma.getdata(pose.body.data)  # (T, P, J, D)
+    conf = np.ma.getdata(pose.body.confidence)  # (T, P, J)
+    frames = data.shape[0]
     header = pose.header
 
     def idx(component: str, point: str) -> int:
@@ -70,9 +72,9 @@ def tracks_from_holistic(pose) -> np.ndarray:
 
     def mean_of(indices: list[int]) -> np.ndarray:
         if not indices:
-            return np.full((data.shape[0], 2), np.nan)
-        pts = data[:, indices]  # (T, K, 2)
-        ok = conf[:, indices] > 0  # (T, K)
+            return np.full((frames, 2), np.nan)
+        pts = np.asarray(data[:, 0, indices, :2], dtype=np.float64)  # (T, K, 2)
+        ok = np.asarray(conf[:, 0, indices], dtype=np.float64) > 0  # (T, K)
         counts = ok.sum(axis=1, keepdims=True)  # (T, 1)
         total = (pts * ok[..., None]).sum(axis=1)  # (T, 2)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -85,7 +87,7 @@ def tracks_from_holistic(pose) -> np.ndarray:
         have = set(comp[0].points) if comp else set()
         return [idx(component, p) for p in wanted if p in have]
 
-    tracks = np.full((data.shape[0], 3, 2), np.nan)
+    tracks = np.full((frames, 3, 2), np.nan)
     hand_points = [c.points for c in header.components if c.name == "LEFT_HAND_LANDMARKS"][0]
     for slot, side in ((0, "LEFT"), (1, "RIGHT")):
         tracks[:, slot] = mean_of(points_of(f"{side}_HAND_LANDMARKS", hand_points))
