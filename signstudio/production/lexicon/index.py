@@ -194,6 +194,23 @@ def check_recording_file(file: Path, folder: Path, shown: str) -> None:
     check_recording(complete_holistic(read_pose(file)), shown)
 
 
+def write_index(index: Path, rows: list[list]) -> None:
+    """Write ``rows`` (one per recording, the columns of :data:`INDEX_FORMAT`) as ``index.csv``,
+    atomically.
+
+    Raises:
+        OSError: the file cannot be written (nothing is left half-written).
+    """
+    from signstudio.files import OutputGroup
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(INDEX_FORMAT.split(","))
+    writer.writerows(rows)
+    with OutputGroup() as outputs:
+        outputs.path(index).write_text(buf.getvalue(), encoding="utf-8")
+
+
 def index_folder(folder: str | os.PathLike, language: SignLanguage | str) -> tuple[Path, list[str]]:
     """Write ``index.csv`` for a folder of ``.pose`` recordings named after their gloss.
 
@@ -212,7 +229,7 @@ def index_folder(folder: str | os.PathLike, language: SignLanguage | str) -> tup
             with a gloss in its name, more than :data:`MAX_RECORDINGS`, or a bad recording (the
             first is named, with the number of bad ones).
     """
-    from signstudio.files import OutputGroup, check_output_file
+    from signstudio.files import check_output_file
 
     language = get_language(language)
     folder = Path(folder).expanduser().resolve()
@@ -246,10 +263,5 @@ def index_folder(folder: str | os.PathLike, language: SignLanguage | str) -> tup
     if not rows:
         raise InputError(f"{folder}: no .pose file whose name ends with a gloss in capitals "
                          "(e.g. HOUSE.pose or anna-HOUSE.pose)")
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(INDEX_FORMAT.split(","))
-    writer.writerows(rows)
-    with OutputGroup() as outputs:
-        outputs.path(index).write_text(buf.getvalue(), encoding="utf-8")
+    write_index(index, rows)
     return index, skipped

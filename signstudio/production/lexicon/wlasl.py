@@ -9,8 +9,6 @@ folder; nothing of it is committed.
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
@@ -60,9 +58,9 @@ def index_wlasl(folder: str | Path, language: SignLanguage | str = "ase") -> tup
         InputError: not a prepared WLASL folder, no recording at all, or the index cannot be written.
     """
     from signstudio.data.wlasl import find_wlasl_files, load_wlasl, pose_path
-    from signstudio.files import OutputGroup, check_output_file
+    from signstudio.files import check_output_file
     from signstudio.pose.io import read_pose
-    from signstudio.production.lexicon.index import INDEX_FORMAT
+    from signstudio.production.lexicon.index import write_index
 
     folder = Path(folder).expanduser().resolve()
     if not is_wlasl_folder(folder):
@@ -94,10 +92,5 @@ def index_wlasl(folder: str | Path, language: SignLanguage | str = "ase") -> tup
         rows.append([rel, language.spoken, language.code, 0, 0, gloss.lower(), gloss, 0])
     if not rows:
         raise InputError(f"{folder}: no prepared recording to index")
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(INDEX_FORMAT.split(","))
-    writer.writerows(rows)
-    with OutputGroup() as outputs:
-        outputs.path(index).write_text(buf.getvalue(), encoding="utf-8")
+    write_index(index, rows)
     return index, len(rows), sorted(missing)
