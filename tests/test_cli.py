@@ -68,6 +68,7 @@ def test_a_corrupt_pose_file_with_the_shipped_model(tmp_path):
 
 
 def test_unknown_model_lists_the_installed_ones(tmp_path):
+    (tmp_path / "x.pose").write_bytes(b"")  # the model is checked before the file is read
     assert_one_line_error(run("translate", tmp_path / "x.pose", "--model", "no-such-model"), "unknown model",
                           "installed models")
 
@@ -150,3 +151,22 @@ def test_the_window_without_a_display_says_so():
     proc = subprocess.run([sys.executable, "-m", "signstudio"], capture_output=True, text=True, timeout=60,
                           env={**env, "PYTHONPATH": str(PROJECT_ROOT)})
     assert_one_line_error(proc, "no display found")
+
+
+def test_a_file_argument_opens_the_window_with_it(monkeypatch, data_dir):
+    """`signstudio FILE` is `signstudio gui FILE`: the file is checked first (a missing one is
+    answered without loading Qt), then the window is started with it."""
+    import signstudio.gui.app as app
+    from signstudio.cli import main
+
+    video = data_dir / "videos" / "human_signer.mp4"
+    if not video.is_file():
+        pytest.skip("the sample videos are not in the data folder")
+    started = []
+    monkeypatch.setattr(app, "run", lambda argv: started.append(argv) or 0)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert main([str(video)]) == 0
+    assert main(["gui", str(video)]) == 0
+    assert [argv[1:] for argv in started] == [[str(video)], [str(video)]]
+    assert_one_line_error(run("/nonexistent/clip.mp4"), "/nonexistent/clip.mp4: no such file")
+    assert_one_line_error(run("nonsense"), "invalid choice: 'nonsense'")

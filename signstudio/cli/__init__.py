@@ -42,12 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     silenced (:func:`signstudio.quiet.python_stderr_apart`).
     """
     from signstudio.cli.info import cmd_gui
-    from signstudio.cli.parser import build_parser
+    from signstudio.cli.parser import build_parser, route_file_argument
     from signstudio.quiet import VERBOSE_ENV, python_stderr_apart
 
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(route_file_argument(list(sys.argv[1:] if argv is None else argv), parser))
     except SystemExit as done:  # --help, --version, or a usage error (one line already printed)
         return done.code if isinstance(done.code, int) else (0 if done.code is None else EXIT_INPUT_ERROR)
     if args.command is None:

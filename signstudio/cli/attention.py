@@ -17,16 +17,18 @@ def cmd_attention(args: argparse.Namespace) -> int:
     (MediaPipe on a video takes a while); the record, PNG and CSV are written together or not
     at all.
     """
-    from signstudio.files import OutputGroup, check_output_file
-    from signstudio.interpret.analysis import summarize
-    from signstudio.interpret.plot import record_csv, record_heatmap_png
-    from signstudio.interpret.record import check_layer_head, check_recordable, record_file, save_record
-    from signstudio.runtime.installed import ATTENTION_MODEL, load_installed
+    from signstudio.files import OutputGroup, check_input_file, check_output_file
 
     if args.split:
         return _attention_study(args)
     if not args.input or not args.output:
         raise InputError("give an INPUT and -o OUT.npz (or --split SPLIT to analyse a whole dataset split)")
+    check_input_file(args.input, "video, .pose or text file")  # before PyTorch loads (seconds)
+
+    from signstudio.interpret.analysis import summarize
+    from signstudio.interpret.plot import record_csv, record_heatmap_png
+    from signstudio.interpret.record import check_layer_head, check_recordable, record_file, save_record
+    from signstudio.runtime.installed import ATTENTION_MODEL, load_installed
     if args.forced:
         raise InputError("--forced is for --split; to force one input's output use --target")
     out = check_output_file(args.output, (".npz",), option="-o")

@@ -13,14 +13,20 @@ from signstudio.errors import SignStudioError
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
-    """Open the desktop window (the only command that loads Qt)."""
+    """Open the desktop window (the only command that loads Qt), with ``args.file`` (a video or
+    `.pose` file, checked first) translated in the Translate tab."""
+    extra = []
+    if getattr(args, "file", None):
+        from signstudio.files import check_input_file
+
+        extra = [str(check_input_file(args.file, "video or .pose file"))]
     if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
             and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
         raise SignStudioError("no display found: the window needs a desktop session (or xvfb-run); "
                               "the other commands work without one, see `signstudio --help`")
     # Imported by name at run time so that no headless command ever loads Qt.
     app = importlib.import_module("signstudio.gui.app")
-    return app.run([sys.argv[0]])
+    return app.run([sys.argv[0], *extra])
 
 
 def _headline(metrics: dict) -> str:
@@ -65,7 +71,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def register(add) -> None:
     """Add ``gui`` and ``models`` to the parser (``add(name, func, help)``)."""
-    add("gui", cmd_gui, "open the SignStudio window (the default)")
+    sp = add("gui", cmd_gui, "open the SignStudio window (the default); `signstudio FILE` opens it with FILE")
+    sp.add_argument("file", nargs="?", help="a video or .pose file to translate when the window opens")
 
     sp = add("models", cmd_models, "list installed models (yours and the shipped ones) with their size and metrics")
     sp.add_argument("--presets", action="store_true", help="also list architecture presets with parameter counts")

@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="signstudio",
         description="SignStudio: translate sign language video to text, on your own machine. "
-                    "Run without a command to open the window.",
+                    "Run without a command to open the window; `signstudio FILE` opens it with a "
+                    "video or .pose file.",
     )
     p.add_argument("--version", action="version", version=f"signstudio {__version__}")
     p.add_argument("--verbose", dest="verbose_all", action="store_true",
@@ -43,3 +44,21 @@ def build_parser() -> argparse.ArgumentParser:
     for group in GROUPS:
         importlib.import_module(f"signstudio.cli.{group}").register(add)
     return p
+
+
+def route_file_argument(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """``signstudio FILE ...`` means ``signstudio gui FILE ...``: a first argument that is not an
+    option and not a command, but names a file (it exists, or has a suffix such as ``.mp4``),
+    opens the window with it. Anything else is left for argparse to answer."""
+    commands = set()
+    for action in parser._actions:  # noqa: SLF001 - argparse keeps its sub-commands here
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            commands.update(action.choices)
+    if not argv or argv[0].startswith("-") or argv[0] in commands:
+        return argv
+    from pathlib import Path
+
+    first = Path(argv[0])
+    if first.suffix or first.exists():
+        return ["gui", *argv]
+    return argv

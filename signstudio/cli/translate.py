@@ -44,21 +44,28 @@ def cmd_pose(args: argparse.Namespace) -> int:
 @quiet_native
 def cmd_translate(args: argparse.Namespace) -> int:
     """Translate a sign-language video or `.pose` file to text."""
+    from signstudio.files import check_input_file
+
+    # Arguments first: PyTorch and the models take seconds to load, a typo should not.
+    if args.glosses is not None:
+        if args.input:
+            raise InputError("give either a video/.pose INPUT or --glosses, not both")
+        if not args.text_model:
+            raise InputError("--glosses needs --text-model (a gloss-to-text model)")
+        if not args.glosses.split():
+            raise InputError("--glosses is empty: give space-separated glosses, e.g. --glosses \"REGEN MORGEN\"")
+    elif not args.input:
+        raise InputError("nothing to translate: give a video or .pose file (or --glosses with --text-model)")
+    else:
+        check_input_file(args.input, "video or .pose file")
+
     from signstudio.runtime.sign2text import Translation, load_translator, translate_file
     from signstudio.runtime.text import glosses_to_sentence, load_sentence_model
 
     sentence_model = load_sentence_model(args.text_model) if args.text_model else None
     if args.glosses is not None:
-        if args.input:
-            raise InputError("give either a video/.pose INPUT or --glosses, not both")
-        if sentence_model is None:
-            raise InputError("--glosses needs --text-model (a gloss-to-text model)")
-        if not args.glosses.split():
-            raise InputError("--glosses is empty: give space-separated glosses, e.g. --glosses \"REGEN MORGEN\"")
         result = Translation(text="", glosses=args.glosses.split(), model="", frames=0, seconds={})
     else:
-        if not args.input:
-            raise InputError("nothing to translate: give a video or .pose file (or --glosses with --text-model)")
         translator = load_translator(args.model)
         task = progress("pose")
         try:
@@ -100,14 +107,19 @@ def cmd_live(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from signstudio.runtime.installed import load_installed
-    from signstudio.runtime.live import camera_source, live_captions, video_source
-    from signstudio.runtime.stream import StreamingRecognizer
+    from signstudio.files import check_input_file
 
     if args.video is None and args.fast:
         raise InputError("--fast replays a --video as fast as it decodes; a camera runs in real time")
     if args.camera is not None and args.video is not None:
         raise InputError("give either --camera N or --video FILE, not both")
+    if args.video is not None:
+        check_input_file(args.video, "video")
+
+    from signstudio.runtime.installed import load_installed
+    from signstudio.runtime.live import camera_source, live_captions, video_source
+    from signstudio.runtime.stream import StreamingRecognizer
+
     recognizer = StreamingRecognizer(load_installed(args.model, "sign-to-text"))
     release = None
     if args.video is not None:

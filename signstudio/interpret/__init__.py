@@ -11,25 +11,27 @@
 No Qt here: the GUI's Attention tab reads these records.
 """
 
-from signstudio.interpret.analysis import (
-    Cluster,
-    Contributions,
-    attention_clusters,
-    centroid_correlation,
-    contributions,
-    diagonal_score,
-    record_contributions,
-    summarize,
-    summarize_many,
-)
-from signstudio.interpret.plot import export_csv, heatmap_png, record_csv, record_heatmap_png
-from signstudio.interpret.record import (
-    AttentionRecord,
-    load_record,
-    record_attention,
-    record_file,
-    save_record,
-)
+import importlib
+
+#: Where each public name lives. Imported on first use (PEP 562), so that reading a session or a
+#: record's analysis (the window's Attention tab at start-up) does not load PyTorch.
+_EXPORTS = {
+    **dict.fromkeys(("Cluster", "Contributions", "attention_clusters", "centroid_correlation", "contributions",
+                     "diagonal_score", "record_contributions", "summarize", "summarize_many"),
+                    "signstudio.interpret.analysis"),
+    **dict.fromkeys(("export_csv", "heatmap_png", "record_csv", "record_heatmap_png"), "signstudio.interpret.plot"),
+    **dict.fromkeys(("AttentionRecord", "load_record", "record_attention", "record_file", "save_record"),
+                    "signstudio.interpret.record"),
+}
+
+
+def __getattr__(name: str):
+    """The public name ``name`` from its submodule (imported now). Raises AttributeError otherwise."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "AttentionRecord", "Cluster", "Contributions", "attention_clusters", "centroid_correlation", "contributions",

@@ -54,7 +54,7 @@ def template_items(folder: Path) -> list[tuple[str, str, str]]:
         label, tip = path.stem, str(path)
         try:
             text = path.read_text(encoding="utf-8")
-            label = f"{path.stem} ({task_of(parse_config_text(text))})"
+            label = f"{path.stem} ({task_of(parse_config_text(text, build=False))})"
             comments = [ln.lstrip("# ").rstrip() for ln in text.splitlines() if ln.startswith("#")]
             tip = " ".join(comments[:2]) or tip
         except (OSError, UnicodeDecodeError, ConfigError):

@@ -98,7 +98,6 @@ class TrainTab(JobTab):
         runner.partial.connect(self._event)
         for signal in (runner.finished, runner.failed, runner.cancelled):
             signal.connect(self._ended)
-        self._fill_templates()
         self._state_changed()
 
     # ------------------------------------------------------------------------------------------
@@ -208,8 +207,12 @@ class TrainTab(JobTab):
         shortcut.activated.connect(self.cancel)
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        """The first time the tab is shown, give the editor about 40 % of the width."""
+        """The first time the tab is shown, list the templates and load the first (reading a
+        config loads PyTorch and builds the model's shapes: seconds, not while the window
+        opens) and give the editor about 40 % of the width."""
         super().showEvent(event)
+        if self.template_combo.count() == 0:  # reading the templates loads PyTorch
+            self._fill_templates()
         if not self._sized:  # the editor gets about 40 % of the width, the curves the rest
             self._sized = True
             width = max(self.splitter.width(), 800)
@@ -227,7 +230,8 @@ class TrainTab(JobTab):
         self.template_combo.addItem(OPEN_CONFIG, None)
         if self.template_combo.count() > 2:
             self.template_combo.setCurrentIndex(0)
-            self._template_chosen(0)
+            if not self.config_editor.text() and self.process is None:
+                self._template_chosen(0)
 
     def _template_chosen(self, index: int) -> None:
         path = self.template_combo.itemData(index)
