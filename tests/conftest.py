@@ -11,6 +11,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["SIGNSTUDIO_USER_MODELS"] = tempfile.mkdtemp(prefix="signstudio-user-models-")
 # ... nor in the user's prepared datasets: a name such as `wlasl100` finds the shared data.
 os.environ["SIGNSTUDIO_USER_DATASETS"] = tempfile.mkdtemp(prefix="signstudio-user-datasets-")
+# Preferences go to a file of the test session, never to the user's own settings.
+os.environ["SIGNSTUDIO_SETTINGS"] = os.path.join(tempfile.mkdtemp(prefix="signstudio-settings-"), "settings.ini")
 
 import pytest  # noqa: E402
 

@@ -35,3 +35,23 @@ def test_translate_screenshot_under_xvfb_shows_the_video(tmp_path, data_dir):
     image, _ = xvfb_screenshot(tmp_path, "--open", str(video))
     assert image.shape == (800, 1280, 3)
     assert _distinct_colors(image) > 2000  # a photograph, not flat widgets
+
+
+@needs_xvfb
+def test_high_contrast_dark_theme_and_large_captions_under_xvfb(tmp_path):
+    """The high-contrast dark theme really paints the window black with white text, and a 200 %
+    caption is twice as tall as the standard one."""
+    image, _ = xvfb_screenshot(tmp_path, "--theme", "high-contrast-dark", "--caption-scale", "200",
+                               name="dark.png")
+    gray = image.mean(axis=-1)
+    assert (gray < 40).mean() > 0.6  # black chrome and panels, a near-black video area
+    assert (gray > 200).mean() > 0.005  # white and light grey text
+    standard, _ = xvfb_screenshot(tmp_path, name="standard.png")
+
+    def caption_text_rows(img):
+        """Rows of the caption panel (bottom of the Translate tab) crossed by its light text: a
+        text row is partly bright; panel and chrome rows are all dark or all light."""
+        share = (img[600:775, 20:1000].mean(axis=-1) > 150).mean(axis=1)
+        return int(((share > 0.01) & (share < 0.6)).sum())
+
+    assert caption_text_rows(image) > 1.6 * caption_text_rows(standard)

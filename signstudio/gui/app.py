@@ -12,19 +12,24 @@ from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import QApplication
 
 from signstudio.gui.main_window import MainWindow
+from signstudio.gui.preferences import apply_theme, load_preferences, ui_scale_environment
 
 APP_NAME = "SignStudio"
 
 
 def ensure_app(argv: list[str] | None = None) -> QApplication:
-    """The running :class:`QApplication`, created (named "SignStudio", larger font) if needed.
+    """The running :class:`QApplication`, created (named "SignStudio", Fusion style, larger font,
+    the user's theme and interface scale) if needed.
 
     ``argv`` is passed to Qt (``argv[0]`` = program name); default ``sys.argv[:1]``.
     """
     app = QApplication.instance()
     if app is None:
+        prefs = load_preferences()
+        ui_scale_environment(prefs)  # QT_SCALE_FACTOR works only before the application exists
         QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
         app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+        app.setStyle("Fusion")  # the same look everywhere, and one the themes can recolour
         app.setApplicationName(APP_NAME)
         app.setApplicationDisplayName(APP_NAME)
         app.setOrganizationName(APP_NAME)
@@ -37,6 +42,7 @@ def ensure_app(argv: list[str] | None = None) -> QApplication:
         if font.pointSizeF() > 0 and font.pointSizeF() < 11:
             font.setPointSizeF(11)  # readable by default; captions are larger still
             app.setFont(font)
+        apply_theme(prefs.make_theme(), app)
     return app  # type: ignore[return-value]
 
 
@@ -58,7 +64,16 @@ def run(argv: list[str] | None = None) -> int:
     code = int(app.exec())
     window.close()  # stops running jobs if the loop was quit without closing the window
     window.deleteLater()
+    finish_background_work()
     return code
+
+
+def finish_background_work(timeout: float = 20.0) -> None:
+    """Wait (up to ``timeout`` s) for worker threads still running, e.g. a model listing that is
+    loading PyTorch: Python must not shut down under a thread that is importing."""
+    from PySide6.QtCore import QThreadPool
+
+    QThreadPool.globalInstance().waitForDone(int(timeout * 1000))
 
 
 def _process_events_for(seconds: float) -> None:
@@ -127,3 +142,4 @@ def screenshot(path: str | os.PathLike, size: tuple[int, int] = (1280, 800),
         window.close()
         window.deleteLater()
         _process_events_for(0.05)
+        finish_background_work()

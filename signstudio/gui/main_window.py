@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QAction, QCursor, QKeySequence
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget, QToolTip, QWidget
 
 from signstudio.gui.attention import AttentionTab
 from signstudio.gui.models import InstalledModels
+from signstudio.gui.preferences import Preferences, apply_theme, load_preferences, save_preferences
 from signstudio.gui.produce import ProduceTab
+from signstudio.gui.shortcuts import ShortcutsDialog, keys_of
 from signstudio.gui.train import TrainTab
 from signstudio.gui.translate import TranslateTab
 
@@ -20,6 +23,10 @@ class MainWindow(QMainWindow):
     The tabs share one :class:`~signstudio.gui.models.InstalledModels` (:attr:`models`): a model
     that finishes training is offered at once in the Translate and Attention tabs. Closing the
     window cancels running jobs (and a training process) and waits for their threads.
+
+    :attr:`preferences` (saved with QSettings) are applied at start and after the Settings dialog
+    (Ctrl+,): theme, caption size and font, default models, playback speed. The focused control's
+    tooltip is also shown in the status bar (and by Shift+F1), so no help needs a mouse hover.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -41,7 +48,7 @@ class MainWindow(QMainWindow):
         index = self.tabs.addTab(self.attention_tab, "&Attention")
         self.tabs.setTabToolTip(index, "See what a translation model looked at: attention heatmaps and alignment")
         self.train_tab = TrainTab(models=self.models)
-        index = self.tabs.addTab(self.train_tab, "T&rain")
+        index = self.tabs.addTab(self.train_tab, "Trai&n")
         self.tabs.setTabToolTip(index, "Train or fine-tune a model in the background, with live curves")
         self.setCentralWidget(self.tabs)
 
@@ -50,6 +57,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             "Ready. Open a video of signing, or start the webcam.")
         self._build_menus()
+        self.preferences = load_preferences()
+        self.apply_preferences(self.preferences)
+        QApplication.instance().installEventFilter(self)
 
     def _build_menus(self) -> None:
         tab = self.translate_tab
@@ -62,12 +72,18 @@ class MainWindow(QMainWindow):
         self._add_action(file_menu, "&Cancel job", None, tab.cancel)
         file_menu.addSeparator()
         self._add_action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.settings_action = self._add_action(edit_menu, "&Settings…", keys_of("settings"), self.open_settings)
         help_menu = self.menuBar().addMenu("&Help")
+        self._add_action(help_menu, "&Keyboard shortcuts", keys_of("help_keys"), self.show_shortcuts)
+        self._add_action(help_menu, "Help on the &focused control", QKeySequence("Shift+F1"), self.show_focus_help)
         self._add_action(help_menu, "&About SignStudio", None, self._about)
 
     def _add_action(self, menu, text: str, shortcut, slot) -> QAction:
         action = QAction(text, self)
-        if shortcut is not None:
+        if isinstance(shortcut, list):
+            action.setShortcuts(shortcut)
+        elif shortcut is not None:
             action.setShortcut(shortcut)
         action.triggered.connect(slot)
         menu.addAction(action)
@@ -79,6 +95,59 @@ class MainWindow(QMainWindow):
     def _show_status(self, text: str) -> None:
         self.statusBar().showMessage(text)
 
+    # ------------------------------------------------------------------------------------------
+    # preferences, keyboard help
+    def apply_preferences(self, prefs: Preferences) -> None:
+        """Use ``prefs`` now: the theme for the whole application, then each tab's part."""
+        self.preferences = prefs
+        apply_theme(prefs.make_theme())
+        for tab in self._tabs():
+            tab.apply_preferences(prefs)
+
+    def settings_dialog(self):
+        """A Settings dialog filled with the current preferences and what the tabs offer."""
+        from signstudio.gui.settings_dialog import SettingsDialog
+
+        def offered(combo) -> list[tuple[str, str]]:
+            return [(combo.itemText(i), combo.itemData(i)) for i in range(combo.count())
+                    if isinstance(combo.itemData(i), str) and combo.itemData(i)]
+
+        return SettingsDialog(self.preferences, offered(self.translate_tab.model_combo),
+                              offered(self.attention_tab.model_combo),
+                              offered(self.produce_tab.form.language_combo), parent=self)
+
+    def open_settings(self) -> None:
+        """Show the Settings dialog; OK applies and saves the preferences."""
+        dialog = self.settings_dialog()
+        if dialog.exec():
+            prefs = dialog.preferences()
+            save_preferences(prefs)
+            self.apply_preferences(prefs)
+            self.statusBar().showMessage("Settings saved." + (
+                " The interface scale applies when SignStudio next starts."
+                if prefs.ui_scale != self.preferences.ui_scale else ""))
+
+    def show_shortcuts(self) -> None:
+        """The F1 list of keys."""
+        ShortcutsDialog(self).exec()
+
+    def show_focus_help(self) -> None:
+        """Show the focused control's tooltip beside it (Shift+F1), for keyboard users."""
+        widget = QApplication.focusWidget()
+        tip = _tip_of(widget)
+        if widget is not None and tip:
+            QToolTip.showText(widget.mapToGlobal(widget.rect().bottomLeft()), tip, widget)
+        elif tip == "" and widget is not None:
+            QToolTip.showText(QCursor.pos(), "No help for this control.", widget)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """On focus, put the focused control's tooltip in the status bar."""
+        if event.type() == QEvent.Type.FocusIn and isinstance(obj, QWidget) and obj.window() is self:
+            tip = _tip_of(obj)
+            if tip:
+                self.statusBar().showMessage(tip)
+        return False
+
     def _about(self) -> None:
         QMessageBox.about(
             self, "About SignStudio",
@@ -88,7 +157,31 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         """Cancel running jobs and wait for their threads before closing."""
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
         for tab in self._tabs():
             tab.shutdown()
         self.models.shutdown()
         super().closeEvent(event)
+
+
+def _tip_of(widget: QWidget | None) -> str:
+    """The tooltip of ``widget`` or of the nearest parent that has one (plain text)."""
+    while widget is not None:
+        tip = widget.toolTip()
+        if tip:
+            return _plain(tip)
+        widget = widget.parentWidget()
+    return ""
+
+
+def _plain(text: str) -> str:
+    """Tooltips may be rich text; the status bar shows plain text."""
+    if "<" not in text:
+        return text
+    from PySide6.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    doc.setHtml(text)
+    return doc.toPlainText()

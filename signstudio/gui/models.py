@@ -244,6 +244,7 @@ class ModelSelector(QComboBox):
         self._order = order
         self._tip, self._empty_tip = tip, empty_tip
         self._ready = False
+        self._preferred = ""
         self.addItem("Default model" if default_entry else "Looking for models…", None)
         self.setToolTip("Looking for installed models…")
         models.changed.connect(self.refill)
@@ -272,6 +273,16 @@ class ModelSelector(QComboBox):
             self.setCurrentIndex(index)
             self.blockSignals(False)
         return True
+
+    def set_preferred(self, name: str) -> None:
+        """Select model ``name`` ("" = the default) now if it is offered, and after each refill
+        until the user picks another."""
+        self._preferred = name or ""
+        if not self._ready:
+            return
+        index = self.findData(name) if name else (0 if self._default_entry else -1)
+        if index >= 0 and index != self.currentIndex():
+            self.setCurrentIndex(index)  # emits currentIndexChanged: the tab reacts as to a pick
 
     def refill(self) -> None:
         """Fill the selector from the installed models (once they are listed)."""
@@ -312,6 +323,8 @@ class ModelSelector(QComboBox):
         else:
             tip = self._tip
         self.setToolTip(tip)
+        if not self._ready and self._preferred:  # the first listing: the user's default model
+            current = self._preferred
         self.setCurrentIndex(max(self.findData(current), 0) if current is not None else 0)
         self.blockSignals(False)
         self._ready = True

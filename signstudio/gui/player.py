@@ -15,8 +15,16 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSli
 
 from signstudio.gui.frames import (CACHE_BUDGET_BYTES, DisplayFrame, FrameCache, PoseTrack,
                                    fit_scale)
+from signstudio.gui.preferences import SPEEDS
+from signstudio.gui.shortcuts import bind, key_text
 from signstudio.gui.skeleton import holistic_skeleton, skeleton_for_pose
 from signstudio.gui.widgets import VideoView
+
+
+def next_speed(speed: float, step: int) -> float:
+    """The speed ``step`` places from ``speed`` in :data:`SPEEDS` (clamped at the ends)."""
+    index = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - speed))
+    return SPEEDS[min(max(index + step, 0), len(SPEEDS) - 1)]
 
 
 class ClipPlayer(QWidget):
@@ -35,12 +43,15 @@ class ClipPlayer(QWidget):
         self._track: PoseTrack | None = None
         self._index = 0
         self._seekable = True
+        self._speed = 1.0
 
         self.view = VideoView()
         self.view.set_placeholder(placeholder)
 
         self.play_button = QPushButton()
-        self.play_button.setToolTip("Play or pause the clip (Alt+P)")
+        self.play_button.setToolTip(f"Play or pause the clip ({key_text('play')}); "
+                                    f"{key_text('step_back')}/{key_text('step_forward')} step a frame, "
+                                    "+/- change the speed")
         self.play_button.setAccessibleName("Play or pause")
         self.play_button.clicked.connect(self.toggle_play)
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -55,6 +66,10 @@ class ClipPlayer(QWidget):
             "Draw the body (blue), the signer's left hand (orange), right hand (pink) and face")
         self.landmarks_check.toggled.connect(self.view.set_show_landmarks)
 
+        # A click does not take the keyboard focus, so Space stays play/pause after a click on
+        # "Show landmarks"; Tab still reaches every control.
+        for control in (self.play_button, self.slider, self.landmarks_check):
+            control.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         controls = QHBoxLayout()
         controls.addWidget(self.play_button)
         controls.addWidget(self.slider, 1)
@@ -137,12 +152,50 @@ class ClipPlayer(QWidget):
         return self._track.frames if self._track is not None else 0
 
     # --- playback ------------------------------------------------------------------------------
+    def bind_keys(self, host: QWidget) -> None:
+        """Answer the players' keys (:data:`signstudio.gui.shortcuts.SHORTCUTS`) while the focus is
+        anywhere in ``host`` (the tab holding this player)."""
+        bind(host, "play", self.toggle_play)
+        bind(host, "step_back", lambda: self.step(-1))
+        bind(host, "step_forward", lambda: self.step(1))
+        bind(host, "jump_back", lambda: self.step(-self._one_second()))
+        bind(host, "jump_forward", lambda: self.step(self._one_second()))
+        bind(host, "start", lambda: self.step(-self.frame_count()))
+        bind(host, "faster", lambda: self.set_speed(next_speed(self._speed, 1)))
+        bind(host, "slower", lambda: self.set_speed(next_speed(self._speed, -1)))
+
+    def _fps(self) -> float:
+        return self._track.fps if self._track is not None and self._track.fps > 0 else 25.0
+
+    def _one_second(self) -> int:
+        return max(1, round(self._fps()))
+
+    def speed(self) -> float:
+        """The playback speed (1.0: the clip's frame rate)."""
+        return self._speed
+
+    def set_speed(self, speed: float) -> None:
+        """Play at ``speed`` times the clip's frame rate (e.g. 0.5 for half speed)."""
+        self._speed = max(0.05, float(speed))
+        if self._timer.isActive():
+            self._timer.setInterval(self._interval())
+        self._show_position()
+
+    def _interval(self) -> int:
+        return max(1, round(1000.0 / (self._fps() * self._speed)))
+
+    def step(self, frames: int) -> None:
+        """Pause and move ``frames`` frames (negative: back), within the clip."""
+        if self._track is None or not self._seekable:
+            return
+        self.pause()
+        self.show_frame(self._index + int(frames))
+
     def play(self) -> None:
-        """Play the clip at its frame rate, looping."""
+        """Play the clip at its frame rate times the speed, looping."""
         if self._track is None or self._track.frames < 1:
             return
-        fps = self._track.fps if self._track.fps > 0 else 25.0
-        self._timer.start(max(1, round(1000.0 / fps)))
+        self._timer.start(self._interval())
         self._update_controls()
 
     def pause(self) -> None:
@@ -175,8 +228,14 @@ class ClipPlayer(QWidget):
         self.slider.blockSignals(True)
         self.slider.setValue(index)
         self.slider.blockSignals(False)
-        self.frame_label.setText(f"frame {index + 1} / {track.frames}")
+        self._show_position()
         self.frame_shown.emit(index)
+
+    def _show_position(self) -> None:
+        if self._track is None:
+            return
+        speed = "" if self._speed == 1.0 else f"  ·  {self._speed:g}×"
+        self.frame_label.setText(f"frame {self._index + 1} / {self._track.frames}{speed}")
 
     def _tick(self) -> None:
         if self._track is None:
@@ -193,7 +252,7 @@ class ClipPlayer(QWidget):
         icons = QStyle.StandardPixmap
         icon = icons.SP_MediaPause if playing else icons.SP_MediaPlay
         self.play_button.setIcon(self.style().standardIcon(icon))
-        self.play_button.setText("&Pause" if playing else "&Play")
+        self.play_button.setText("Pause" if playing else "Play")
         has_clip = self._track is not None
         self.play_button.setEnabled(has_clip)
         self.slider.setEnabled(has_clip and self._seekable)

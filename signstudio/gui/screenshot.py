@@ -6,7 +6,8 @@ The Produce tab with a result: ``--produce "TEXT" [--glosses "HOUSE SAD"] [--lan
 Live captions: ``--live VIDEO [VIDEO ...] [--model M] [--captions N]`` replays the videos as the
 webcam and takes the shot while the stream runs. The Attention tab: ``--attention INPUT [--model M] [--head H] [--token U]`` records a model's
 attention on INPUT first. The Train tab: ``--train CONFIG.yaml`` runs that training to the end
-first (keep it short).
+first (keep it short). ``--theme high-contrast-dark --caption-scale 200`` takes the shot with
+those preferences (in a temporary settings file).
 Under Xvfb (``xvfb-run -a ... QT_QPA_PLATFORM=xcb``) this is a real rendering of the window.
 """
 
@@ -24,7 +25,7 @@ TRAIN_TAB = 3
 def _tab_screenshot(path: str, size: tuple[int, int], index: int, prepare, timeout: float) -> Path:
     """Open the window on tab ``index``, call ``prepare(tab)`` (it returns a "done" predicate or
     None), wait for it, and save a PNG of the window."""
-    from signstudio.gui.app import _process_events_for, _wait_for, ensure_app
+    from signstudio.gui.app import _process_events_for, _wait_for, ensure_app, finish_background_work
     from signstudio.gui.main_window import MainWindow
 
     ensure_app()
@@ -50,6 +51,7 @@ def _tab_screenshot(path: str, size: tuple[int, int], index: int, prepare, timeo
         window.close()
         window.deleteLater()
         _process_events_for(0.05)
+        finish_background_work()
 
 
 def live_screenshot(path: str, videos: list[str], model: str | None = None, captions: int = 6,
@@ -184,6 +186,17 @@ def produce_screenshot(path: str, size: tuple[int, int] = (1280, 800), text: str
         _process_events_for(0.05)
 
 
+def _use_preferences(theme: str | None, caption_scale: int | None) -> None:
+    """Take the shot with these preferences, kept in a temporary settings file (not the user's)."""
+    import os
+    import tempfile
+
+    from signstudio.gui.preferences import SETTINGS_ENV, Preferences, save_preferences
+
+    os.environ[SETTINGS_ENV] = os.path.join(tempfile.mkdtemp(prefix="signstudio-shot-"), "settings.ini")
+    save_preferences(Preferences(theme=theme or "standard", caption_scale=caption_scale or 100))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, render the window to a PNG, print its path; exit code 0 on success."""
     parser = argparse.ArgumentParser(prog="python -m signstudio.gui.screenshot",
@@ -217,7 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", type=int, default=0, help="with --attention: the output token to select")
     parser.add_argument("--train", default=None, metavar="CONFIG",
                         help="run this (short) training config in the Train tab before the shot")
+    parser.add_argument("--theme", default=None, help="colour theme for the shot (standard, "
+                        "high-contrast-light, high-contrast-dark); the user's settings are not touched")
+    parser.add_argument("--caption-scale", type=int, default=None, help="caption size in percent (100-300)")
     args = parser.parse_args(argv)
+    if args.theme or args.caption_scale:
+        _use_preferences(args.theme, args.caption_scale)
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))
     except ValueError:

@@ -60,6 +60,10 @@ class JobTab(QWidget):
         self.banner.show_message(message, "error")
         self.error_shown.emit(message)
 
+    def apply_preferences(self, prefs) -> None:
+        """Use the user's :class:`~signstudio.gui.preferences.Preferences` (caption size, default
+        model, playback speed ...); a tab without such settings ignores them."""
+
     def shutdown(self, timeout: float = 10.0) -> None:
         """Cancel every job and wait (up to ``timeout`` s) for them; for closing the window."""
         self.runner.shutdown(timeout)

@@ -15,7 +15,9 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolBu
                                QVBoxLayout, QWidget)
 
 from signstudio.gui.frames import DisplayFrame
+from signstudio.gui.preferences import set_role
 from signstudio.gui.skeleton import Skeleton
+from signstudio.gui.theme import BANNER_COLORS
 
 #: Background of the video view (also used by tests to tell drawn pixels from empty ones).
 VIEW_BACKGROUND = QColor(24, 26, 30)
@@ -272,6 +274,16 @@ class VideoView(QWidget):
                 painter.drawEllipse(QPointF(xs[i], ys[i]), radius, radius)
 
 
+def scaled_font(base: QFont, points: float, family: str = "", bold: bool = False) -> QFont:
+    """A copy of ``base`` at ``points`` (point size), in ``family`` if given, bold if asked."""
+    font = QFont(base)
+    if family:
+        font.setFamily(family)
+    font.setPointSizeF(max(1.0, points))
+    font.setBold(bold)
+    return font
+
+
 class CaptionView(QFrame):
     """The translation in large type: the gloss line, the text line, and a small details line.
 
@@ -281,32 +293,23 @@ class CaptionView(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("CaptionView")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet(
-            "#CaptionView { background: #111318; border-radius: 10px; }"
-            " QLabel { color: #f2f2f2; background: transparent; }")
+        self.setFrameShape(QFrame.Shape.StyledPanel)  # coloured by the theme's style sheet
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 16, 24, 14)
         layout.setSpacing(6)
 
         self.glosses_label = QLabel()
         self.glosses_label.setObjectName("glosses")
-        gfont = QFont(self.font())
-        gfont.setPointSizeF(max(26.0, gfont.pointSizeF() * 2.4))
-        gfont.setBold(True)
-        gfont.setLetterSpacing(QFont.SpacingType.PercentageSpacing, 104)
-        self.glosses_label.setFont(gfont)
-        self.glosses_label.setStyleSheet("color: #ffd24d;")
+        self._gloss_pt = max(26.0, self.font().pointSizeF() * 2.4)
+        self._text_pt = max(20.0, self.font().pointSizeF() * 1.9)
+        set_role(self.glosses_label, "gloss")
 
         self.text_label = QLabel()
         self.text_label.setObjectName("text")
-        tfont = QFont(self.font())
-        tfont.setPointSizeF(max(20.0, tfont.pointSizeF() * 1.9))
-        self.text_label.setFont(tfont)
 
         self.meta_label = QLabel()
         self.meta_label.setObjectName("meta")
-        self.meta_label.setStyleSheet("color: #9aa3ad;")
+        set_role(self.meta_label, "caption-muted")
 
         for label in (self.glosses_label, self.text_label, self.meta_label):
             label.setWordWrap(True)
@@ -318,14 +321,22 @@ class CaptionView(QFrame):
         self.text_label.setAccessibleName("Translation")
         self.meta_label.setAccessibleName("Model and timing")
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.set_caption_style(1.0, "")
         self.clear()
+
+    def set_caption_style(self, scale: float, family: str = "") -> None:
+        """Caption size ``scale`` (1.0 to 3.0 of the default) in font ``family`` ("" = the window's)."""
+        gfont = scaled_font(self.font(), self._gloss_pt * scale, family, bold=True)
+        gfont.setLetterSpacing(QFont.SpacingType.PercentageSpacing, 104)
+        self.glosses_label.setFont(gfont)
+        self.text_label.setFont(scaled_font(self.font(), self._text_pt * scale, family))
 
     def clear(self, hint: str = "The translation will appear here.") -> None:
         """Show ``hint`` in place of a translation."""
         self.glosses_label.setText("")
         self.glosses_label.hide()
         self.text_label.setText(hint)
-        self.text_label.setStyleSheet("color: #8d96a0;")
+        set_role(self.text_label, "caption-muted")
         self.text_label.setVisible(bool(hint))  # a gloss-only translation hid it
         self.meta_label.setText("")
         self.meta_label.hide()
@@ -339,7 +350,7 @@ class CaptionView(QFrame):
         self.glosses_label.setText(glosses)
         self.glosses_label.setVisible(bool(glosses))
         self.text_label.setText(text)
-        self.text_label.setStyleSheet("color: #f2f2f2;")
+        set_role(self.text_label, "")
         self.text_label.setVisible(bool(self.text_label.text()))
         self.meta_label.setText(meta)
         self.meta_label.setVisible(bool(meta))
@@ -366,11 +377,7 @@ class MessageBanner(QFrame):
 
     closed = Signal()
 
-    _STYLES = {
-        "error": ("#5c1f24", "#ffb4b9", "Error"),
-        "warning": ("#5a4a14", "#ffe39a", "Note"),
-        "info": ("#1d3a5c", "#b8d8ff", "Info"),
-    }
+    _STYLES = BANNER_COLORS
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from signstudio.gui.attention import jobs
@@ -28,6 +27,7 @@ from signstudio.gui.attention.view import AttentionView, intro_page, summary_htm
 from signstudio.gui.frames import FrameCache
 from signstudio.gui.models import InstalledModels
 from signstudio.gui.runner import JobProgress
+from signstudio.gui.shortcuts import bind
 from signstudio.gui.tab import JobTab
 from signstudio.gui.widgets import ellipsize, start_folder
 from signstudio.interpret.session import (AttentionSession, input_kind, looks_like_path, pick_model,
@@ -144,9 +144,13 @@ class AttentionTab(JobTab):
         layout.addWidget(self.summary_label)
         layout.addWidget(self.body, 1)
 
-        shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        shortcut.activated.connect(self.cancel)
+        bind(self, "cancel", self.cancel)
+        self.player.bind_keys(self)
+
+    def apply_preferences(self, prefs) -> None:
+        """The default model and the playback speed."""
+        self.player.set_speed(prefs.playback_speed)
+        self.model_combo.set_preferred(prefs.attention_model)
 
     # ------------------------------------------------------------------------------------------
     # models

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFrame, QHBoxLayout
 from signstudio.gui.attention.plots import CROSS_BRUSH, SELF_BRUSH, AttentionHeatmap, ContributionPlot
 from signstudio.gui.frames import FrameCache
 from signstudio.gui.player import ClipPlayer
+from signstudio.gui.preferences import set_role
 from signstudio.gui.widgets import ellipsize
 from signstudio.interpret.session import AttentionSession, player_frame
 
@@ -121,7 +122,7 @@ class AttentionView(QSplitter):
         self.contribution_title = QLabel("")
         self.contribution_title.setTextFormat(Qt.TextFormat.RichText)
         self.contribution_title.setWordWrap(True)
-        self.contribution_title.setStyleSheet("color: #3b4350;")
+        set_role(self.contribution_title, "muted")
         self.contribution = ContributionPlot()
         self.contribution.setFixedHeight(170)
         self.contribution.step_clicked.connect(lambda u: self.select_token(u))

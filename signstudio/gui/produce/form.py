@@ -13,8 +13,10 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
-                               QProgressBar, QPushButton, QScrollArea, QStyle, QVBoxLayout, QWidget)
+                               QProgressBar, QPushButton, QScrollArea, QSizePolicy, QStyle, QVBoxLayout,
+                               QWidget)
 
+from signstudio.gui.preferences import set_role
 from signstudio.gui.widgets import MessageBanner
 
 DEFAULT_LANGUAGE = "ase"
@@ -117,9 +119,20 @@ class ProduceForm(QScrollArea):
         self.summary_label = QLabel("")
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.summary_label.setAccessibleName("What was signed")
-        self.summary_label.setStyleSheet("color: #3b4350;")
+        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                                   | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.summary_label.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # notes readable by keyboard
+        self.summary_label.setAccessibleName("What was signed, and notes")
+        self.summary_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        set_role(self.summary_label, "muted")
+        # Every note is shown (no hover needed); many notes scroll inside this area.
+        self.summary_area = QScrollArea()
+        self.summary_area.setWidget(self.summary_label)
+        self.summary_area.setWidgetResizable(True)
+        self.summary_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.summary_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.summary_area.setMaximumHeight(self.fontMetrics().lineSpacing() * 7 + 8)
+        self.summary_area.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
         save_label = QLabel("Save the signing as")
         sfont = QFont(save_label.font())
@@ -170,11 +183,10 @@ class ProduceForm(QScrollArea):
         form.addWidget(self.progress_bar)
         form.addWidget(self.status_label)
         form.addWidget(self.banner)
-        form.addWidget(self.summary_label)
+        form.addWidget(self.summary_area)
         form.addSpacing(8)
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
-        line.setStyleSheet("color: #d9dde3;")
         form.addWidget(line)
         form.addWidget(save_label)
         form.addLayout(save_row)

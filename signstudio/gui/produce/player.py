@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton,
                                QScrollArea, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget)
 
+from signstudio.gui.preferences import set_role
+from signstudio.gui.shortcuts import bind
 from signstudio.gui.skeleton3d import Skeleton3DView
 
 #: Playback speeds offered (1.0 is the production's own frame rate).
@@ -60,7 +62,7 @@ class GlossStrip(QScrollArea):
         self._row.setContentsMargins(0, 2, 0, 2)
         self._row.setSpacing(6)
         self.hint = QLabel("The glosses appear here, the one being signed highlighted.")
-        self.hint.setStyleSheet("color: #6b7480;")
+        set_role(self.hint, "muted")
         self._row.addWidget(self.hint)
         self._row.addStretch(1)
         self.setWidget(inner)
@@ -155,6 +157,7 @@ class ProductionPlayer(QWidget):
         self.play_button.setAccessibleName("Play or pause")
         self.play_button.clicked.connect(self.toggle_play)
         self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setMinimumWidth(160)  # the time line stays usable at the minimum window size
         self.slider.setAccessibleName("Frame position")
         self.slider.setToolTip("Drag to move through the signing")
         self.slider.valueChanged.connect(self._slider_moved)
@@ -198,9 +201,6 @@ class ProductionPlayer(QWidget):
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._tick)
-        shortcut = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
-        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        shortcut.activated.connect(self.toggle_play)
         self._update_controls()
 
     # --- content -------------------------------------------------------------------------------
@@ -372,6 +372,33 @@ class ProductionPlayer(QWidget):
         has = self.production is not None
         for widget in (self.play_button, self.slider, self.speed_combo, self.loop_check):
             widget.setEnabled(has)
+
+    def bind_keys(self, host: QWidget) -> None:
+        """Answer the players' keys and the 3D view's orbit and zoom keys
+        (:data:`signstudio.gui.shortcuts.SHORTCUTS`) while the focus is anywhere in ``host``."""
+        from signstudio.gui.player import next_speed
+
+        bind(host, "play", self.toggle_play)
+        for action, frames in (("step_back", -1), ("step_forward", 1), ("start", -10 ** 9)):
+            bind(host, action, lambda n=frames: self.step(n))
+        for action, seconds in (("jump_back", -1), ("jump_forward", 1)):
+            bind(host, action, lambda n=seconds: self.step(round(n * self.fps())))
+        bind(host, "faster", lambda: self.set_speed(next_speed(self._speed, 1)))
+        bind(host, "slower", lambda: self.set_speed(next_speed(self._speed, -1)))
+        view = self.view
+        for action, (azimuth, elevation) in (("orbit_left", (-15, 0)), ("orbit_right", (15, 0)),
+                                             ("orbit_up", (0, 10)), ("orbit_down", (0, -10))):
+            bind(host, action, lambda a=azimuth, e=elevation: view.orbit(a, e))
+        bind(host, "zoom_in", lambda: view.zoom(1.25))
+        bind(host, "zoom_out", lambda: view.zoom(0.8))
+        bind(host, "reset_view", view.reset_view)
+
+    def step(self, frames: int) -> None:
+        """Pause and move ``frames`` frames (negative: back), within the production."""
+        if self.frame_count() < 1:
+            return
+        self.pause()
+        self.show_frame(self._index + int(frames))
 
     def hideEvent(self, event) -> None:  # noqa: N802 - Qt's name
         """Stop the timer when the player is no longer visible."""

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
 from signstudio.gui.produce import jobs
 from signstudio.gui.produce.form import EXPORT_FORMATS, ProduceForm
 from signstudio.gui.produce.player import ProductionPlayer, fps_text
 from signstudio.gui.runner import JobProgress
+from signstudio.gui.shortcuts import bind
 from signstudio.gui.tab import JobTab
 from signstudio.gui.widgets import ellipsize
 
@@ -35,8 +35,6 @@ GLOSSING, PRODUCING, EXPORTING, LOADING = "glossing", "producing", "exporting", 
 FAILED_PREFIX = {GLOSSING: "Could not find the glosses: ", PRODUCING: "Could not sign: ",
                  EXPORTING: "Could not save: ", LOADING: "Could not open: "}
 
-#: Notes of a production listed under it (all of them are in the tooltip and the status bar).
-MAX_NOTES_SHOWN = 4
 POSE_FILTER = "Pose files (*.pose);;All files (*)"
 
 
@@ -89,6 +87,8 @@ class ProduceTab(JobTab):
         runner.cancelled.connect(lambda _state: self._status("Cancelled"))
         runner.idle.connect(self.idle)
         self.form.fill_languages(*jobs.list_languages_safely())
+        self._language_picked = False
+        self.form.language_combo.activated.connect(lambda _i: setattr(self, "_language_picked", True))
         self._refresh_methods()
         self._update_controls()
 
@@ -130,16 +130,21 @@ class ProduceTab(JobTab):
         layout.setContentsMargins(12, 10, 12, 10)
         layout.addWidget(splitter)
 
-        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        for keys, slot in ((QKeySequence(Qt.Key.Key_Escape), self.cancel),
-                           (QKeySequence("Ctrl+Return"), self.sign),
-                           (QKeySequence("Ctrl+Enter"), self.sign)):
-            shortcut = QShortcut(keys, self)
-            shortcut.setContext(context)
-            shortcut.activated.connect(slot)
+        bind(self, "cancel", self.cancel)
+        bind(self, "sign", self.sign)
+        self.player.bind_keys(self)
 
     # ------------------------------------------------------------------------------------------
     # public API
+    def apply_preferences(self, prefs) -> None:
+        """The playback speed, and the sign language to start with (before the user picks one)."""
+        self.player.set_speed(prefs.playback_speed)
+        combo = self.form.language_combo
+        if prefs.produce_language and not self._language_picked:
+            index = combo.findData(prefs.produce_language)
+            if index >= 0:
+                combo.setCurrentIndex(index)
+
     def production(self) -> Any:
         """The ``Production`` shown now, or ``None``."""
         return self._production
@@ -226,11 +231,7 @@ class ProduceTab(JobTab):
         if segments:
             self.form.show_signed_glosses([str(s.gloss) for s in segments])
         summary, notes = _summary(production)
-        shown = notes if len(notes) <= MAX_NOTES_SHOWN else [
-            *notes[: MAX_NOTES_SHOWN - 1],
-            f"… and {len(notes) - MAX_NOTES_SHOWN + 1} more notes (point here to see all)"]
-        self.summary_label.setText("\n".join([summary, *(f"• {n}" for n in shown)]))
-        self.summary_label.setToolTip("\n".join(notes))
+        self.summary_label.setText("\n".join([summary, *(f"• {n}" for n in notes)]))
         self._status(summary + (" Notes: " + "; ".join(notes) + "." if notes else ""))
         self._update_exports()
         self.player.play()

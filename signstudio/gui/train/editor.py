@@ -16,6 +16,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from signstudio.errors import ConfigError
+from signstudio.gui.preferences import set_role
 from signstudio.paths import user_models_dir
 from signstudio.training.config import parse_config_text
 
@@ -29,9 +30,6 @@ TASKS = {
 }
 _DIRECTIONS = {"text2gloss": "text → glosses", "gloss2text": "glosses → text"}
 
-_OK_STYLE = "color: #1f7a3a;"
-_ERROR_STYLE = "color: #b3261e; font-weight: bold;"
-_MUTED_STYLE = "color: #5f6873;"
 
 
 def task_of(cfg: Any) -> str:
@@ -93,7 +91,7 @@ class ConfigEditor(QWidget):
         self.output_label.setAccessibleName("Output folder")
         self.output_label.setToolTip("Set `name:` or `output:` in the config to change it; `output:` is "
                                      f"a folder inside your models folder, {user_models_dir()}")
-        self.output_label.setStyleSheet(_MUTED_STYLE)
+        set_role(self.output_label, "muted")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.editor, 1)
@@ -131,13 +129,13 @@ class ConfigEditor(QWidget):
         except ConfigError as exc:
             self.config, self.error = None, str(exc).splitlines()[0] if str(exc) else "invalid config"
             self.validation_label.setText(f"✗ {self.error}")
-            self.validation_label.setStyleSheet(_ERROR_STYLE)
+            set_role(self.validation_label, "error")
         else:
             self.config, self.error = cfg, ""
             tc = cfg.train
             self.validation_label.setText(f"✓ Config OK: {cfg.name}, {task_of(cfg)}; {tc.epochs} epochs, "
                                           f"checked on dev every {tc.eval_every}")
-            self.validation_label.setStyleSheet(_OK_STYLE)
+            set_role(self.validation_label, "ok")
         self.validated.emit(self.config is not None)
         return self.config is not None
 

@@ -21,7 +21,9 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QSizePolicy,
                                QStackedLayout, QToolButton, QVBoxLayout, QWidget)
 
-from signstudio.gui.widgets import CaptionView
+from signstudio.gui import theme
+from signstudio.gui.preferences import set_role
+from signstudio.gui.widgets import CaptionView, scaled_font
 
 #: Sign shown for a gloss the model is unsure of.
 UNSURE = "?"
@@ -30,7 +32,6 @@ CANDIDATES = 4
 #: Lines the history keeps (the oldest go first): an hour of signing fits.
 HISTORY_LINES = 20_000
 
-_GOLD, _DIM, _UNSURE_COLOR = "#ffd24d", "#c3c9d2", "#ff9e5e"
 
 
 @dataclass
@@ -96,22 +97,16 @@ class GlossCaptionView(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("GlossCaptionView")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet("#GlossCaptionView { background: #111318; border-radius: 10px; }"
-                           " QLabel { color: #f2f2f2; background: transparent; }")
+        self.setFrameShape(QFrame.Shape.StyledPanel)  # coloured by the theme's style sheet
         self._items: list[CaptionItem] = []
         self._keep = 64  # recent glosses kept for the line (it shows those that fit)
         self._empty = ""
 
         self.line_label = QLabel()
         self.line_label.setObjectName("captionLine")
-        font = QFont(self.font())
-        font.setPointSizeF(max(30.0, font.pointSizeF() * 2.7))
-        font.setBold(True)
-        self.line_label.setFont(font)
-        self._small_pt = max(12.0, font.pointSizeF() * 0.45)
+        self._line_pt = max(30.0, self.font().pointSizeF() * 2.7)
+        self._candidates_pt = max(12.0, self.font().pointSizeF() * 1.2)
         self.line_label.setTextFormat(Qt.TextFormat.RichText)
-        self.line_label.setMinimumHeight(QFontMetrics(font).height() + 4)
         self.line_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.line_label.setAccessibleName("Recognised glosses")
 
@@ -119,7 +114,7 @@ class GlossCaptionView(QFrame):
         self.hint_label.setObjectName("captionHint")
         self.hint_label.setWordWrap(True)
         self.hint_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.hint_label.setStyleSheet("color: #9aa3ad;")
+        set_role(self.hint_label, "caption-muted")
         self.hint_label.setAccessibleName("Caption details")
 
         self.candidates_title = QLabel()
@@ -129,16 +124,12 @@ class GlossCaptionView(QFrame):
         self.candidates_title.setFont(tfont)
         self.candidates_label = QLabel()
         self.candidates_label.setObjectName("candidates")
-        cfont = QFont(self.font())
-        cfont.setPointSizeF(max(12.0, cfont.pointSizeF() * 1.2))
-        self.candidates_label.setFont(cfont)
         self.candidates_label.setTextFormat(Qt.TextFormat.RichText)
         self.candidates_label.setAccessibleName("Best candidates")
         for label in (self.hint_label, self.candidates_label):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         side = QFrame()
         side.setObjectName("candidatesBox")
-        side.setStyleSheet("#candidatesBox { background: #1b1f27; border-radius: 8px; }")
         side.setFixedWidth(270)
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(12, 8, 12, 8)
@@ -158,7 +149,19 @@ class GlossCaptionView(QFrame):
         layout.addLayout(main, 1)
         layout.addWidget(side)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.set_caption_style(1.0, "")
         self.clear()
+
+    def set_caption_style(self, scale: float, family: str = "") -> None:
+        """Caption size ``scale`` (1.0 to 3.0 of the default) in font ``family`` ("" = the
+        window's); the theme's current colours are used from now on."""
+        font = scaled_font(self.font(), self._line_pt * scale, family, bold=True)
+        self.line_label.setFont(font)
+        self._small_pt = max(12.0, font.pointSizeF() * 0.45)
+        self.line_label.setMinimumHeight(QFontMetrics(font).height() + 4)
+        self.candidates_label.setFont(scaled_font(self.font(), self._candidates_pt * min(scale, 1.5), family))
+        self.candidates_box.setFixedWidth(round(270 * min(scale, 1.5)))
+        self._render()
 
     # --- content -------------------------------------------------------------------------------
     def clear(self, hint: str = "", empty: str = "Glosses appear here as they are recognised.") -> None:
@@ -224,39 +227,41 @@ class GlossCaptionView(QFrame):
         return shown
 
     def _render(self) -> None:
+        t = theme.current()
         items = self._visible()
         spans = []
         for k, item in enumerate(items):
             newest = k == len(items) - 1
-            color = _UNSURE_COLOR if item.gloss is None else (_GOLD if newest else _DIM)
+            color = t.caption_unsure if item.gloss is None else (t.caption_gloss if newest else t.caption_text)
             span = f'<span style="color:{color}">{html.escape(item.shown)}</span>'
             if item.gloss is None and item.alternatives:  # "?" with its best guess, small
                 guess = html.escape(item.alternatives[0][0].lower())
-                span += f'<span style="color:#b9a08f; font-size:{self._small_pt:.0f}pt; font-weight:normal">{guess}</span>'
+                span += (f'<span style="color:{t.caption_muted}; font-size:{self._small_pt:.0f}pt; '
+                         f'font-weight:normal">{guess}</span>')
             spans.append(span)
         self.line_label.setText("&nbsp;&nbsp;&nbsp;".join(spans))
         self.line_label.setAccessibleDescription(" ".join(item.shown for item in items))
         newest = self._items[-1] if self._items else None
         if newest is None:
             self.candidates_title.setText("Best candidates")
-            self.candidates_title.setStyleSheet("color: #9aa3ad;")
-            self.candidates_label.setText(f'<span style="color:#7d8590">{html.escape(self._empty)}</span>')
+            self.candidates_title.setStyleSheet(f"color: {t.caption_muted};")
+            self.candidates_label.setText(f'<span style="color:{t.caption_muted}">{html.escape(self._empty)}</span>')
             self.candidates_label.setWordWrap(True)
             return
         self.candidates_label.setWordWrap(False)
         if newest.gloss is None:
             self.candidates_title.setText("Unsure (?) — maybe:")
-            self.candidates_title.setStyleSheet(f"color: {_UNSURE_COLOR};")
+            self.candidates_title.setStyleSheet(f"color: {t.caption_unsure};")
         else:
             self.candidates_title.setText("Best candidates")
-            self.candidates_title.setStyleSheet("color: #9aa3ad;")
+            self.candidates_title.setStyleSheet(f"color: {t.caption_muted};")
         rows = []
         for i, (gloss, p) in enumerate(self.candidates()):
-            color = _GOLD if i == 0 and newest.gloss is not None else "#e6e9ee"
+            color = t.caption_gloss if i == 0 and newest.gloss is not None else t.caption_text
             bar = "▮" * max(1, round(p * 10))
             rows.append(f'<tr><td style="color:{color}; padding-right:10px">{html.escape(gloss)}</td>'
-                        f'<td align="right" style="color:#e6e9ee; padding-right:8px">{p:.0%}</td>'
-                        f'<td style="color:#4f8fd6">{bar}</td></tr>')
+                        f'<td align="right" style="color:{t.caption_text}; padding-right:8px">{p:.0%}</td>'
+                        f'<td style="color:{t.caption_muted}">{bar}</td></tr>')
         self.candidates_label.setText("<table cellspacing=0>" + "".join(rows) + "</table>")
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
@@ -288,9 +293,8 @@ class CaptionHistory(QFrame):
                                           | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.edit.setMaximumBlockCount(HISTORY_LINES)
         self.edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        efont = QFont(self.edit.font())
-        efont.setPointSizeF(max(11.0, efont.pointSizeF() * 1.1))
-        self.edit.setFont(efont)
+        self._edit_pt = max(11.0, self.edit.font().pointSizeF() * 1.1)
+        self.set_caption_style(1.0, "")
         self.edit.setPlaceholderText("Each recognised gloss is listed here with its time.")
         self.edit.setAccessibleName("Caption history")
         header = QHBoxLayout()
@@ -325,6 +329,10 @@ class CaptionHistory(QFrame):
         """The whole history as plain text."""
         return self.edit.toPlainText()
 
+    def set_caption_style(self, scale: float, family: str = "") -> None:
+        """History text at ``scale`` (up to 2x; it sits beside the video) in font ``family``."""
+        self.edit.setFont(scaled_font(self.edit.font(), self._edit_pt * min(scale, 2.0), family))
+
     def copy_all(self) -> None:
         """Put the whole history on the clipboard."""
         QApplication.clipboard().setText(self.text())
@@ -346,6 +354,11 @@ class CaptionArea(QWidget):
         self._stack.addWidget(self.glosses)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.history.hide()
+
+    def set_caption_style(self, scale: float, family: str = "") -> None:
+        """Caption size ``scale`` (1.0 to 3.0) and font ``family`` for all three views."""
+        for view in (self.sentence, self.glosses, self.history):
+            view.set_caption_style(scale, family)
 
     def showing_glosses(self) -> bool:
         """True while the gloss view (not the sentence view) is shown."""

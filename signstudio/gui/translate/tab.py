@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar, QSplitter, QVBoxLayout, QWidget
 
 from signstudio.errors import ModelError
@@ -24,6 +23,7 @@ from signstudio.gui.frames import DisplayFrame, FrameThrottle, display_frame_fro
 from signstudio.gui.models import InstalledModels
 from signstudio.gui.player import ClipPlayer
 from signstudio.gui.runner import BUSY_MESSAGE, IDLE, JobProgress
+from signstudio.gui.shortcuts import bind
 from signstudio.gui.tab import JobTab
 from signstudio.gui.translate import jobs, live
 from signstudio.gui.translate.captions import CaptionArea, CaptionItem, meta_line
@@ -146,11 +146,15 @@ class TranslateTab(JobTab):
         layout.addLayout(progress)
         layout.addWidget(self.caption_area)
 
-        # Esc cancels. Play/pause is Alt+P (the button's mnemonic), not Space: Space must keep
-        # pressing the focused button for keyboard users.
-        shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        shortcut.activated.connect(self.cancel)
+        # The window's one keyboard map: Esc cancels, the player's keys (Space, arrows, +/-).
+        bind(self, "cancel", self.cancel)
+        self.player.bind_keys(self)
+
+    def apply_preferences(self, prefs) -> None:
+        """Caption size, font and colours, the default model and the playback speed."""
+        self.caption_area.set_caption_style(prefs.caption_scale / 100, prefs.caption_font)
+        self.player.set_speed(prefs.playback_speed)
+        self.model_combo.set_preferred(prefs.translate_model)
 
     # ------------------------------------------------------------------------------------------
     # public API: state
