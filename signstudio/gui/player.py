@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSli
 
 from signstudio.gui.frames import (CACHE_BUDGET_BYTES, DisplayFrame, FrameCache, PoseTrack,
                                    fit_scale)
-from signstudio.gui.skeleton import holistic_skeleton, skeleton_for_pose
+from signstudio.pose.limbs import holistic_skeleton, skeleton_for_pose
 from signstudio.gui.widgets import VideoView
 
 

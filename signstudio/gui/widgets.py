@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolBu
                                QVBoxLayout, QWidget)
 
 from signstudio.gui.frames import DisplayFrame
-from signstudio.gui.skeleton import Skeleton
+from signstudio.pose.limbs import Skeleton
 
 #: Background of the video view (also used by tests to tell drawn pixels from empty ones).
 VIEW_BACKGROUND = QColor(24, 26, 30)
