@@ -64,7 +64,7 @@ ZOOM_RANGE = (0.3, 8.0)
 #: Hand close-ups: the hand's size (its box's largest side, which a turned hand may exceed on
 #: screen) fills this fraction of its box, below a label taking this fraction; bones at most as
 #: thick as with a hand this many box sides tall.
-INSET_FILL, INSET_LABEL, INSET_THICKNESS = 0.68, 0.1, 0.8
+INSET_FILL, INSET_LABEL, INSET_THICKNESS = 0.8, 0.1, 0.8
 
 
 @dataclass(frozen=True)
