@@ -98,3 +98,40 @@ def shown_widgets(qtbot, flush_deletes):
         widget.close()
         widget.deleteLater()
     flush_deletes()
+
+
+# --- real poses shared by the Produce tab's and the 3D view's tests -----------------------------
+@pytest.fixture
+def house_sad(data_dir):
+    """A production of two real ASL signs (HOUSE, then SAD) with hand-made segments."""
+    import numpy as np
+    from pose_format import Pose
+    from pose_format.numpy.pose_body import NumPyPoseBody
+
+    from signstudio.pose.io import read_pose
+    from signstudio.production.types import Production, Segment
+
+    folder = data_dir / "poses" / "asl" / "standard_landmarks"
+    house = read_pose(folder / "colin-1-HOUSE.pose")  # 93 frames
+    sad = read_pose(folder / "colin-SAD.pose")  # 76 frames
+    data = np.ma.concatenate([house.body.data, sad.body.data], axis=0)
+    conf = np.concatenate([house.body.confidence, sad.body.confidence], axis=0)
+    pose = Pose(house.header, NumPyPoseBody(fps=float(house.body.fps), data=data, confidence=conf))
+    segments = [Segment("HOUSE", 0, 90, "lexicon"), Segment("SAD", 96, 169, "fingerspelled")]
+    return Production(pose, ["HOUSE", "SAD"], segments, "ase",
+                      ["SAD was fingerspelled (s-a-d)"])
+
+
+@pytest.fixture
+def skeleton50_pose(data_dir):
+    """A real PHOENIX-2014-T sentence as the 50-joint skeleton (Progressive Transformers)."""
+    import numpy as np
+
+    skeletons = pytest.importorskip("signstudio.pose.skeletons")
+    path = data_dir / "phoenix14t" / "skels" / "dev.skels"
+    if not path.is_file():
+        pytest.skip(f"{path} is missing")
+    with open(path) as f:
+        values = np.array(f.readline().split(), dtype=np.float32)
+    frames = values.reshape(-1, 151)[:, :150].reshape(-1, 50, 3)
+    return skeletons.skels_to_pose(frames)

@@ -254,3 +254,33 @@ def test_minimum_size_keeps_every_tab_control_visible(window, qtbot):
             if isinstance(w, QSlider):
                 assert w.width() >= 120, (window.tabs.tabText(index), label, w.width())
             assert w.width() >= 16 and inside, (window.tabs.tabText(index), label, w.geometry())
+
+
+def test_the_3d_signer_is_reached_and_turned_with_the_keyboard(window, qtbot, data_dir):
+    path = data_dir / "poses" / "asl" / "refined_landmarks" / "colin-HOUSE-needs-trim.pose"
+    if not path.is_file():
+        pytest.skip("the sample poses are not in the data folder")
+    window.tabs.setCurrentWidget(window.produce_tab)
+    tab = window.produce_tab
+    assert tab.open_pose(str(path))
+    qtbot.waitUntil(lambda: tab.production() is not None, timeout=60_000)
+    canvas = tab.view.canvas
+    assert canvas.focusPolicy() & Qt.FocusPolicy.TabFocus  # Tab reaches the 3D view
+    canvas.setFocus()
+    start = tab.view.camera()
+    QTest.keyClick(canvas, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    assert tab.view.camera().azimuth == pytest.approx(start.azimuth + 15)
+    QTest.keyClick(canvas, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert tab.view.camera().elevation == pytest.approx(start.elevation + 10)
+    QTest.keyClick(canvas, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+    assert tab.view.camera().zoom == pytest.approx(start.zoom * 1.25)
+    QTest.keyClick(canvas, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert tab.view.camera() == start
+    tab.player.pause()
+    frame = tab.player.frame()
+    QTest.keyClick(canvas, Qt.Key.Key_Right)
+    assert tab.player.frame() == frame + 1  # plain arrows still step frames
+    QTest.keyClick(canvas, Qt.Key.Key_Space)
+    assert tab.player.is_playing()
+    QTest.keyClick(canvas, Qt.Key.Key_Space)
+    assert not tab.player.is_playing()

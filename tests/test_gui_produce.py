@@ -10,14 +10,12 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from numpy import ma  # noqa: E402
-from pose_format import Pose  # noqa: E402
-from pose_format.numpy.pose_body import NumPyPoseBody  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
 from signstudio.errors import InputError  # noqa: E402
 from signstudio.gui.produce import ProduceTab  # noqa: E402
-from signstudio.gui.skeleton3d import Skeleton3DView, build_scene, gl_available  # noqa: E402
+from signstudio.pose.caption import Caption  # noqa: E402
+from signstudio.pose.draw import Camera, render  # noqa: E402
 from signstudio.pose.io import read_pose  # noqa: E402
 from signstudio.production.types import Production, Segment  # noqa: E402
 
@@ -29,39 +27,6 @@ JOB_TIMEOUT_MS = 30_000
 
 
 # --- fixtures ----------------------------------------------------------------------------------
-def _concat(poses: list[Pose]) -> Pose:
-    """Real recorded signs (same layout) one after the other, as one pose."""
-    data = ma.concatenate([p.body.data for p in poses], axis=0)
-    conf = np.concatenate([p.body.confidence for p in poses], axis=0)
-    return Pose(poses[0].header, NumPyPoseBody(fps=float(poses[0].body.fps), data=data,
-                                               confidence=conf))
-
-
-@pytest.fixture
-def house_sad(data_dir):
-    """A production of two real ASL signs (HOUSE, then SAD) with hand-made segments."""
-    folder = data_dir / "poses" / "asl" / "standard_landmarks"
-    house = read_pose(folder / "colin-1-HOUSE.pose")  # 93 frames
-    sad = read_pose(folder / "colin-SAD.pose")  # 76 frames
-    pose = _concat([house, sad])
-    segments = [Segment("HOUSE", 0, 90, "lexicon"), Segment("SAD", 96, 169, "fingerspelled")]
-    return Production(pose, ["HOUSE", "SAD"], segments, "ase",
-                      ["SAD was fingerspelled (s-a-d)"])
-
-
-@pytest.fixture
-def skeleton50_pose(data_dir):
-    """A real PHOENIX-2014-T sentence as the 50-joint skeleton (Progressive Transformers)."""
-    skeletons = pytest.importorskip("signstudio.pose.skeletons")
-    path = data_dir / "phoenix14t" / "skels" / "dev.skels"
-    if not path.is_file():
-        pytest.skip(f"{path} is missing")
-    with open(path) as f:
-        values = np.array(f.readline().split(), dtype=np.float32)
-    frames = values.reshape(-1, 151)[:, :150].reshape(-1, 50, 3)
-    return skeletons.skels_to_pose(frames)
-
-
 class Calls:
     """Records the calls of a fake core function."""
 
@@ -114,103 +79,6 @@ def test_tab_builds_with_languages_and_an_empty_view(make_tab):
     assert tab.player.strip.texts() == []
 
 
-def test_gl_view_constructs_offscreen_and_draws_a_real_pose(qtbot, data_dir):
-    pose = read_pose(data_dir / "poses" / "asl" / "standard_landmarks" / "colin-SAD.pose")
-    view = Skeleton3DView()
-    qtbot.addWidget(view)
-    view.resize(500, 400)
-    view.show()
-    assert view.has_gl() == gl_available()
-    scene = view.set_pose(pose)
-    view.show_frame(40)
-    assert view.frame() == 40
-    view.show_frame(10_000)
-    assert view.frame() == scene.frames - 1  # clamped
-    if view.has_gl():
-        assert view.stack.currentWidget() is view.gl_view
-        lines = [item for item in view.gl_view.items if type(item).__name__ == "GLLinePlotItem"]
-        assert len(lines) == len(scene.groups) == 4
-        from pyqtgraph.opengl.GLGraphicsItem import GLOptions
-
-        # Additive blending (pyqtgraph's default) is invisible on a light background.
-        for item in view.gl_view.items:
-            drawn = getattr(item, "lineplot", None) or item  # a grid draws with a child item
-            assert drawn._GLGraphicsItem__glOpts == GLOptions["translucent"], item
-        camera = view.camera()
-        view.gl_view.setCameraPosition(azimuth=10, distance=50)
-        view.reset_view()
-        assert view.camera() == camera
-    assert "left hand" in view.legend_label.text() and "right hand" in view.legend_label.text()
-    view.clear()
-    assert view.scene is None
-    view.close()
-    view.deleteLater()
-
-
-def test_view_without_gl_shows_a_placeholder(qtbot, house_sad):
-    view = Skeleton3DView(use_gl=False)
-    qtbot.addWidget(view)
-    view.set_placeholder("nothing yet")
-    assert view.placeholder_label.text() == "nothing yet"
-    view.set_pose(house_sad.pose)
-    view.show_frame(5)
-    assert view.frame() == 5 and not view.has_gl()
-    assert "OpenGL" in view.placeholder_label.text()
-    view.close()
-    view.deleteLater()
-
-
-# --- geometry ----------------------------------------------------------------------------------
-def test_scene_of_a_holistic_pose_is_upright_centred_and_coloured_by_part(house_sad):
-    scene = build_scene(house_sad.pose)
-    assert scene.positions.shape == (169, 576, 3)
-    assert scene.styles == {"body", "face", "left_hand", "right_hand"}
-    # Bones come from the header's limbs; the face mesh is reduced to its contours.
-    by_style = {g.style: g for g in scene.groups}
-    assert len(by_style["left_hand"].a) == len(by_style["right_hand"].a) == 21
-    assert 50 < len(by_style["face"].a) < 300
-    face_dots = (scene.dot_index >= 33) & (scene.dot_index < 33 + 468)
-    assert face_dots.sum() < 200
-    assert not np.isin(np.arange(25, 33), scene.dot_index).any()  # MediaPipe's guessed legs
-    assert np.isin(np.arange(33 + 468 + 42, 576), scene.dot_index).sum() == 0  # world points
-    assert not np.allclose(scene.dot_color[0], scene.dot_color[-1])  # hands not body-coloured
-    # Upright: shoulders (11, 12) above hips (23, 24), the face above the shoulders.
-    frame = 50
-    z = scene.positions[frame, :, 2]
-    assert min(z[11], z[12]) > max(z[23], z[24])
-    assert z[33 + 10] > max(z[11], z[12])  # face-mesh forehead
-    # Centred and scaled: the drawn points of a frame lie around the origin, about 2 units tall.
-    pos, colors, sizes = scene.dots(frame)
-    assert len(pos) == len(colors) == len(sizes) > 50
-    assert np.abs(pos).max() < 2.5 and np.ptp(pos[:, 2]) > 1.0
-    # Points with confidence 0 are not drawn.
-    hand = np.arange(33 + 468, 33 + 468 + 21)
-    missing = np.flatnonzero(~scene.visible[:, hand].any(axis=1))
-    if len(missing):
-        lines = scene.lines(int(missing[0]), by_style["left_hand"])
-        assert len(lines) == 0
-
-
-def test_scene_of_the_50_joint_skeleton(skeleton50_pose):
-    scene = build_scene(skeleton50_pose)
-    assert scene.positions.shape[1:] == (50, 3)
-    assert {g.style: len(g.a) for g in scene.groups} == {"body": 7, "left_hand": 20,
-                                                         "right_hand": 20}
-    assert len(scene.dot_index) == 50
-    z = scene.positions[:, :, 2]
-    assert (z[:, 0] > z[:, 1]).all()  # the nose above the neck: upright
-    assert np.isfinite(scene.positions).all()
-    assert np.abs(scene.positions[scene.visible]).max() < 3.0
-    assert not scene.notes  # already 3D in pixels: depth used as it is
-
-
-def test_scene_rejects_a_pose_without_frames(house_sad):
-    empty = Pose(house_sad.pose.header, NumPyPoseBody(
-        fps=25.0, data=ma.zeros((0, 1, 576, 3), np.float32), confidence=np.zeros((0, 1, 576))))
-    with pytest.raises(ValueError):
-        build_scene(empty)
-
-
 # --- the player --------------------------------------------------------------------------------
 def test_loading_a_real_production_sets_the_slider_and_the_gloss_strip(make_tab, house_sad,
                                                                        qtbot):
@@ -250,6 +118,79 @@ def test_loading_a_real_production_sets_the_slider_and_the_gloss_strip(make_tab,
     assert "2 glosses" in tab.summary_label.text()
     assert "SAD was fingerspelled" in tab.summary_label.text()
     assert all(b.isEnabled() for b in tab.export_buttons.values())
+
+
+def test_the_view_captions_the_gloss_and_the_spelled_letter(make_tab, house_sad, qtbot):
+    segments = [house_sad.segments[0],
+                Segment("SAD", 96, 169, "fingerspelled", ("s", "a", "d"))]
+    production = Production(house_sad.pose, ["HOUSE", "SAD"], segments, "ase")
+    tab = make_tab()
+    with qtbot.waitSignal(tab.production_ready, timeout=5000):
+        assert tab.show_production(production)
+    tab.pause()
+    view = tab.view
+    tab.show_frame(10)
+    assert view._caption == Caption("HOUSE")
+    tab.show_frame(92)  # between the signs: an empty band, kept
+    assert view._caption is None and view._band
+    tab.show_frame(150)  # the last third of S-A-D: D
+    assert view._caption == Caption("SAD", ("s", "a", "d"), 2)
+    assert view._caption.current_letter == "D"
+    image = view.image()
+    assert np.array_equal(image, render(view.scene, 150, view.camera(), view.render_size(),
+                                        caption=Caption("SAD", ("s", "a", "d"), 2),
+                                        show_caption=True))
+
+
+def test_video_export_saves_what_the_view_shows(make_tab, house_sad, qtbot, tmp_path, monkeypatch):
+    import signstudio.production.render as render_module
+
+    calls = []
+    monkeypatch.setattr(render_module, "export",
+                        lambda pose, path, **kwargs: calls.append((pose, path, kwargs)) or path)
+    tab = make_tab()
+    tab.show_production(house_sad)
+    tab.pause()
+    tab.view.orbit(-40, 5)
+    tab.view.set_hands_close_up(True)
+    with qtbot.waitSignal(tab.idle, timeout=JOB_TIMEOUT_MS):
+        assert tab.export_to(tmp_path / "signing.mp4")
+    ((pose, path, kwargs),) = calls
+    assert pose is house_sad.pose and path == str(tmp_path / "signing.mp4")
+    assert kwargs == {"segments": house_sad.segments, "hands": True,
+                      "camera": Camera().orbit(-40, 5)}
+
+
+def test_at_the_minimum_window_size_the_slider_and_save_buttons_stay(qapp, qtbot, house_sad,
+                                                                    flush_deletes):
+    from signstudio.gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    try:
+        window.tabs.setCurrentIndex(1)
+        tab = window.produce_tab
+        tab.show_production(house_sad)
+        tab.pause()
+        window.resize(window.minimumSize())
+        qtbot.waitUntil(lambda: window.size() == window.minimumSize(), timeout=5000)
+        for _ in range(3):
+            qapp.processEvents()
+        assert window.width() <= 800 and window.height() <= 560
+        player = tab.player
+        assert player.slider.isVisible() and player.slider.width() >= 200
+        assert player.slider.width() > 0.8 * player.width()
+        for button in [*tab.export_buttons.values(), tab.open_pose_button, player.play_button]:
+            assert button.isVisible(), button.text()
+            box = button.rect().translated(button.mapTo(tab, button.rect().topLeft()))
+            assert tab.rect().contains(box), (button.text(), box, tab.rect())
+            assert button.visibleRegion().boundingRect().size() == button.size(), button.text()
+        assert tab.view.canvas.width() >= 160 and tab.view.canvas.height() >= 120
+        assert tab.view.image() is not None
+    finally:
+        window.close()
+        window.deleteLater()
+        flush_deletes()
 
 
 def test_speed_changes_the_timer_interval(make_tab, house_sad):

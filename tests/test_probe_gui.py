@@ -322,7 +322,7 @@ def _prepared_tab(kind: str, qtbot, models, inputs, sign_record, monkeypatch, tm
     elif kind == "produce":
         from signstudio.gui.produce import ProduceTab
 
-        tab = ProduceTab(use_gl=False)
+        tab = ProduceTab()
         tab.show()
         assert tab.open_pose(inputs["holistic"])
         _wait_idle(qtbot, tab)

@@ -1,4 +1,8 @@
-"""The Produce tab rendered by a real X server (Xvfb, xcb): the 3D signer is really drawn."""
+"""The Produce tab rendered by a real X server (Xvfb, xcb): the 3D signer is really drawn.
+
+The view paints images of SignStudio's own renderer (no OpenGL), so it draws offscreen too
+(tests/test_gui_produce.py); here the whole window goes through a real X server once.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,11 @@ pytestmark = pytest.mark.xvfb
 
 #: The 3D view's part of a 1280x800 window (right of the text panel, above the player).
 VIEW_BOX = (slice(110, 620), slice(420, 1240))  # rows, columns
-#: The view's background (skeleton3d.BACKGROUND) in BGR, as OpenCV reads it.
+#: The view's background (signstudio.pose.draw.BACKGROUND) in BGR, as OpenCV reads it.
 BACKGROUND_BGR = np.array([250, 248, 247])
-#: The hands' colours (skeleton3d.STYLE_COLORS) in BGR.
-LEFT_HAND_BGR = np.array([5, 120, 235])
-RIGHT_HAND_BGR = np.array([133, 26, 204])
+#: The hands' colours (signstudio.pose.draw.STYLE_COLORS) in BGR.
+LEFT_HAND_BGR = np.array([0, 118, 232])
+RIGHT_HAND_BGR = np.array([128, 24, 200])
 
 
 def _near(region: np.ndarray, bgr: np.ndarray, tolerance: int = 40) -> int:
@@ -30,7 +34,7 @@ def _assert_signer_drawn(image: np.ndarray) -> None:
     packed = view.reshape(-1, 3).astype(np.uint32)
     colors = len(np.unique(packed[:, 0] << 16 | packed[:, 1] << 8 | packed[:, 2]))
     assert colors > 20, f"only {colors} colours in the 3D view"
-    # The hands are drawn in their own colours (translucent blending: visible on white).
+    # The hands are drawn in their own colours.
     assert _near(view, LEFT_HAND_BGR) + _near(view, RIGHT_HAND_BGR) > 100
 
 

@@ -84,6 +84,7 @@ def test_produce_command_json_uses_lexicon_then_fingerspelling(asl_lexicon, tmp_
     pose = Pose.read(out.read_bytes())
     assert pose.body.data.shape[0] == payload["frames"]
     assert pose.body.fps == pytest.approx(payload["fps"])
+    assert [s["letters"] for s in payload["segments"]] == [["m", "y"], [], ["i", "s"], []]
     starts = [s["start"] for s in payload["segments"]]
     assert starts == sorted(starts) and payload["segments"][-1]["end"] == payload["frames"]
 
@@ -94,6 +95,7 @@ def test_produce_command_json_uses_lexicon_then_fingerspelling(asl_lexicon, tmp_
     (["produce", "日本", "--lang", "asl"], "has no '日', '本'"),
     (["produce", "hello", "--lang", "asl", "--video", "x.avi"], "--video must name a .mp4 or .gif"),
     (["produce", " ".join(["word"] * 70), "--lang", "asl"], "too long: 70 glosses"),
+    (["produce", "hello", "--lang", "asl", "--hands"], "--hands adds hand close-ups to the video"),
 ])
 def test_produce_command_bad_input_is_one_line(argv, message, tmp_path, capsys):
     rc = main(argv + ["-o", str(tmp_path / "x.pose")])

@@ -24,6 +24,8 @@ def cmd_produce(args: argparse.Namespace) -> int:
     video = check_output_file(args.video, EXPORT_SUFFIXES[1:], option="--video") if args.video is not None else None
     if video is not None and video.absolute() == out.absolute():
         raise InputError(f"{args.video}: the same file as -o")
+    if args.hands and video is None:
+        raise InputError("--hands adds hand close-ups to the video: give --video OUT.mp4 too")
     glosses = args.glosses.split() if args.glosses is not None else None
     if glosses is not None and not glosses:
         raise InputError("--glosses is empty: give space-separated glosses, e.g. --glosses \"HOUSE\"")
@@ -38,7 +40,7 @@ def cmd_produce(args: argparse.Namespace) -> int:
     with OutputGroup() as outputs:
         export_pose(result.pose, outputs.path(out))
         if video is not None:
-            export(result.pose, outputs.path(video))
+            export(result.pose, outputs.path(video), segments=result.segments, hands=args.hands)
     payload = result.to_json()
     width = max(len(s.gloss) for s in result.segments)
     lines = [f"glosses: {' '.join(result.glosses)}"]
@@ -89,7 +91,10 @@ def register(add) -> None:
     sp.add_argument("text", help="the text to sign (spoken language of --lang, e.g. English for ASL)")
     sp.add_argument("--lang", required=True, help="sign language: code or abbreviation (ase/asl, gsg/dgs, ...)")
     sp.add_argument("-o", "--output", required=True, help="the .pose file to write")
-    sp.add_argument("--video", help="also render the signing to this .mp4 or .gif")
+    sp.add_argument("--video", help="also render the signing to this .mp4 or .gif, captioned with the gloss "
+                    "being signed (and the letter, when fingerspelling)")
+    sp.add_argument("--hands", action="store_true",
+                    help="add close-ups of both hands to the --video (a column on the right)")
     sp.add_argument("--glosses", help="sign these space-separated glosses instead of glossing TEXT")
     sp.add_argument("--method", default="auto", choices=("auto", "lexicon", "model"),
                     help="lexicon: recorded signs + fingerspelling (default); model: an installed SignLLM model")

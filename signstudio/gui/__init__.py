@@ -12,7 +12,8 @@ Entry points: :func:`signstudio.gui.app.run` (the ``signstudio`` / ``signstudio 
 - ``runner`` (:class:`~signstudio.gui.runner.JobRunner`: every tab's jobs: start, progress,
   cancel, outcome, shutdown), ``workers`` (core jobs on worker threads or in a child process,
   reported as Qt signals), ``models`` (the installed models and their selectors);
-- ``skeleton3d`` (the 3D skeleton view, pyqtgraph.opengl), ``player`` (clip playback),
-  ``widgets`` (video view with landmark overlay, captions, message banner), ``frames`` and
-  ``skeleton`` (Qt-free display helpers).
+- ``skeleton3d`` (the 3D signer view: images drawn by the Qt-free renderer
+  :mod:`signstudio.pose.draw`, the one exported videos use), ``player`` (clip playback),
+  ``widgets`` (video view with landmark overlay, captions, message banner), ``frames`` (Qt-free
+  display helpers; which landmarks to join is :mod:`signstudio.pose.limbs`).
 """

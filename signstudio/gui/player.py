@@ -17,7 +17,7 @@ from signstudio.gui.frames import (CACHE_BUDGET_BYTES, DisplayFrame, FrameCache,
                                    fit_scale)
 from signstudio.gui.preferences import SPEEDS
 from signstudio.gui.shortcuts import bind, key_text
-from signstudio.gui.skeleton import holistic_skeleton, skeleton_for_pose
+from signstudio.pose.limbs import holistic_skeleton, skeleton_for_pose
 from signstudio.gui.widgets import VideoView
 
 

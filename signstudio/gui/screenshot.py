@@ -2,7 +2,8 @@
 
 Options: ``--size 1280x800``, ``--open VIDEO_OR_POSE`` (translate it first), ``--tab N``.
 The Produce tab with a result: ``--produce "TEXT" [--glosses "HOUSE SAD"] [--lang ase]
-[--method lexicon]`` signs the text first; ``--pose FILE.pose`` shows a pose file in its 3D view.
+[--method lexicon] [--hands]`` signs the text first (``--hands``: with the hand close-ups);
+``--pose FILE.pose`` shows a pose file in its 3D view.
 Live captions: ``--live VIDEO [VIDEO ...] [--model M] [--captions N]`` replays the videos as the
 webcam and takes the shot while the stream runs. The Attention tab: ``--attention INPUT [--model M] [--head H] [--token U]`` records a model's
 attention on INPUT first. The Train tab: ``--train CONFIG.yaml`` runs that training to the end
@@ -137,11 +138,11 @@ def train_screenshot(path: str, config: str, size: tuple[int, int] = (1280, 800)
 def produce_screenshot(path: str, size: tuple[int, int] = (1280, 800), text: str = "",
                        glosses: str = "", language: str = "ase", method: str = "",
                        pose_path: str | None = None, position: float = 0.45,
-                       timeout: float = 300.0) -> Path:
+                       timeout: float = 300.0, hands: bool = False) -> Path:
     """Open the window on the Produce tab, sign ``text`` (or show ``pose_path``), save a PNG.
 
     The shot is taken once the tab is idle again (signed, or showing an error), with playback
-    paused at ``position`` (0-1) of the signing.
+    paused at ``position`` (0-1) of the signing; ``hands`` turns the hand close-ups on.
 
     Returns:
         The path written. Raises ``RuntimeError`` if Qt could not write the image.
@@ -170,6 +171,7 @@ def produce_screenshot(path: str, size: tuple[int, int] = (1280, 800), text: str
         if started:
             _wait_for(lambda: not tab.is_busy(), timeout)
         tab.pause()
+        tab.view.set_hands_close_up(hands)
         if tab.frame_count():
             tab.show_frame(int(tab.frame_count() * position))
         _process_events_for(0.5)
@@ -213,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --produce: the glosses to sign (space-separated)")
     parser.add_argument("--lang", default="ase", help="sign language code for --produce")
     parser.add_argument("--method", default="", help="production method for --produce")
+    parser.add_argument("--hands", action="store_true",
+                        help="with --produce/--pose: show the hand close-ups")
     parser.add_argument("--pose", dest="pose_path", default=None,
                         help="a .pose file to show in the Produce tab's 3D view")
     parser.add_argument("--position", type=float, default=0.45,
@@ -253,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         out = produce_screenshot(args.out, size=(width, height), text=args.produce or "",
                                  glosses=args.glosses, language=args.lang, method=args.method,
                                  pose_path=args.pose_path, position=args.position,
-                                 timeout=args.timeout)
+                                 timeout=args.timeout, hands=args.hands)
     else:
         from signstudio.gui.app import screenshot
 

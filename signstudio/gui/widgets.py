@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolBu
 
 from signstudio.gui.frames import DisplayFrame
 from signstudio.gui.preferences import set_role
-from signstudio.gui.skeleton import Skeleton
 from signstudio.gui.theme import BANNER_COLORS
+from signstudio.pose.limbs import Skeleton
 
 #: Background of the video view (also used by tests to tell drawn pixels from empty ones).
 VIEW_BACKGROUND = QColor(24, 26, 30)

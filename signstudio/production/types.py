@@ -13,12 +13,31 @@ Source = Literal["lexicon", "fingerspelled", "model"]
 
 @dataclass(frozen=True)
 class Segment:
-    """One gloss of a production: frames ``[start, end)`` of the pose (indices at the pose's fps)."""
+    """One gloss of a production: frames ``[start, end)`` of the pose (indices at the pose's fps).
+
+    ``letters``: for a fingerspelled gloss, the alphabet keys spelled (``("b", "o", "b")``); empty
+    otherwise.
+    """
 
     gloss: str
     start: int
     end: int
     source: Source
+    letters: tuple[str, ...] = ()
+
+    def letter_at(self, frame: int) -> int | None:
+        """Index into :attr:`letters` of the letter being spelled at ``frame``, or ``None``
+        (not fingerspelled, or ``frame`` outside the segment).
+
+        Approximate: the segment is split into equal parts, one per letter. The fingerspelling
+        lexicon's letters are all capped at the same duration (0.8 s; measured: every letter of
+        the ASL alphabet lasts 20 frames at 25 fps after the cap), so the parts are nearly right;
+        the trimming at the word's start and end can shift them by a few frames.
+        """
+        if not self.letters or not self.start <= frame < self.end:
+            return None
+        return min(int((frame - self.start) * len(self.letters) / max(self.end - self.start, 1)),
+                   len(self.letters) - 1)
 
 
 @dataclass
@@ -58,10 +77,11 @@ class Production:
 
     def to_json(self) -> dict[str, Any]:
         """The ``signstudio produce --json`` object:
-        ``{"glosses", "frames", "fps", "segments": [{"gloss", "start", "end", "source"}]}``."""
+        ``{"glosses", "frames", "fps", "segments": [{"gloss", "start", "end", "source",
+        "letters"}]}`` (``letters``: the fingerspelled letters, ``[]`` for a recorded sign)."""
         return {
             "glosses": list(self.glosses),
             "frames": self.frames,
             "fps": self.fps,
-            "segments": [asdict(s) for s in self.segments],
+            "segments": [{**asdict(s), "letters": list(s.letters)} for s in self.segments],
         }

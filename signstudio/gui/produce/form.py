@@ -40,8 +40,9 @@ TEXT_PLACEHOLDER = "A sentence to sign, e.g. “My house is sad.”"
 GLOSSES_PLACEHOLDER = "e.g. HOUSE SAD (empty: sign the text)"
 
 
-class ProduceForm(QScrollArea):
-    """The inputs and messages of the Produce tab (scrolls in a small window).
+class ProduceForm(QWidget):
+    """The inputs and messages of the Produce tab (they scroll in a small window; the save and
+    open buttons under them stay in sight).
 
     Signals:
         language_changed(str): another sign language was chosen (its code).
@@ -184,22 +185,31 @@ class ProduceForm(QScrollArea):
         form.addWidget(self.status_label)
         form.addWidget(self.banner)
         form.addWidget(self.summary_area)
-        form.addSpacing(8)
+        form.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(panel)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        # Saving and opening sit under the scrolling part, so a small window never hides them.
+        footer = QVBoxLayout()
+        footer.setContentsMargins(0, 6, 8, 0)
+        footer.setSpacing(6)
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
-        form.addWidget(line)
-        form.addWidget(save_label)
-        form.addLayout(save_row)
-        form.addStretch(1)
+        footer.addWidget(line)
+        footer.addWidget(save_label)
+        footer.addLayout(save_row)
         open_row = QHBoxLayout()
         open_row.addWidget(self.open_pose_button)
         open_row.addStretch(1)
-        form.addLayout(open_row)
-        # A small window scrolls the panel rather than clipping it.
-        self.setWidget(panel)
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        footer.addLayout(open_row)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.scroll, 1)
+        outer.addLayout(footer)
         self.setMinimumWidth(300)
         self.setMaximumWidth(460)
 

@@ -85,15 +85,18 @@ def read_production_job(path: str, language: str) -> Job:
     return job
 
 
-def export_job(pose: Any, path: str) -> Job:
-    """Write ``pose`` to ``path`` (.pose, .mp4 or .gif): ``production.render.export``."""
+def export_job(production: Any, path: str, *, camera: Any = None, hands: bool = False) -> Job:
+    """Write ``production`` (its pose; for a video also its segments as captions, seen from
+    ``camera`` with hand close-ups if ``hands``) to ``path`` (.pose, .mp4 or .gif):
+    ``production.render.export``."""
 
     def job(task: Any) -> str:
         from signstudio.production.render import export
 
         task.set_status(f"Writing {path}…")
         try:
-            return str(export(pose, path))
+            return str(export(production.pose, path, segments=list(production.segments),
+                              hands=hands, camera=camera))
         except OSError as exc:  # a folder that is not there or not writable: the user's to fix
             from signstudio.errors import InputError
 
@@ -110,7 +113,7 @@ def with_scene(job: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, Any]]:
     then says why)."""
 
     def run(task: Any) -> tuple[Any, Any]:
-        from signstudio.gui.skeleton3d import build_scene
+        from signstudio.pose.scene import build_scene
 
         production = job(task)
         task.set_status("Preparing the 3D view…")

@@ -52,7 +52,6 @@ class ProduceTab(JobTab):
         produce: the production function (default ``production.pipeline.produce``), called on a
             worker thread as ``produce(text, language, glosses=..., method=..., task=...)``.
         text_to_glosses: the glossing function (default ``pipeline.text_to_glosses``).
-        use_gl: passed to :class:`Skeleton3DView` (default: OpenGL when available).
 
     Signals:
         status_message(str): a line for the window's status bar.
@@ -70,14 +69,13 @@ class ProduceTab(JobTab):
 
     def __init__(self, parent: QWidget | None = None, *,
                  produce: Callable[..., Any] | None = None,
-                 text_to_glosses: Callable[..., list[str]] | None = None,
-                 use_gl: bool | None = None) -> None:
+                 text_to_glosses: Callable[..., list[str]] | None = None) -> None:
         super().__init__(parent, lists_models=False)
         self._produce = produce
         self._text_to_glosses = text_to_glosses
         self._production: Any = None
         self._last_dir = ""
-        self._build(use_gl)
+        self._build()
         runner = self.runner
         self.progress = JobProgress(runner, self.progress_bar, self.status_label,
                                     echo=self.status_message.emit)
@@ -94,7 +92,7 @@ class ProduceTab(JobTab):
 
     # ------------------------------------------------------------------------------------------
     # layout
-    def _build(self, use_gl: bool | None) -> None:
+    def _build(self) -> None:
         self.form = form = ProduceForm()
         self.left_panel = form
         # The form's widgets, named on the tab as well (the window and tests reach them here).
@@ -114,7 +112,7 @@ class ProduceTab(JobTab):
         form.open_pose_button.clicked.connect(self.choose_pose)
         form.language_changed.connect(self._refresh_methods)
 
-        self.player = ProductionPlayer(use_gl=use_gl)
+        self.player = ProductionPlayer()
         self.view = self.player.view
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -273,13 +271,17 @@ class ProduceTab(JobTab):
 
     def export_to(self, path: str | Path) -> bool:
         """Write the signing to ``path`` (.pose, .mp4 or .gif) on a worker; False if a job runs
-        or there is nothing to save."""
+        or there is nothing to save. A video shows what the 3D view shows: the same camera, the
+        hand close-ups if they are on, and the gloss captions."""
         if self._production is None or not self.runner.check_idle():
             return False
         path = Path(path)
         self._last_dir = str(path.parent)
         self.banner.dismiss()
-        return self.runner.start(EXPORTING, jobs.export_job(self._production.pose, str(path)),
+        view = self.player.view
+        job = jobs.export_job(self._production, str(path), camera=view.camera(),
+                              hands=view.hands_close_up())
+        return self.runner.start(EXPORTING, job,
                                  on_finished=self._exported, cancellable=False,
                                  status=f"Saving {path.name}…")
 

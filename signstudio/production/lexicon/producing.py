@@ -132,6 +132,7 @@ def produce_from_lexicon(items: Sequence[tuple[str, str]], language: SignLanguag
             caps.append(max_sign_seconds)
     pose, ranges = stitch([p.pose for p in pieces], spans=[p.span for p in pieces],
                           max_sign_seconds=caps, fps=fps, names=[p.origin for p in pieces])
-    segments = [Segment(p.gloss, start, end, p.source) for p, (start, end) in zip(pieces, ranges)]
+    segments = [Segment(p.gloss, start, end, p.source, tuple(p.letters))
+                for p, (start, end) in zip(pieces, ranges)]
     return Production(pose=pose, glosses=[p.gloss for p in pieces], segments=segments,
                       language=language.code, notes=notes)
