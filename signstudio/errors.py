@@ -18,6 +18,23 @@ class NoSignerError(InputError):
     """The video was read, but MediaPipe found nobody in any frame."""
 
 
+class OutOfDomainError(InputError):
+    """The input is outside what a model knows, or not in the language it should be, and the
+    caller asked to be stopped rather than warned (``strict``: ``--strict``, or the window before
+    the user chose "Produce anyway").
+
+    Attributes:
+        warnings: the plain-language reasons, one line each.
+        summary: one line on what judged the input (e.g. the glossing model, its OOV rate and
+            confidence), or "".
+    """
+
+    def __init__(self, message: str, warnings: list[str] | tuple[str, ...] = (), summary: str = "") -> None:
+        super().__init__(message)
+        self.warnings = list(warnings)
+        self.summary = summary
+
+
 class ModelError(SignStudioError):
     """A model name or checkpoint cannot be resolved or loaded."""
 

@@ -23,6 +23,7 @@ from signstudio.errors import ConfigError, InputError, ModelError
 from signstudio.metrics import bleu, rouge_l
 from signstudio.runtime.checkpoint import DecodingOptions, LoadedModel
 from signstudio.runtime.installed import load_installed
+from signstudio.runtime.reliability import Reliability, assess, output_confidence
 
 DIRECTIONS = ("text2gloss", "gloss2text")
 TEXT_DATASETS = ("phoenix14t",)
@@ -128,6 +129,20 @@ def score(references: Sequence[Sequence[str]], hypotheses: Sequence[Sequence[str
     return {**bleu(refs, hyps), "rouge_l": rouge_l(refs, hyps)}
 
 
+@dataclass
+class CheckedOutput:
+    """One sentence's output and how far the model trusts it.
+
+    Attributes:
+        tokens: the output tokens (glosses for text2gloss, words for gloss2text), specials removed.
+        reliability: the model's out-of-vocabulary rate and confidence for this input
+            (:class:`~signstudio.runtime.reliability.Reliability`).
+    """
+
+    tokens: list[str]
+    reliability: Reliability
+
+
 class TextTranslator:
     """A loaded text-to-gloss or gloss-to-text model ready to translate (beam search).
 
@@ -171,13 +186,43 @@ class TextTranslator:
         Raises:
             InputError: empty or over-long input (more than ``MAX_INPUT_TOKENS`` tokens).
         """
+        return self.translate_checked(text).tokens
+
+    @property
+    def dataset(self) -> str:
+        """The corpus the model was trained on (its stored ``data.dataset``), e.g. ``"phoenix14t"``."""
+        return str(((self.loaded.config or {}).get("data") or {}).get("dataset", ""))
+
+    @torch.no_grad()
+    def translate_checked(self, text: str) -> CheckedOutput:
+        """Translate one sentence as :meth:`translate_text` does (the same search, the same
+        output) and say how reliable the output is: the source's out-of-vocabulary rate and the
+        confidence of the chosen output (see :mod:`signstudio.runtime.reliability`).
+
+        Raises:
+            InputError: empty or over-long input (more than ``MAX_INPUT_TOKENS`` tokens).
+        """
         tokens = self.split(text)
         if not tokens:
             raise InputError("nothing to translate: the text is empty")
         if len(tokens) > MAX_INPUT_TOKENS:
             raise InputError(f"too long: {len(tokens)} tokens (the limit is {MAX_INPUT_TOKENS}); "
                              "split the text into sentences")
-        return self.translate([tokens])[0]
+        source = self.source_tokens(tokens)
+        model = self.loaded.model
+        model.eval()
+        device = next(model.parameters()).device
+        src = torch.tensor([self.src_vocab.encode(source)], dtype=torch.long, device=device)
+        memory, mask = model.encode(src, torch.tensor([len(source)], device=device))
+        max_len = min(model.config.max_output_length, len(source) * 2 + 10)  # as translate_tokens
+        beam = self.decoding.beam_size
+        if beam <= 1:
+            ids = greedy_decode(model, memory, mask, max_len, bos=self.bos)[0]
+        else:
+            ids = beam_search(model, memory, mask, max_len, beam, self.decoding.length_penalty, bos=self.bos)[0]
+        confidence = output_confidence(model, memory, mask, self.bos, ids)
+        reliability = assess(self.loaded.name, self.dataset, self.direction, source, self.src_vocab, confidence)
+        return CheckedOutput(self.tgt_vocab.decode(ids), reliability)
 
 
 def load_sentence_model(name_or_path: str | Path) -> TextTranslator:
@@ -197,9 +242,20 @@ def glosses_to_sentence(glosses: list[str], sentence_model: TextTranslator) -> s
     Raises:
         InputError: more glosses than :data:`MAX_INPUT_TOKENS`.
     """
+    return checked_sentence(glosses, sentence_model)[0]
+
+
+def checked_sentence(glosses: list[str], sentence_model: TextTranslator) -> tuple[str, Reliability | None]:
+    """``(sentence, reliability)``: :func:`glosses_to_sentence` and how far the model trusts it
+    (None for no glosses).
+
+    Raises:
+        InputError: more glosses than :data:`MAX_INPUT_TOKENS`.
+    """
     if not glosses:
-        return ""
-    return " ".join(sentence_model.translate_text(" ".join(glosses)))
+        return "", None
+    out = sentence_model.translate_checked(" ".join(glosses))
+    return " ".join(out.tokens), out.reliability
 
 
 def model_text_splits(loaded: LoadedModel) -> dict[str, list[Pair]]:
