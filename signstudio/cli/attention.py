@@ -57,12 +57,14 @@ def cmd_attention(args: argparse.Namespace) -> int:
     summary = summarize(record, layer=layer)
     payload = {"record": str(out), "png": args.png, "csv": args.csv,
                **{k: summary[k] for k in ("model", "input", "tokens", "frames", "fps", "clusters_per_token",
-                                         "cluster_frames_mean", "diagonal_score", "cross_share")}}
+                                         "cluster_frames_mean", "diagonal_score", "cross_share")},
+               "decoding": record.decoding}
     shares = summary["cross_share"][layer]
     lines = [f"wrote {out}: {record.model}, {len(summary['tokens'])} output token(s) x {record.num_frames} "
              f"{'frame' if record.fps else 'source token'}(s), {len(record.cross)} decoder layer(s) x "
              f"{record.num_heads} head(s)",
-             f"  output: {' '.join(summary['tokens']) or '(nothing)'}"]
+             f"  output: {' '.join(summary['tokens']) or '(nothing)'}",
+             f"  decoded: {record.decoding}"]
     for tok in summary["clusters"]:
         spans = ", ".join(
             (f"{c['start_s']:.2f}-{c['end_s']:.2f}s" if c["start_s"] is not None else f"{c['start']}-{c['end']}")

@@ -77,7 +77,9 @@ class AttentionRecord:
         fps: encoder frames per second (features are resampled to
             :data:`signstudio.pose.features.FEATURE_FPS`); 0 for a text model.
         source_tokens: for a text model the ``T`` source tokens, else empty.
-        decoding: how the output was found, e.g. ``"beam 4, alpha 1.0"`` or ``"forced"``.
+        decoding: how the output was found, e.g. ``"attention decoder over the whole input at once,
+            beam 4, alpha 1"`` or ``"forced"`` (the Translate tab may read the same clip another
+            way, e.g. CTC with a gloss LM: each says how it decoded).
     """
 
     model: str
@@ -317,7 +319,7 @@ def _decode_and_record(model, memory, mask, bos: int, max_length: int, beam_size
         how = "forced"
     else:
         ids = beam_search(model, memory, mask, max_length, beam_size, alpha, bos=bos)[0]
-        how = f"beam {beam_size}, alpha {alpha:g}"
+        how = f"attention decoder over the whole input at once, beam {beam_size}, alpha {alpha:g}"
     # Beam search always ends its hypotheses with </s> (forced at max_length), so every record
     # has a last row: the step that produced </s>.
     inputs = [bos] + list(ids)

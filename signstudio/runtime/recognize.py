@@ -228,6 +228,7 @@ class Recognizer:
         self.max_frames = int(f.get("max_frames", 64))
         self.threshold = float(loaded.metrics.get("threshold", 0.0))
         self.continuous = getattr(loaded.model, "ctc_head", None) is not None
+        self.last_decoding = ""  # how the last clip was read (see translate_pose)
 
     def segments(self, pose) -> tuple[list[Segment], str]:
         """The signs of a clip, and a note ("" or why nothing is shown).
@@ -256,10 +257,17 @@ class Recognizer:
         note = "" if gloss else f"unsure: the best guess {best} has {conf:.0%} (shown from {self.threshold:.0%})"
         return [Segment(gloss, int(frames[0]), int(frames[-1]) + 1, conf, alternatives)], note
 
+    @property
+    def isolated_decoding(self) -> str:
+        """How a clip of one sign is read, in words (shown beside the output)."""
+        return (f"one sign: the classification head over the whole clip (up to {self.max_frames} frames "
+                f"at {self.fps:g} fps), shown from {self.threshold:.0%}")
+
     def _continuous(self, pose) -> tuple[list[Segment], str]:
         from signstudio.runtime.stream import StreamingRecognizer, pose_frames, recognize_stream
 
         stream = StreamingRecognizer(self.loaded)
+        self.last_decoding = stream.decoding
         segments = [Segment(c.gloss, c.frames[0], c.frames[1], c.confidence, c.alternatives)
                     for c in recognize_stream(stream, pose_frames(pose))]
         return segments, "" if segments else "no sign recognised"
@@ -278,11 +286,12 @@ class Recognizer:
         from signstudio.runtime.sign2text import Translation
 
         t0 = time.perf_counter()
+        self.last_decoding = self.isolated_decoding  # _continuous replaces it for long signing
         segments, note = self.segments(pose)
         glosses = [s.gloss for s in segments if s.gloss]
         return Translation(text=" ".join(glosses), glosses=glosses, model=self.name,
                            frames=int(pose.body.data.shape[0]), seconds={"pose": 0.0, "model": time.perf_counter() - t0},
-                           segments=[s.to_json() for s in segments], note=note)
+                           segments=[s.to_json() for s in segments], note=note, decoding=self.last_decoding)
 
 
 def evaluate_recognizer(loaded: LoadedModel, split: str = "test") -> dict[str, Any]:

@@ -42,6 +42,9 @@ class Translation:
         segments: for a recogniser, each sign as ``{"gloss", "start", "end", "confidence",
             "alternatives"}`` (frame indices of the input; ``gloss`` None when unsure).
         note: why nothing (or less) is shown, e.g. "no hand is visible in the clip"; "" otherwise.
+        decoding: how the output was read, in words, e.g. "whole clip at once; glosses by CTC
+            prefix beam search (beam 10) with the gloss LM (weight 0.5)" or "streaming CTC, ...":
+            two views of one model that decode differently say so.
     """
 
     text: str
@@ -51,6 +54,7 @@ class Translation:
     seconds: dict[str, float] = field(default_factory=dict)
     segments: list[dict] = field(default_factory=list)
     note: str = ""
+    decoding: str = ""
 
 
 #: The longest stretch of features (frames at FEATURE_FPS) encoded at once; longer input is read
@@ -149,6 +153,29 @@ def decode_long(model, features: np.ndarray, gloss_vocab, text_vocab, options: D
     return out
 
 
+def describe_decoding(key: str, options: DecodingOptions) -> str:
+    """One of :func:`decode_features`' decoders (``"ctc"``, ``"ctc_lm"``, ``"decoder"``) in words."""
+    if key == "ctc_lm":
+        return (f"CTC prefix beam search (beam {options.ctc_beam_size}) with the gloss LM "
+                f"(weight {options.lm_weight:g})")
+    if key == "ctc":
+        return "CTC best path (greedy)"
+    return f"the attention decoder (beam {options.beam_size}, alpha {options.length_penalty:g})"
+
+
+def decoding_summary(decoded: dict[str, list[list[str]]], frames: int, options: DecodingOptions,
+                     text_from_decoder: bool) -> str:
+    """How :meth:`Translator.translate_pose` read a clip of ``frames`` feature frames: the window,
+    the decoder of the glosses (:func:`best_glosses`' choice) and, if another, of the text."""
+    scope = ("whole clip at once" if frames <= MAX_WINDOW else
+             f"windows of {MAX_WINDOW} frames ({WINDOW_OVERLAP} overlap)")
+    key = next((k for k in ("ctc_lm", "ctc", "decoder") if k in decoded), "")
+    out = f"{scope}; glosses by {describe_decoding(key, options)}" if key else scope
+    if text_from_decoder and key != "decoder":
+        out += f"; text by {describe_decoding('decoder', options)}"
+    return out
+
+
 def best_glosses(decoded: dict[str, list[list[str]]]) -> list[list[str]]:
     """The model's gloss output: CTC with the LM if available, else CTC, else the decoder."""
     for key in ("ctc_lm", "ctc", "decoder"):
@@ -218,16 +245,19 @@ class Translator:
                 hands; NoSignerError: nobody appears in it.
         """
         t0 = time.perf_counter()
-        decoded = decode_features(self.loaded.model, [self.features(pose)], self.loaded.gloss_vocab,
+        features = self.features(pose)
+        decoded = decode_features(self.loaded.model, [features], self.loaded.gloss_vocab,
                                   self.loaded.text_vocab, self.loaded.decoding, self.loaded.gloss_lm)
         glosses = best_glosses(decoded)[0]
         # A gloss-only corpus (BOSTON-104: text == glosses) writes its glosses as the text; a
         # translation model writes its decoder output.
         same = self.loaded.gloss_vocab is not None and self.loaded.text_vocab is not None and (
             self.loaded.gloss_vocab.itos == self.loaded.text_vocab.itos)
-        text = " ".join(glosses if same or "decoder" not in decoded else decoded["decoder"][0])
+        from_decoder = not same and "decoder" in decoded
+        text = " ".join(decoded["decoder"][0] if from_decoder else glosses)
+        how = decoding_summary(decoded, len(features), self.loaded.decoding or DecodingOptions(), from_decoder)
         return Translation(text=text, glosses=glosses, model=self.name, frames=int(pose.body.data.shape[0]),
-                           seconds={"pose": 0.0, "model": time.perf_counter() - t0})
+                           seconds={"pose": 0.0, "model": time.perf_counter() - t0}, decoding=how)
 
 
 def translator_for(loaded: LoadedModel):

@@ -87,6 +87,14 @@ class StreamingRecognizer:
         self.window, self.hop, self.lookahead = int(window), max(1, int(hop)), max(0, int(lookahead))
         self.reset()
 
+    @property
+    def decoding(self) -> str:
+        """How this recogniser reads a stream, in words (shown beside its output), e.g.
+        ``"streaming CTC, best path frame by frame: window 64 frames, hop 4, lookahead 6 at 25 fps"``."""
+        shown = f", glosses under {self.threshold:.0%} shown as ?" if self.threshold > 0 else ""
+        return (f"streaming CTC, best path frame by frame: window {self.window} frames, hop {self.hop}, "
+                f"lookahead {self.lookahead} at {self.fps:g} fps{shown}")
+
     def reset(self) -> None:
         """Forget the stream (a new recording starts)."""
         self._points: deque[np.ndarray] = deque(maxlen=self.window)
