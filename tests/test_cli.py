@@ -124,7 +124,8 @@ def test_pose_then_translate_a_real_video(tmp_path):
 
     from_pose = run("translate", out, "-m", "boston104-signformer", "--json", check_json=True)
     from_video = run("translate", video, "-m", "boston104-signformer", "--json", check_json=True)
-    assert set(from_video) == {"text", "glosses", "model", "frames", "seconds"}
+    assert set(from_video) == {"text", "glosses", "model", "frames", "seconds", "decoding"}
+    assert from_video["decoding"].startswith("whole clip at once; glosses by CTC")  # not the attention decoder
     assert from_video["model"] == "boston104-signformer" and from_video["frames"] == 58
     assert from_video["seconds"]["pose"] > 0 and from_pose["seconds"]["pose"] == 0
     assert from_video["glosses"] == from_pose["glosses"]

@@ -18,9 +18,10 @@ from signstudio.production.pipeline import MAX_TEXT_CHARS, produce, text_to_glos
 
 
 def test_rule_based_glosser_lemmatises_and_drops_punctuation():
+    # ASL signs no article and no copula: "The" and "are" are left out (production/asl.py).
     items, glosser = text_to_gloss_items("The houses are big, my friends!", "asl")
-    assert [g for _, g in items] == ["THE", "HOUSE", "BE", "BIG", "MY", "FRIEND"]
-    assert items[1] == ("houses", "HOUSE")
+    assert [g for _, g in items] == ["HOUSE", "BIG", "MY", "FRIEND"]
+    assert items[0] == ("houses", "HOUSE")
     assert "rule-based" in glosser
 
 
@@ -78,13 +79,14 @@ def test_produce_command_json_uses_lexicon_then_fingerspelling(asl_lexicon, tmp_
                "--json"])
     assert rc == 0
     payload = json.loads(capsys.readouterr().out)
-    assert set(payload) == {"glosses", "frames", "fps", "segments"}
-    assert payload["glosses"] == ["MY", "HOUSE", "BE", "SAD"]
-    assert [s["source"] for s in payload["segments"]] == ["fingerspelled", "lexicon", "fingerspelled", "lexicon"]
+    assert set(payload) == {"glosses", "frames", "fps", "segments", "warnings", "glossing"}
+    assert payload["glosses"] == ["MY", "HOUSE", "SAD"]  # "is": ASL has no copula
+    assert payload["warnings"] == [] and payload["glossing"]["dropped"] == ["is"]
+    assert [s["source"] for s in payload["segments"]] == ["fingerspelled", "lexicon", "lexicon"]
     pose = Pose.read(out.read_bytes())
     assert pose.body.data.shape[0] == payload["frames"]
     assert pose.body.fps == pytest.approx(payload["fps"])
-    assert [s["letters"] for s in payload["segments"]] == [["m", "y"], [], ["i", "s"], []]
+    assert [s["letters"] for s in payload["segments"]] == [["m", "y"], [], []]
     starts = [s["start"] for s in payload["segments"]]
     assert starts == sorted(starts) and payload["segments"][-1]["end"] == payload["frames"]
 

@@ -34,6 +34,13 @@ def emit(args: argparse.Namespace, payload: dict[str, Any] | list, human: str) -
         print(printable(human))
 
 
+def warn(lines: list[str]) -> None:
+    """Print each warning as one line on stderr (``signstudio: warning: ...``), so that stdout
+    (``--json``'s one object) stays clean."""
+    for line in lines:
+        print(printable(f"signstudio: warning: {line}"), file=sys.stderr)
+
+
 def quiet_native(func):
     """Mark a command function as one that runs native code (MediaPipe, OpenCV/FFmpeg): the CLI
     runs it with those libraries' stderr lines silenced unless ``--verbose`` is given."""

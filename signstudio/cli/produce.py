@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from signstudio.cli.output import add_verbose, emit, progress, quiet_native
+from signstudio.cli.output import add_verbose, emit, progress, quiet_native, warn
 from signstudio.errors import InputError
 
 
@@ -14,7 +14,9 @@ def cmd_produce(args: argparse.Namespace) -> int:
     """Sign a text: glosses, then a pose sequence (.pose), optionally a video (.mp4 or .gif).
 
     Both outputs are checked before any work and written together: when the video fails, the
-    `.pose` is not written either.
+    `.pose` is not written either. Warn, don't invent: text in another language than the sign
+    language's, or outside the glossing model's domain, is produced with one warning line each on
+    stderr (running the command is the choice to go on); ``--strict`` refuses it instead (exit 2).
     """
     from signstudio.files import OutputGroup, check_output_file
     from signstudio.production.pipeline import produce
@@ -33,7 +35,7 @@ def cmd_produce(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         result = produce(args.text, args.lang, glosses=glosses, method=args.method,
-                         lexicons=args.lexicon or (), task=task)
+                         lexicons=args.lexicon or (), strict=args.strict, task=task)
     finally:
         task.close()
     seconds = time.perf_counter() - t0
@@ -51,6 +53,7 @@ def cmd_produce(args: argparse.Namespace) -> int:
         lines.append(f"wrote {args.video}")
     lines += [f"note: {n}" for n in result.notes]
     emit(args, payload, "\n".join(lines))
+    warn(result.warnings)
     return 0
 
 
@@ -100,7 +103,12 @@ def register(add) -> None:
                     help="lexicon: recorded signs + fingerspelling (default); model: an installed SignLLM model")
     sp.add_argument("--lexicon", action="append", metavar="DIR",
                     help="a lexicon folder (index.csv + .pose files) searched before fingerspelling; repeatable")
-    sp.add_argument("--json", action="store_true", help="print one JSON object: glosses, frames, fps, segments")
+    sp.add_argument("--strict", action="store_true",
+                    help="refuse (exit 2) text that is not in the sign language's spoken language or is "
+                         "outside the glossing model's domain, instead of producing it with warnings")
+    sp.add_argument("--json", action="store_true",
+                    help="print one JSON object: glosses, frames, fps, segments, warnings, glossing "
+                         "(glosser, reliability, language check)")
     add_verbose(sp)
 
     sp = add("lexicon", cmd_lexicon, "make a folder of .pose recordings named after their gloss "

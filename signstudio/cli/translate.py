@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from signstudio.cli.output import add_verbose, emit, progress, quiet_native
-from signstudio.errors import InputError
+from signstudio.cli.output import add_verbose, emit, progress, quiet_native, warn
+from signstudio.errors import InputError, OutOfDomainError
 
 
 @quiet_native
@@ -43,7 +43,12 @@ def cmd_pose(args: argparse.Namespace) -> int:
 
 @quiet_native
 def cmd_translate(args: argparse.Namespace) -> int:
-    """Translate a sign-language video or `.pose` file to text."""
+    """Translate a sign-language video or `.pose` file to text.
+
+    Prints how the output was decoded (``decoding``). With ``--text-model``, the sentence model's
+    reliability goes into ``--json`` and its warnings to stderr, one line each, for glosses
+    outside what it knows (warn, don't invent); ``--strict`` refuses them instead (exit 2).
+    """
     from signstudio.files import check_input_file
 
     # Arguments first: PyTorch and the models take seconds to load, a typo should not.
@@ -60,7 +65,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
         check_input_file(args.input, "video or .pose file")
 
     from signstudio.runtime.sign2text import Translation, load_translator, translate_file
-    from signstudio.runtime.text import glosses_to_sentence, load_sentence_model
+    from signstudio.runtime.text import checked_sentence, load_sentence_model
 
     sentence_model = load_sentence_model(args.text_model) if args.text_model else None
     if args.glosses is not None:
@@ -72,14 +77,23 @@ def cmd_translate(args: argparse.Namespace) -> int:
             result = translate_file(args.input, translator, task)
         finally:
             task.close()
+    reliability = None
     if sentence_model is not None:
         t0 = time.perf_counter()
-        result.text = glosses_to_sentence(result.glosses, sentence_model)
+        result.text, reliability = checked_sentence(result.glosses, sentence_model)
         result.seconds["sentence"] = time.perf_counter() - t0
+        beam = sentence_model.decoding
+        how = f"sentence by {sentence_model.loaded.name}, beam {beam.beam_size}, alpha {beam.length_penalty:g}"
+        result.decoding = f"{result.decoding}; {how}" if result.decoding else how
+        if args.strict and reliability is not None and not reliability.in_domain:
+            raise OutOfDomainError("not translated: " + "; ".join(reliability.warnings), reliability.warnings,
+                                   reliability.summary())
     payload = {"text": result.text, "glosses": result.glosses, "model": result.model, "frames": result.frames,
-               "seconds": {k: round(v, 3) for k, v in result.seconds.items()}}
+               "seconds": {k: round(v, 3) for k, v in result.seconds.items()}, "decoding": result.decoding}
     if sentence_model is not None:
         payload["text_model"] = sentence_model.loaded.name
+        payload["reliability"] = reliability.to_json() if reliability is not None else None
+        payload["warnings"] = list(reliability.warnings) if reliability is not None else []
     if result.segments:
         payload["segments"] = result.segments
     if result.note:
@@ -87,6 +101,10 @@ def cmd_translate(args: argparse.Namespace) -> int:
     human = result.text if result.text else "(no signs recognised)"
     if result.note:
         human += f"\n  note: {result.note}"
+    if reliability is not None:
+        human += f"\n  reliability: {reliability.summary()}"
+    if result.decoding:
+        human += f"\n  decoded: {result.decoding}"
     if args.verbose:
         for seg in result.segments:
             alts = ", ".join(f"{g} {p:.0%}" for g, p in seg["alternatives"])
@@ -98,6 +116,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
     if args.verbose and sentence_model is not None:
         human += f"\n  sentence by {sentence_model.loaded.name} in {result.seconds['sentence']:.2f} s"
     emit(args, payload, human)
+    warn(reliability.warnings if reliability is not None else [])
     return 0
 
 
@@ -148,7 +167,8 @@ def cmd_live(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t0
     if not args.json:
         print(f"{count} gloss(es); {frames[0]} frames estimated in {seconds:.1f} s "
-              f"({frames[0] / max(seconds, 1e-9):.1f} frames/s) with {recognizer.loaded.name}", file=sys.stderr)
+              f"({frames[0] / max(seconds, 1e-9):.1f} frames/s) with {recognizer.loaded.name}; "
+              f"decoded: {recognizer.decoding}", file=sys.stderr)
     return 0
 
 
@@ -169,9 +189,13 @@ def register(add) -> None:
                          "(e.g. phoenix14t-gloss2text for DGS glosses -> German)")
     sp.add_argument("--glosses", default=None,
                     help="translate these space-separated glosses with --text-model instead of a video")
+    sp.add_argument("--strict", action="store_true",
+                    help="with --text-model: refuse (exit 2) glosses outside what the text model knows "
+                         "instead of translating them with warnings")
     sp.add_argument("-v", "--verbose", action="store_true", help="also print glosses, model and timings "
                     "(`signstudio --verbose translate ...` also shows MediaPipe's own log lines)")
-    sp.add_argument("--json", action="store_true", help="print one JSON object: text, glosses, model, frames, seconds")
+    sp.add_argument("--json", action="store_true", help="print one JSON object: text, glosses, model, frames, "
+                    "seconds, decoding (and reliability, warnings with --text-model)")
 
     sp = add("live", cmd_live, "live captions: print each gloss as it is recognised from a webcam or a replayed video")
     sp.add_argument("--camera", type=int, help="webcam index (default: 0)")

@@ -2,9 +2,14 @@
 
 The path the ``signstudio produce`` command and the Produce tab share:
 
-1. **Text to glosses** (:func:`text_to_glosses`): an installed text-to-gloss model for the sign
+1. **Text to glosses** (:func:`gloss_text`): an installed text-to-gloss model for the sign
    language (e.g. ``phoenix14t-text2gloss`` for DGS, Prompt2LangGloss tags) when there is one;
-   otherwise spoken-to-signed's lemmatising glosser (simplemma), which keeps the word order.
+   otherwise spoken-to-signed's lemmatising glosser (simplemma), which keeps the word order (for
+   ASL without the articles and the copula, :mod:`signstudio.production.asl`). The result says
+   how reliable it is: the text's language against the sign language's
+   (:mod:`signstudio.production.langcheck`) and, for a model, its out-of-vocabulary rate and
+   confidence (:mod:`signstudio.runtime.reliability`). Warn, don't invent: out-of-domain input is
+   produced with warnings, or refused with ``strict`` (:class:`~signstudio.errors.OutOfDomainError`).
 2. **Glosses to pose** (:func:`produce`): ``lexicon`` stitches real recorded signs from the user's
    lexicon folders and fingerspells the rest (:mod:`signstudio.production.lexicon`); ``model``
    generates a skeleton with an installed SignLLM gloss-to-pose model for that language.
@@ -17,9 +22,9 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from signstudio.errors import InputError, ModelError
+from signstudio.errors import InputError, ModelError, OutOfDomainError
 from signstudio.languages import SignLanguage, get_language
-from signstudio.production.types import Production
+from signstudio.production.types import Glossing, Production
 from signstudio.tasks import NullTask, TaskHandle, check_cancelled
 
 METHODS = ("auto", "lexicon", "model")
@@ -65,9 +70,12 @@ def _pose_producer(path: str, mtime: float):
     return load_signllm(path)
 
 
-def text_to_gloss_items(text: str, language: str | SignLanguage, *, model: str | None = None
-                        ) -> tuple[list[tuple[str, str]], str]:
-    """``(word, gloss)`` pairs for ``text`` and the name of what glossed it.
+#: The name the rule-based glosser goes by in notes and JSON.
+RULE_BASED = "rule-based glosser (simplemma lemmas)"
+
+
+def gloss_text(text: str, language: str | SignLanguage, *, model: str | None = None) -> Glossing:
+    """Gloss ``text`` for ``language`` and say how reliable the glosses are.
 
     Args:
         text: spoken-language text (at most :data:`MAX_TEXT_CHARS` characters).
@@ -75,27 +83,52 @@ def text_to_gloss_items(text: str, language: str | SignLanguage, *, model: str |
         model: a text-to-gloss checkpoint path; default: an installed one for the language, else
             the rule-based glosser.
 
+    Returns:
+        a :class:`~signstudio.production.types.Glossing`: the ``(word, gloss)`` pairs, who glossed
+        them, the language check, a model's reliability, and (ASL) the words left out.
+
     Raises:
         InputError: empty or too-long text, unknown language.
     """
+    from signstudio.production.langcheck import check_language
+
     lang = get_language(language)
     text = _check_text(text)
+    check = check_language(text, lang)
     path = model or installed_model("text-to-gloss", lang)
     if path:
         translator = _text_translator(str(path), os.path.getmtime(path))
-        glosses = [g for g in translator.translate_text(text) if g not in NON_SIGNS and not g.startswith("<")]
-        return [(g.lower(), g) for g in glosses], translator.loaded.name
+        out = translator.translate_checked(text)
+        glosses = [g for g in out.tokens if g not in NON_SIGNS and not g.startswith("<")]
+        return Glossing(text, lang.code, [(g.lower(), g) for g in glosses], translator.loaded.name,
+                        out.reliability, check)
     with _quiet_stdout():
         from spoken_to_signed.text_to_gloss.simple import text_to_gloss
 
         sentences = text_to_gloss(text, lang.spoken)
     items = [(w, g.upper()) for s in sentences for w, g in s if re.search(r"\w", w or "")]
-    return items, "rule-based glosser (simplemma lemmas)"
+    dropped: list[str] = []
+    if lang.code == "ase":
+        from signstudio.production.asl import asl_items
+
+        items, dropped = asl_items(items)
+    return Glossing(text, lang.code, items, RULE_BASED, None, check, dropped)
+
+
+def text_to_gloss_items(text: str, language: str | SignLanguage, *, model: str | None = None
+                        ) -> tuple[list[tuple[str, str]], str]:
+    """``(word, gloss)`` pairs for ``text`` and the name of what glossed it (see :func:`gloss_text`).
+
+    Raises:
+        InputError: empty or too-long text, unknown language.
+    """
+    glossing = gloss_text(text, language, model=model)
+    return glossing.items, glossing.glosser
 
 
 def text_to_glosses(text: str, language: str | SignLanguage, *, model: str | None = None) -> list[str]:
-    """The glosses for ``text`` in ``language`` (see :func:`text_to_gloss_items`)."""
-    return [g for _, g in text_to_gloss_items(text, language, model=model)[0]]
+    """The glosses for ``text`` in ``language`` (see :func:`gloss_text`)."""
+    return gloss_text(text, language, model=model).glosses
 
 
 def available_methods(language: str | SignLanguage) -> list[str]:
@@ -107,7 +140,8 @@ def available_methods(language: str | SignLanguage) -> list[str]:
 
 def produce(text: str | None, language: str | SignLanguage, *, glosses: Sequence[str] | None = None,
             method: str = "auto", lexicons: Sequence[str | os.PathLike] = (),
-            model: str | None = None, use_cache: bool = True, task: TaskHandle | None = None) -> Production:
+            model: str | None = None, use_cache: bool = True, strict: bool = False,
+            task: TaskHandle | None = None) -> Production:
     """Sign ``text`` (or the given ``glosses``) in ``language``.
 
     Args:
@@ -119,12 +153,17 @@ def produce(text: str | None, language: str | SignLanguage, *, glosses: Sequence
         lexicons: user lexicon folders (``index.csv`` + ``.pose``), searched before fingerspelling.
         model: a SignLLM checkpoint for ``method="model"`` (default: the installed one).
         use_cache: decode the SignLLM model with its KV cache.
+        strict: refuse text whose glossing needs the user's confirmation (not in the sign
+            language's spoken language, or outside the glossing model's domain) instead of
+            producing it with warnings.
         task: progress and cancellation.
 
     Returns:
-        a :class:`Production`; its ``notes`` say how the text was glossed.
+        a :class:`Production`; its ``notes`` say how the text was glossed, its ``glossing`` how
+        reliable that is and its ``warnings`` what the user should know.
 
     Raises:
+        OutOfDomainError: ``strict`` and the glossing needs confirmation (its ``warnings`` say why).
         InputError: empty or too-long input, unknown language or method, an unsignable word.
         ModelError: ``method="model"`` with no SignLLM model for the language.
         Cancelled: the task was cancelled.
@@ -134,16 +173,23 @@ def produce(text: str | None, language: str | SignLanguage, *, glosses: Sequence
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
     notes: list[str] = []
+    glossing = None
     if glosses is not None:
         items = [(g.lower(), g) for g in glosses if g.strip()]
         if not items:
             raise InputError("nothing to sign: no glosses given")
     else:
         task.set_status("glossing the text")
-        items, glosser = text_to_gloss_items(text or "", lang)
-        notes.append(f"glossed by {glosser}")
+        glossing = gloss_text(text or "", lang)
+        items = glossing.items
+        notes.append(glossing.summary())
+        if strict and glossing.needs_confirmation:
+            raise OutOfDomainError("not produced: " + "; ".join(glossing.warnings), glossing.warnings,
+                                   glossing.summary())
         if not items:
-            raise InputError("nothing to sign: the text has no words")
+            left = f" ({', '.join(glossing.dropped)} {'is' if len(glossing.dropped) == 1 else 'are'} " \
+                   f"not signed in {lang.abbreviation})" if glossing.dropped else ""
+            raise InputError(f"nothing to sign: the text has no words{left}")
     check_cancelled(task)
     if method == "model":
         production = _produce_with_model(items, lang, model, use_cache, task)
@@ -153,6 +199,7 @@ def produce(text: str | None, language: str | SignLanguage, *, glosses: Sequence
         task.set_status(f"signing {len(items)} glosses from the lexicon")
         production = produce_from_lexicon(items, lang, lexicons, task=task)
     production.notes[:0] = notes
+    production.glossing = glossing
     return production
 
 
