@@ -472,11 +472,14 @@ def summary_html(record: Any, source: str) -> str:
         bits.append(f"{record.num_frames} frames at {record.fps:g} fps ({seconds:.2f} s)")
     else:
         bits.append(f"{record.num_frames} source tokens")
-    if record.decoding:
-        bits.append(record.decoding)
     bits.append(f"{len(record.encoder_self)} encoder / {len(record.cross)} decoder layers, "
                 f"{record.num_heads} heads")
     # Break lines only between the parts, never inside one.
     details = " · ".join(html.escape(b).replace(" ", "&nbsp;") for b in bits)
+    # How the output was found, on its own line: the Translate tab may decode the same clip
+    # another way (CTC, a gloss LM, a sliding window) and show another output.
+    how = "the given target (forced)" if record.decoding == "forced" else record.decoding
+    decoded = (f"<br><span style='color:#5b6472; font-size:9pt'>Decoded: {html.escape(how)}</span>"
+               if how else "")
     return (f"<span style='font-size:13pt'><b>{html.escape(words)}</b></span>"
-            f"&nbsp;&nbsp; <span style='color:#5b6472'>{details}</span>")
+            f"&nbsp;&nbsp; <span style='color:#5b6472'>{details}</span>{decoded}")

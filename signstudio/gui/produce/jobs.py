@@ -42,24 +42,28 @@ def available_methods_safely(language: str) -> tuple[list[str], str]:
 
 
 def gloss_job(text: str, language: str,
-              text_to_glosses: Callable[..., list[str]] | None = None) -> Job:
-    """Glosses for ``text``: ``pipeline.text_to_glosses(text, language)`` (or the given
-    function, for tests)."""
+              text_to_glosses: Callable[..., Any] | None = None) -> Job:
+    """Glosses for ``text``: ``pipeline.gloss_text(text, language)``, a ``Glossing`` with its
+    reliability and warnings (or the given function, for tests, which may return a plain list of
+    glosses)."""
 
-    def job(task: Any) -> list[str]:
+    def job(task: Any) -> Any:
         fn = text_to_glosses
         if fn is None:
-            from signstudio.production.pipeline import text_to_glosses as fn
+            from signstudio.production.pipeline import gloss_text as fn
         task.set_status("Finding the glosses…")
-        return [str(g) for g in fn(text, language)]
+        result = fn(text, language)
+        return [str(g) for g in result] if isinstance(result, (list, tuple)) else result
 
     return job
 
 
 def produce_job(text: str, language: str, glosses: list[str] | None = None,
-                method: str = "auto", produce: Callable[..., Any] | None = None) -> Job:
-    """A ``Production``: ``pipeline.produce(text, language, glosses=..., method=..., task=task)``
-    (or the given function with the same signature, for tests)."""
+                method: str = "auto", produce: Callable[..., Any] | None = None,
+                strict: bool = False) -> Job:
+    """A ``Production``: ``pipeline.produce(text, language, glosses=..., method=..., strict=...,
+    task=task)`` (or the given function with the same signature, for tests). ``strict``: raise
+    ``OutOfDomainError`` for text the user should confirm first."""
 
     def job(task: Any) -> Any:
         fn = produce
@@ -67,7 +71,7 @@ def produce_job(text: str, language: str, glosses: list[str] | None = None,
             from signstudio.production.pipeline import produce as fn
         task.set_status("Preparing the signs…")
         return fn(text, language, glosses=list(glosses) if glosses else None, method=method,
-                  task=task)
+                  strict=strict, task=task)
 
     return job
 

@@ -21,9 +21,11 @@ from typing import Any, Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
+from signstudio.errors import OutOfDomainError
 from signstudio.gui.produce import jobs
 from signstudio.gui.produce.form import EXPORT_FORMATS, ProduceForm
 from signstudio.gui.produce.player import ProductionPlayer, fps_text
+from signstudio.gui.produce.reliability import ReliabilityPanel
 from signstudio.gui.runner import JobProgress
 from signstudio.gui.shortcuts import bind
 from signstudio.gui.tab import JobTab
@@ -111,6 +113,14 @@ class ProduceTab(JobTab):
             button.clicked.connect(lambda _=False, s=suffix: self.choose_export(s))
         form.open_pose_button.clicked.connect(self.choose_pose)
         form.language_changed.connect(self._refresh_methods)
+        # How reliable the glosses are, under them; the question for out-of-domain input.
+        self.reliability = ReliabilityPanel()
+        self._flagged: tuple[str, str, str] | None = None  # (text, language, glosses) to confirm
+        panel_layout = form.glosses_edit.parentWidget().layout()  # the form's column
+        panel_layout.insertWidget(panel_layout.indexOf(form.glosses_edit) + 1, self.reliability)
+        self.reliability.produce_anyway.connect(lambda: self.sign(anyway=True))
+        for changed in (form.text_edit.textChanged, form.glosses_edit.textEdited, form.language_changed):
+            changed.connect(self._forget_reliability)
 
         self.player = ProductionPlayer()
         self.view = self.player.view
@@ -191,11 +201,16 @@ class ProduceTab(JobTab):
                                  on_finished=lambda g, t=text: self._glossed(t, g),
                                  status="Finding the glosses…")
 
-    def sign(self) -> bool:
+    def sign(self, anyway: bool = False) -> bool:
         """Make the signing of the glosses (or of the text if there are none) on a worker.
 
-        Returns False (and shows why) if a job runs or there is nothing to sign. The outcome
-        arrives later: ``production_ready``, or a message in the banner; in any case ``idle``.
+        Text the core flags (another language, outside the glossing model's domain) is not
+        signed until the user answers the reliability panel's question: "Produce anyway" calls
+        this with ``anyway=True``.
+
+        Returns False (and shows why) if a job runs, there is nothing to sign, or the question is
+        asked. The outcome arrives later: ``production_ready``, or a message in the banner, or the
+        question; in any case ``idle``.
         """
         if not self.runner.check_idle():
             return False
@@ -204,9 +219,13 @@ class ProduceTab(JobTab):
         if not text and not glosses:
             self._complain("Type a sentence (or glosses) to sign first.")
             return False
+        if not anyway and glosses and self._flagged == (text, self.language(), " ".join(glosses)):
+            self._ask()  # glosses of flagged text: ask again rather than sign them silently
+            return False
         self.banner.dismiss()
+        self.reliability.stop_asking()
         job = jobs.produce_job(text or " ".join(glosses), self.language(), glosses or None,
-                               self.method(), produce=self._produce)
+                               self.method(), produce=self._produce, strict=not anyway)
         what = " ".join(glosses) if glosses else ellipsize(text, 40)
         return self.runner.start(PRODUCING, jobs.with_scene(job), on_finished=self._produced,
                                  status=f"Signing {what}…")
@@ -225,6 +244,7 @@ class ProduceTab(JobTab):
             self.show_error(f"This signing cannot be shown: {exc}")
             return False
         self._production = production
+        self._show_reliability(getattr(production, "glossing", None))
         segments = list(getattr(production, "segments", []) or [])
         if segments:
             self.form.show_signed_glosses([str(s.gloss) for s in segments])
@@ -313,13 +333,20 @@ class ProduceTab(JobTab):
 
     # ------------------------------------------------------------------------------------------
     # jobs
-    def _on_failed(self, state: str, message: str, _error: Any) -> None:
+    def _on_failed(self, state: str, message: str, error: Any) -> None:
+        if isinstance(error, OutOfDomainError):  # the core's question for the user, not a failure
+            self._flagged = (" ".join(self.text().split()), self.language(), " ".join(self.glosses()))
+            self.reliability.show_reliability(error.summary, error.warnings, ask=True)
+            self._ask()
+            return
         self.show_error(message)
         self._status(FAILED_PREFIX.get(state, "") + message)
 
-    def _glossed(self, text: str, glosses: list[str]) -> None:
+    def _glossed(self, text: str, result: Any) -> None:
+        glosses = [str(g) for g in getattr(result, "glosses", result)]
         joined = " ".join(glosses)
         self.form.set_auto_glosses(glosses)
+        self._show_reliability(result if hasattr(result, "warnings") else None, ask=True)
         if glosses:
             self._status(f"Glosses: {joined}. Edit them if you like, then press Sign.")
             self.sign_button.setFocus()
@@ -329,6 +356,29 @@ class ProduceTab(JobTab):
 
     def _produced(self, result: tuple[Any, Any]) -> None:
         self.show_production(*result)
+
+    def _show_reliability(self, glossing: Any, ask: bool = False) -> None:
+        """Show a core ``Glossing``'s summary and warnings under the glosses (and, with ``ask``,
+        the question if it needs confirmation); given glosses keep what is shown."""
+        if glossing is None:
+            self.reliability.stop_asking()
+            return
+        needs = bool(ask and glossing.needs_confirmation)
+        self._flagged = (" ".join(self.text().split()), self.language(), " ".join(glossing.glosses)) \
+            if needs else None
+        self.reliability.show_reliability(glossing.summary(), list(glossing.warnings), ask=needs)
+
+    def _ask(self) -> None:
+        self.reliability.show_reliability(self.reliability.summary_label.text(), self.reliability.warnings(),
+                                          ask=True)
+        self._status("Not signed yet: " + "; ".join(self.reliability.warnings())
+                     + ". Choose “Produce anyway” to sign it.")
+        self.reliability.anyway_button.setFocus()
+
+    def _forget_reliability(self, *_args: Any) -> None:
+        """The text, glosses or language changed: what was judged is gone."""
+        self._flagged = None
+        self.reliability.clear()
 
     def _pose_opened(self, name: str, result: tuple[Any, Any]) -> None:
         production = result[0]

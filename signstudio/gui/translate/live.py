@@ -49,6 +49,14 @@ class CannotStream:
 
 
 @dataclass
+class Decoding:
+    """A partial result at the start of a live stream: how the recogniser reads it, in words
+    (``StreamingRecognizer.decoding``)."""
+
+    text: str
+
+
+@dataclass
 class LiveResult:
     """What :func:`live_camera_job` returns when the stream has ended.
 
@@ -111,6 +119,7 @@ def live_camera_job(index: int, model: str | None, loaded: Any = None) -> Job:
             recognizer = StreamingRecognizer(model_)
         except ModelError as exc:
             return CannotStream(str(exc), model_)
+        task.partial(Decoding(recognizer.decoding))
         task.set_status(f"Opening webcam {index}…")
         frames, _fps, release = open_camera_source(index)
         result = LiveResult(loaded=model_)

@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar, QSplitter, QVBoxLayout, QWidget
 
 from signstudio.errors import ModelError
+from signstudio.gui.decoding import DecodingLabel
 from signstudio.gui.frames import DisplayFrame, FrameThrottle, display_frame_from_landmarks
 from signstudio.gui.models import InstalledModels
 from signstudio.gui.player import ClipPlayer
@@ -89,6 +90,9 @@ class TranslateTab(JobTab):
         self._live = live.LiveState()
         self._last_dir = ""
         self._build()
+        self.decoding_label = DecodingLabel()  # how the output above was decoded
+        self.layout().addWidget(self.decoding_label)
+        self._live_decoding = ""  # how the live recogniser reads the stream (kept across _replace)
         runner = self.runner
         self.progress = JobProgress(runner, self.progress_bar, self.status_label, follow_status=False)
         runner.state_changed.connect(self._update_controls)
@@ -294,6 +298,7 @@ class TranslateTab(JobTab):
             self._reset_result(self._pending_source)
             if self.state == LIVE:
                 self.caption_area.begin_live(LIVE_HINT)
+                self.decoding_label.show_decoding(self._live_decoding)
                 self.player.set_badge("● LIVE")
             elif self.state == RECORDING:
                 self.caption_area.clear(f"{self._webcam_note()}.")
@@ -326,6 +331,9 @@ class TranslateTab(JobTab):
         if isinstance(item, DisplayFrame):
             self._replace()
             self.player.show_live(item, keep=self.state != LIVE)
+        elif isinstance(item, live.Decoding):
+            self._live_decoding = item.text
+            self.decoding_label.show_decoding(item.text)
         elif isinstance(item, live.HandsSeen):
             self._live.hands = item.recently
             self.caption_area.set_hint(LIVE_HINT if item.recently else live.NO_HANDS)
@@ -414,6 +422,7 @@ class TranslateTab(JobTab):
         self._translation = translation
         fps = float(getattr(getattr(self._pose, "body", None), "fps", 0) or 25.0)
         self.caption_area.show_translation(translation, meta_line(translation, self._extraction), fps)
+        self.decoding_label.show_decoding(str(getattr(translation, "decoding", "") or ""))
         name = getattr(translation, "model", "") or getattr(translator, "name", "")
         self._status(f"Translated {self._source} with {name}.")
         self.translation_ready.emit(translation)
@@ -463,6 +472,7 @@ class TranslateTab(JobTab):
         self.banner.dismiss()
         self.player.clear()
         self.caption_area.reset()
+        self.decoding_label.show_decoding("")
 
     def _webcam_note(self) -> str:
         model = self.selected_model()
