@@ -254,6 +254,8 @@ def test_minimum_size_keeps_every_tab_control_visible(window, qtbot):
             if isinstance(w, QSlider):
                 assert w.width() >= 120, (window.tabs.tabText(index), label, w.width())
             assert w.width() >= 16 and inside, (window.tabs.tabText(index), label, w.geometry())
+            if isinstance(w, QPushButton):  # a button's text is not cut
+                assert w.width() >= w.minimumSizeHint().width() - 2, (window.tabs.tabText(index), label)
 
 
 def test_the_3d_signer_is_reached_and_turned_with_the_keyboard(window, qtbot, data_dir):

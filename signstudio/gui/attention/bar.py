@@ -63,11 +63,8 @@ class AttentionBar(QWidget):
         top.setSpacing(6)
         top.addWidget(model_label)
         top.addWidget(self.model_combo)
-        top.addSpacing(10)
-        for widget in (self.open_clip_button, self.open_text_button, self.open_record_button):
-            top.addWidget(widget)
         top.addStretch(1)
-        for widget in (self.save_record_button, self.export_png_button, self.export_csv_button):
+        for widget in (self.open_clip_button, self.open_text_button, self.open_record_button):
             top.addWidget(widget)
 
         sentence_label = QLabel("&Sentence:")
@@ -93,11 +90,20 @@ class AttentionBar(QWidget):
         second.setSpacing(6)
         second.addWidget(sentence_label)
         second.addWidget(self.sentence_edit, 1)
-        for widget in (self.run_button, self.cancel_button, self.progress_bar, self.status_label):
+        for widget in (self.run_button, self.cancel_button):
             second.addWidget(widget)
+        # Three short rows, so that at the window's minimum width (800 px) no button is cut.
+        third = QHBoxLayout()
+        third.setSpacing(6)
+        third.addWidget(self.progress_bar)
+        third.addWidget(self.status_label, 1)
+        third.addStretch(1)  # the buttons keep their own width while the progress is hidden
+        for widget in (self.save_record_button, self.export_png_button, self.export_csv_button):
+            third.addWidget(widget)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addLayout(top)
         layout.addLayout(second)
+        layout.addLayout(third)
