@@ -132,8 +132,8 @@ class ProduceForm(QWidget):
         self.summary_area.setWidgetResizable(True)
         self.summary_area.setFrameShape(QFrame.Shape.NoFrame)
         self.summary_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.summary_area.setMaximumHeight(self.fontMetrics().lineSpacing() * 7 + 8)
-        self.summary_area.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.summary_area.setMinimumHeight(self.fontMetrics().lineSpacing() * 3 + 8)
+        self.summary_area.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
 
         save_label = QLabel("Save the signing as")
         sfont = QFont(save_label.font())
@@ -184,8 +184,7 @@ class ProduceForm(QWidget):
         form.addWidget(self.progress_bar)
         form.addWidget(self.status_label)
         form.addWidget(self.banner)
-        form.addWidget(self.summary_area)
-        form.addStretch(1)
+        form.addWidget(self.summary_area, 1)  # the room left is for the notes
         self.scroll = QScrollArea()
         self.scroll.setWidget(panel)
         self.scroll.setWidgetResizable(True)
