@@ -277,7 +277,9 @@ def test_pose_file_with_a_model_shows_large_captions(window, qtbot, tmp_path, mo
                                          frames=int(pose.body.data.shape[0]),
                                          seconds={"pose": 0.0, "model": 0.012})
 
-    monkeypatch.setattr(inference, "load_translator", lambda name=None: FakeTranslator())
+    import signstudio.runtime.translator as translator_module
+
+    monkeypatch.setattr(translator_module, "load_translator", lambda name=None, *_a, **_k: FakeTranslator())
     path = tmp_path / "still.pose"
     write_pose(_synthetic_pose(), path)
     tab = window.translate_tab

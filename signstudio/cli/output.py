@@ -41,6 +41,20 @@ def warn(lines: list[str]) -> None:
         print(printable(f"signstudio: warning: {line}"), file=sys.stderr)
 
 
+def say_note(line: str) -> None:
+    """One ``signstudio: note: ...`` line on stderr (e.g. which backend runs the model)."""
+    print(printable(f"signstudio: note: {line}"), file=sys.stderr)
+
+
+def add_backend(sp: argparse.ArgumentParser) -> None:
+    """Add ``--backend auto|onnx|torch``: auto runs the model's ONNX export in onnxruntime when
+    an up-to-date one is there (else PyTorch, with a note); onnx insists; torch never uses it."""
+    sp.add_argument("--backend", choices=("auto", "onnx", "onnx-fp32", "onnx-int8", "torch"), default="auto",
+                    help="what runs the model: its ONNX export in onnxruntime (onnx: the INT8 one where "
+                         "there is one, else fp32; onnx-fp32/onnx-int8: that one), PyTorch (torch), or the "
+                         "export when there is an up-to-date one (auto, the default)")
+
+
 def quiet_native(func):
     """Mark a command function as one that runs native code (MediaPipe, OpenCV/FFmpeg): the CLI
     runs it with those libraries' stderr lines silenced unless ``--verbose`` is given."""

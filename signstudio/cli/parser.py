@@ -7,7 +7,7 @@ import argparse
 from signstudio import __version__
 
 #: The modules that register sub-commands, in the order ``--help`` lists them.
-GROUPS = ("info", "data", "translate", "produce", "attention", "train")
+GROUPS = ("info", "data", "translate", "produce", "attention", "train", "export")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from signstudio.cli.output import emit, metrics_line, progress
+from signstudio.cli.output import add_backend, emit, metrics_line, progress, say_note
 from signstudio.errors import Cancelled, SignStudioError
 
 
@@ -62,6 +62,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     payload = _train_payload(cfg, result)
     human = (f"trained {cfg.name}: {result.parameters:,} parameters, best at epoch {result.best_epoch}, "
              f"{result.seconds:.0f} s\n  dev: {metrics_line(result.metrics)}\nsaved {result.output / 'model.pt'}")
+    exported = _export_after_training(result.output / "model.pt")
+    if exported:
+        payload["onnx"] = exported
+        human += f"\nexported {exported} (onnxruntime runs it: --backend auto)"
     emit(args, payload, human)
     return 0
 
@@ -118,6 +122,22 @@ def _train_with_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_after_training(checkpoint) -> str:
+    """Export a freshly trained model to ONNX when its family can be ("" otherwise); a failed
+    export is a note, not a failed training."""
+    from signstudio.export.onnx import EXPORTABLE, export_model
+    from signstudio.runtime.checkpoint import read_metadata
+
+    if read_metadata(checkpoint)["model_type"] not in EXPORTABLE:
+        return ""
+    try:
+        return str(export_model(checkpoint).folder)
+    except Exception as exc:  # the model is saved; the export can be run again by hand
+        say_note(f"not exported to ONNX ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
+                 f"run `signstudio export {checkpoint}`")
+        return ""
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Score a model on a split of the dataset it was trained on (the metric depends on its task)."""
     from signstudio.files import check_output_file
@@ -130,7 +150,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise InputError(f"--beam-size must be between 1 and 64, got {args.beam_size}")
     if args.length_penalty is not None and not (0 <= args.length_penalty < float("inf")):
         raise InputError(f"--length-penalty must be a finite number >= 0, got {args.length_penalty}")
-    loaded = load_installed(args.model)
+    notes: list[str] = []
+    loaded = load_installed(args.model, backend=args.backend, notes=notes)
+    for line in notes:
+        say_note(line)
+    if args.record and getattr(loaded, "backend", "torch") != "torch":
+        raise InputError("--record stores the scores of the checkpoint itself: use it with --backend torch")
     if args.record:
         check_output_file(loaded.path, option="--record")
     task = progress("evaluate")
@@ -199,4 +224,5 @@ def register(add) -> None:
                     help="store the WER in the checkpoint's metrics (shown by `signstudio models`)")
     sp.add_argument("--no-lm", action="store_true", help="decode CTC without the gloss language model")
     sp.add_argument("--show", action="store_true", help="also list every reference and hypothesis")
+    add_backend(sp)
     sp.add_argument("--json", action="store_true", help="print one JSON object with n and the metrics")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from signstudio.cli.output import add_verbose, emit, progress, quiet_native, warn
+from signstudio.cli.output import add_backend, add_verbose, emit, progress, quiet_native, say_note, warn
 from signstudio.errors import InputError, OutOfDomainError
 
 
@@ -64,14 +64,20 @@ def cmd_translate(args: argparse.Namespace) -> int:
     else:
         check_input_file(args.input, "video or .pose file")
 
-    from signstudio.runtime.sign2text import Translation, load_translator, translate_file
-    from signstudio.runtime.text import checked_sentence, load_sentence_model
+    from signstudio.runtime.translator import Translation, load_translator, translate_file
 
-    sentence_model = load_sentence_model(args.text_model) if args.text_model else None
+    sentence_model = None
+    if args.text_model:  # gloss-to-text runs in PyTorch
+        from signstudio.runtime.text import checked_sentence, load_sentence_model
+
+        sentence_model = load_sentence_model(args.text_model)
     if args.glosses is not None:
         result = Translation(text="", glosses=args.glosses.split(), model="", frames=0, seconds={})
     else:
-        translator = load_translator(args.model)
+        notes: list[str] = []
+        translator = load_translator(args.model, args.backend, notes)
+        for line in notes:
+            say_note(line)
         task = progress("pose")
         try:
             result = translate_file(args.input, translator, task)
@@ -139,7 +145,10 @@ def cmd_live(args: argparse.Namespace) -> int:
     from signstudio.runtime.live import camera_source, live_captions, video_source
     from signstudio.runtime.stream import StreamingRecognizer
 
-    recognizer = StreamingRecognizer(load_installed(args.model, "sign-to-text"))
+    notes: list[str] = []
+    recognizer = StreamingRecognizer(load_installed(args.model, "sign-to-text", args.backend, notes))
+    for line in notes:
+        say_note(line)
     release = None
     if args.video is not None:
         source, _ = video_source(args.video, fast=args.fast, max_fps=recognizer.fps)
@@ -192,6 +201,7 @@ def register(add) -> None:
     sp.add_argument("--strict", action="store_true",
                     help="with --text-model: refuse (exit 2) glosses outside what the text model knows "
                          "instead of translating them with warnings")
+    add_backend(sp)
     sp.add_argument("-v", "--verbose", action="store_true", help="also print glosses, model and timings "
                     "(`signstudio --verbose translate ...` also shows MediaPipe's own log lines)")
     sp.add_argument("--json", action="store_true", help="print one JSON object: text, glosses, model, frames, "
@@ -202,6 +212,7 @@ def register(add) -> None:
     sp.add_argument("--video", help="replay this video at its real frame rate through the same streaming code")
     sp.add_argument("--fast", action="store_true", help="with --video: replay as fast as possible (every frame)")
     sp.add_argument("-m", "--model", default=None, help="a continuous (CTC) sign recogniser, installed name or path")
+    add_backend(sp)
     sp.add_argument("--json", action="store_true",
                     help="one JSON object per line: gloss, time, start, end (seconds), confidence, alternatives")
     add_verbose(sp)

@@ -25,6 +25,9 @@ SETTINGS_ENV = "SIGNSTUDIO_SETTINGS"
 #: Allowed ranges, in percent.
 CAPTION_SCALE_RANGE = (100, 300)
 UI_SCALE_RANGE = (75, 200)
+#: What may run the models: ``backend: label`` (see :func:`signstudio.runtime.installed.load_installed`).
+BACKEND_CHOICES = {"auto": "ONNX export where there is one, else PyTorch", "onnx": "ONNX export only",
+                   "torch": "PyTorch"}
 #: Playback speeds offered by every player (1.0: the clip's own frame rate).
 SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 
@@ -43,6 +46,8 @@ class Preferences:
         translate_model / attention_model: the model each tab selects first ("" = the default).
         produce_language: the sign language the Produce tab starts with ("" = its default).
         playback_speed: the speed players start at (one of :data:`SPEEDS`).
+        backend: what runs sign-to-text models: "auto" (their ONNX export in onnxruntime where
+            there is an up-to-date one, else PyTorch), "onnx" or "torch".
     """
 
     caption_scale: int = 100
@@ -54,6 +59,7 @@ class Preferences:
     attention_model: str = ""
     produce_language: str = ""
     playback_speed: float = 1.0
+    backend: str = "auto"
 
     def checked(self) -> "Preferences":
         """A copy with every value inside its range (a hand-edited or old settings file)."""
@@ -63,6 +69,7 @@ class Preferences:
         p.theme = p.theme if p.theme in THEMES else "standard"
         p.caption_colors = p.caption_colors if p.caption_colors in CAPTION_SCHEMES else "theme"
         p.playback_speed = min(SPEEDS, key=lambda s: abs(s - float(p.playback_speed)))
+        p.backend = p.backend if p.backend in BACKEND_CHOICES else "auto"
         return p
 
     def make_theme(self) -> Theme:

@@ -12,7 +12,8 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel,
                                QSpinBox, QVBoxLayout, QWidget)
 
-from signstudio.gui.preferences import CAPTION_SCALE_RANGE, SPEEDS, UI_SCALE_RANGE, Preferences
+from signstudio.gui.preferences import (BACKEND_CHOICES, CAPTION_SCALE_RANGE, SPEEDS, UI_SCALE_RANGE,
+                                        Preferences)
 from signstudio.gui.theme import CAPTION_SCHEMES, THEMES, contrast_ratio, make_theme
 
 
@@ -94,6 +95,13 @@ class SettingsDialog(QDialog):
         self.speed.setAccessibleName("Playback speed")
         self._row(form, "Play&back speed", self.speed)
 
+        self.backend = QComboBox()
+        for key, label in BACKEND_CHOICES.items():
+            self.backend.addItem(label, key)
+        self.backend.setCurrentIndex(max(self.backend.findData(self._prefs.backend), 0))
+        self.backend.setAccessibleName("What runs the models")
+        self._row(form, "Run models &with", self.backend, "onnxruntime is faster and needs no PyTorch")
+
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
                                    | QDialogButtonBox.StandardButton.RestoreDefaults)
         buttons.accepted.connect(self.accept)
@@ -148,6 +156,7 @@ class SettingsDialog(QDialog):
         for combo in (self.translate_model, self.attention_model, self.produce_language):
             combo.setCurrentIndex(0)
         self.speed.setCurrentIndex(SPEEDS.index(defaults.playback_speed))
+        self.backend.setCurrentIndex(self.backend.findData(defaults.backend))
 
     def preferences(self) -> Preferences:
         """The preferences as the dialog shows them."""
@@ -158,4 +167,4 @@ class SettingsDialog(QDialog):
             translate_model=self.translate_model.currentData() or "",
             attention_model=self.attention_model.currentData() or "",
             produce_language=self.produce_language.currentData() or "",
-            playback_speed=float(self.speed.currentData())).checked()
+            playback_speed=float(self.speed.currentData()), backend=self.backend.currentData()).checked()

@@ -156,20 +156,48 @@ def resolve_model(name_or_path: str | Path | None) -> Path:
     raise ModelError(f"unknown model {name_or_path!r}; installed models: {names}")
 
 
-def load_installed(name_or_path: str | Path | None, task: str | None = None):
-    """Load a model by name or path as a :class:`~signstudio.runtime.checkpoint.LoadedModel`.
+def load_installed(name_or_path: str | Path | None, task: str | None = None, backend: str = "torch",
+                   notes: list[str] | None = None):
+    """Load a model by name or path: a :class:`~signstudio.runtime.checkpoint.LoadedModel`
+    (PyTorch), or with ``backend`` "onnx"/"auto" its up-to-date ONNX export, an
+    :class:`~signstudio.runtime.onnx.OnnxModel` (onnxruntime; PyTorch is not imported).
 
     Args:
         task: if given, the model must do this (one of :data:`TASKS`).
+        backend: "torch"; "onnx" (the export or an error; INT8 where there is an INT8 export,
+            else fp32), "onnx-fp32" or "onnx-int8" (that one or an error); or "auto" (the export
+            if there is an up-to-date one, else PyTorch, with the reason appended to ``notes``).
+        notes: collects one line when "auto" falls back to PyTorch.
 
     Raises:
-        ModelError: unknown or unreadable model, or one that does another task.
+        ModelError: unknown or unreadable model, one that does another task, an unknown backend,
+            or with "onnx" a missing, stale or unreadable export.
     """
-    from signstudio.runtime.checkpoint import load_model
+    from signstudio.runtime.onnx import BACKENDS
 
-    loaded = load_model(resolve_model(name_or_path))
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown backend {backend!r}; use {', '.join(BACKENDS)}")
+    checkpoint = resolve_model(name_or_path)
+    loaded, reason = None, ""
+    if backend != "torch":
+        from signstudio.runtime.onnx import find_export
+
+        precision = backend.split("-")[1] if "-" in backend else None
+        loaded, reason = find_export(checkpoint, precision)
+        if loaded is None and backend != "auto":
+            raise ModelError(f"--backend {backend}: {reason}")
+    if loaded is None:
+        from signstudio.runtime.checkpoint import load_model
+        from signstudio.runtime.onnx import EXPORTABLE
+
+        loaded = load_model(checkpoint)
+        # A family that cannot be exported runs in PyTorch without a word; one that can, says why not.
+        if reason and notes is not None and loaded.model_type in EXPORTABLE:
+            notes.append(f"running PyTorch: {reason}")
     if task is not None:
-        actual = model_task(loaded.model_type, loaded.features)
+        # an export knows its task (the registry would import the model families, and PyTorch)
+        actual = loaded.task if getattr(loaded, "backend", "torch") == "onnx" else model_task(
+            loaded.model_type, loaded.features)
         if actual != task:
             raise ModelError(f"model {loaded.name!r} is a {actual} model, not a {task} model; "
                              f"see `signstudio models`")

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 
 from signstudio.errors import InputError, ModelError
 from signstudio.pose.landmarks import clip_landmarks, hands_visible, landmark_features
-from signstudio.runtime.checkpoint import LoadedModel
+from signstudio.runtime.nets import TorchRecognizerNet, pad_batch, recognizer_net, softmax
 
 #: Feature kind of landmark recognisers' checkpoints.
 FEATURE_KIND = "holistic_landmarks"
@@ -63,20 +62,15 @@ def even_frames(n: int, max_frames: int) -> np.ndarray:
     return np.round(np.linspace(0, n - 1, max_frames)).astype(int)
 
 
-def pad_batch(features: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(B, T_max, F)`` zero-padded float tensor and ``(B,)`` lengths of ``(T_i, F)`` arrays."""
-    lengths = torch.tensor([len(f) for f in features])
-    out = torch.zeros(len(features), int(lengths.max()), features[0].shape[1])
-    for i, f in enumerate(features):
-        out[i, : len(f)] = torch.from_numpy(f)
-    return out, lengths
+def _net(model):
+    """A recogniser network (:mod:`signstudio.runtime.nets`) for a net or a torch module."""
+    return model if hasattr(model, "ctc_log_probs") and hasattr(model, "logits") else TorchRecognizerNet(model)
 
 
-@torch.no_grad()
 def predict(model, items, max_frames: int, batch_size: int = 64) -> np.ndarray:
     """Class probabilities ``(N, C)`` of landmark clips ``(points, found, ...)`` (evenly spaced
-    frames when longer than ``max_frames``)."""
-    model.eval()
+    frames when longer than ``max_frames``). ``model``: a recogniser net or its torch module."""
+    net = _net(model)
     probs = []
     for s in range(0, len(items), batch_size):
         feats = []
@@ -84,8 +78,8 @@ def predict(model, items, max_frames: int, batch_size: int = 64) -> np.ndarray:
             idx = even_frames(len(points), max_frames)
             feats.append(landmark_features(points[idx], found[idx]))
         x, lengths = pad_batch(feats)
-        probs.append(torch.softmax(model(x, lengths)["logits"], dim=-1).numpy())
-    return np.concatenate(probs) if probs else np.zeros((0, model.config.num_classes))
+        probs.append(softmax(net.logits(x, lengths)))
+    return np.concatenate(probs) if probs else np.zeros((0, net.num_classes))
 
 
 def accuracy(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
@@ -132,26 +126,25 @@ def ctc_segments(log_probs: np.ndarray, classes: list[str], threshold: float = 0
     return [run_segment(log_probs, label, a, b, classes, threshold) for label, a, b in ctc_runs(log_probs)]
 
 
-@torch.no_grad()
 def sequence_runs(model, sequences, batch_size: int = 16) -> list[list[tuple[int, float]]]:
     """Greedy CTC of built sequences ``(normalised points, found, ...)``
     (:mod:`signstudio.data.sequences`): per sequence, ``(label, confidence)`` of each run in order
     (confidence: the label's mean probability over its run)."""
     from signstudio.pose.landmarks import normalized_features
 
-    model.eval()
+    net = _net(model)
     out = []
     for s in range(0, len(sequences), batch_size):
         chunk = sequences[s : s + batch_size]
         x, lengths = pad_batch([normalized_features(points, found) for points, found, *_ in chunk])
-        lp = model.ctc_log_probs(model.encode(x, lengths)[0]).numpy()
+        lp = net.ctc_log_probs(x, lengths)
         for i, n in enumerate(lengths):
             probs = np.exp(lp[i, : int(n)])
             out.append([(label, float(probs[a:b, label + 1].mean())) for label, a, b in ctc_runs(lp[i, : int(n)])])
     return out
 
 
-def streaming_glosses(loaded: LoadedModel, sequences) -> list[list[tuple[str, bool]]]:
+def streaming_glosses(loaded, sequences) -> list[list[tuple[str, bool]]]:
     """The glosses the live path (:class:`~signstudio.runtime.stream.StreamingRecognizer`, its
     sliding window) gives for built sequences, fed frame by frame at the model's rate: per sequence,
     ``(gloss, shown)`` of each caption in order (an unsure caption: its best alternative, not shown)."""
@@ -217,7 +210,7 @@ class Recognizer:
         ModelError: the checkpoint is not a landmark recogniser.
     """
 
-    def __init__(self, loaded: LoadedModel) -> None:
+    def __init__(self, loaded) -> None:
         if loaded.features.get("kind") != FEATURE_KIND:
             raise ModelError(f"model {loaded.name!r} is not a landmark recogniser")
         self.loaded = loaded
@@ -227,7 +220,8 @@ class Recognizer:
         self.fps = float(f.get("fps", 25.0))
         self.max_frames = int(f.get("max_frames", 64))
         self.threshold = float(loaded.metrics.get("threshold", 0.0))
-        self.continuous = getattr(loaded.model, "ctc_head", None) is not None
+        self.net = recognizer_net(loaded)  # its torch module, or its ONNX graph in onnxruntime
+        self.continuous = self.net.has_ctc
         self.last_decoding = ""  # how the last clip was read (see translate_pose)
 
     def segments(self, pose) -> tuple[list[Segment], str]:
@@ -249,7 +243,7 @@ class Recognizer:
                              f"(at least {MIN_FRAMES} are needed)")
         if self.continuous and len(points) > 1.25 * self.max_frames:
             return self._continuous(pose)
-        p = predict(self.loaded.model, [(points, found)], self.max_frames)[0]
+        p = predict(self.net, [(points, found)], self.max_frames)[0]
         top = np.argsort(-p)[:ALTERNATIVES]
         alternatives = [(self.classes[i], float(p[i])) for i in top]
         best, conf = alternatives[0]
@@ -283,7 +277,7 @@ class Recognizer:
         Raises:
             InputError: the pose lacks body or hand landmarks, or is too short.
         """
-        from signstudio.runtime.sign2text import Translation
+        from signstudio.runtime.translator import Translation
 
         t0 = time.perf_counter()
         self.last_decoding = self.isolated_decoding  # _continuous replaces it for long signing
@@ -294,7 +288,7 @@ class Recognizer:
                            segments=[s.to_json() for s in segments], note=note, decoding=self.last_decoding)
 
 
-def evaluate_recognizer(loaded: LoadedModel, split: str = "test") -> dict[str, Any]:
+def evaluate_recognizer(loaded, split: str = "test") -> dict[str, Any]:
     """Top-1 and top-5 accuracy (per clip, percent) on a split of the model's WLASL folder (its
     stored ``data.path``, default the shared ``wlasl100``); clips without a ``.pose`` are left out
     and counted in ``missing``.
@@ -325,7 +319,7 @@ def evaluate_recognizer(loaded: LoadedModel, split: str = "test") -> dict[str, A
     for clip in clips:
         points, found, _ = clip_landmarks(read_pose(pose_path(folder, clip)), rec.fps)
         items.append((points, found, clip.label))
-    probs = predict(loaded.model, items, rec.max_frames)
+    probs = predict(rec.net, items, rec.max_frames)
     labels = np.array([label for *_, label in items])
     acc = accuracy(probs, labels)
     conf = probs.max(1)
@@ -340,12 +334,12 @@ def evaluate_recognizer(loaded: LoadedModel, split: str = "test") -> dict[str, A
         from signstudio.metrics import wer
 
         sequences = fixed_sequences(items, TEST_SEQUENCES, seed=0)
-        runs = sequence_runs(loaded.model, sequences)
+        runs = sequence_runs(rec.net, sequences)
         refs = [[rec.classes[i] for i in seq[2]] for seq in sequences]
         ctc_threshold = float(loaded.metrics.get("ctc_threshold", 0.0))
         streamed = streaming_glosses(loaded, sequences[:LIVE_SEQUENCES])
         live_refs = refs[:LIVE_SEQUENCES]
-        out.update({"sequences": len(sequences), "wer": round(sequence_wer(loaded.model, sequences, rec.classes, runs), 4),
+        out.update({"sequences": len(sequences), "wer": round(sequence_wer(rec.net, sequences, rec.classes, runs), 4),
                     "wer_shown": round(wer(refs, [[rec.classes[i] for i, c in r if c >= ctc_threshold] for r in runs]), 4),
                     "live_sequences": len(streamed),
                     "wer_streaming": round(wer(live_refs, [[g for g, _ in one] for one in streamed]), 4),

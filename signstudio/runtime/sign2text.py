@@ -24,37 +24,8 @@ from signstudio.lm import GlossLM, ctc_prefix_beam_search
 from signstudio.metrics import wer
 from signstudio.runtime.checkpoint import DecodingOptions, LoadedModel
 from signstudio.runtime.clip import check_feature_spec, clip_features, read_clip
-from signstudio.runtime.installed import load_installed
+from signstudio.runtime.translator import Translation, load_translator, translate_file, translator_for  # noqa: F401
 from signstudio.tasks import NullTask, TaskHandle, check_cancelled
-
-
-@dataclass
-class Translation:
-    """The result of translating one clip.
-
-    Attributes:
-        text: the translation (words joined by spaces; for a gloss-only corpus such as BOSTON-104
-            the words are glosses).
-        glosses: the recognised gloss sequence, empty if the model recognises none.
-        model: the model's name.
-        frames: frames in the input pose.
-        seconds: wall time in seconds: ``{"pose": extraction (0 for a .pose input), "model": ...}``.
-        segments: for a recogniser, each sign as ``{"gloss", "start", "end", "confidence",
-            "alternatives"}`` (frame indices of the input; ``gloss`` None when unsure).
-        note: why nothing (or less) is shown, e.g. "no hand is visible in the clip"; "" otherwise.
-        decoding: how the output was read, in words, e.g. "whole clip at once; glosses by CTC
-            prefix beam search (beam 10) with the gloss LM (weight 0.5)" or "streaming CTC, ...":
-            two views of one model that decode differently say so.
-    """
-
-    text: str
-    glosses: list[str]
-    model: str
-    frames: int
-    seconds: dict[str, float] = field(default_factory=dict)
-    segments: list[dict] = field(default_factory=list)
-    note: str = ""
-    decoding: str = ""
 
 
 #: The longest stretch of features (frames at FEATURE_FPS) encoded at once; longer input is read
@@ -260,46 +231,3 @@ class Translator:
                            seconds={"pose": 0.0, "model": time.perf_counter() - t0}, decoding=how)
 
 
-def translator_for(loaded: LoadedModel):
-    """The runtime of a loaded sign-to-text model: a :class:`~signstudio.runtime.recognize.Recognizer`
-    for a landmark recogniser, else a :class:`Translator`; both have ``translate_pose``.
-
-    Raises:
-        ModelError: features this version cannot compute.
-    """
-    from signstudio.runtime.recognize import FEATURE_KIND, Recognizer
-
-    if loaded.features.get("kind") == FEATURE_KIND:
-        return Recognizer(loaded)
-    return Translator(loaded)
-
-
-def load_translator(name_or_path: str | Path | None = None):
-    """Load a sign-to-text model by name or checkpoint path (None: the default model), ready to
-    translate (:func:`translator_for`).
-
-    Raises:
-        ModelError: unknown name, unreadable checkpoint, another kind of model, or unsupported features.
-    """
-    return translator_for(load_installed(name_or_path, "sign-to-text"))
-
-
-def translate_file(path: str | Path, translator, task: TaskHandle | None = None,
-                   emit_frames: bool = False) -> Translation:
-    """Translate a video (MediaPipe Holistic first) or a `.pose` file.
-
-    Args:
-        emit_frames: pass video frames with landmarks to ``task.partial`` (for the GUI overlay).
-
-    Raises:
-        InputError: missing or unreadable file, zero frames, unsupported suffix;
-        NoSignerError: nobody in the video; Cancelled: the task was cancelled.
-    """
-    from signstudio.capture.holistic import BODY_AND_HANDS
-
-    # A video keeps only what a model reads (body and hands); the window's overlay keeps the face.
-    clip = read_clip(path, task or NullTask(), emit_frames=emit_frames,
-                     components=None if emit_frames else BODY_AND_HANDS)
-    result = translator.translate_pose(clip.pose)
-    result.seconds["pose"] = clip.seconds
-    return result

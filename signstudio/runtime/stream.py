@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 
 from signstudio.errors import ModelError
 from signstudio.pose.landmarks import canonical_handedness, hands_visible, landmark_features
-from signstudio.runtime.checkpoint import LoadedModel
+from signstudio.runtime.nets import recognizer_net
 from signstudio.runtime.recognize import ALTERNATIVES, FEATURE_KIND
 
 
@@ -73,14 +72,14 @@ class StreamingRecognizer:
         ModelError: not a landmark recogniser, or one without a CTC head (isolated signs only).
     """
 
-    def __init__(self, loaded: LoadedModel, window: int = 64, hop: int = 4, lookahead: int = 6) -> None:
+    def __init__(self, loaded, window: int = 64, hop: int = 4, lookahead: int = 6) -> None:
         if loaded.features.get("kind") != FEATURE_KIND:
             raise ModelError(f"model {loaded.name!r} cannot caption a stream: it is not a landmark recogniser")
-        if getattr(loaded.model, "ctc_head", None) is None:
+        self.net = recognizer_net(loaded)  # torch module or ONNX graph
+        if not self.net.has_ctc:
             raise ModelError(f"model {loaded.name!r} recognises isolated signs only; live captions need a "
                              "continuous (CTC) recogniser")
         self.loaded = loaded
-        self.model = loaded.model.eval()
         self.classes: list[str] = list(loaded.features["classes"])
         self.fps = float(loaded.features.get("fps", 25.0))
         self.threshold = float(loaded.metrics.get("ctc_threshold", loaded.metrics.get("threshold", 0.0)))
@@ -148,16 +147,14 @@ class StreamingRecognizer:
             return self._run_encoder(final=False)
         return []
 
-    @torch.no_grad()
     def _run_encoder(self, final: bool) -> list[Caption]:
         self._since_run = 0
         points, found = np.stack(self._points), np.stack(self._found)
         hands = hands_visible(found)
         self.hands_recently = bool(hands[-max(1, int(self.fps)):].any())
         points, found, _ = canonical_handedness(points, found)
-        feats = torch.from_numpy(landmark_features(points, found))[None]
-        memory, _ = self.model.encode(feats, torch.tensor([len(points)]))
-        probs = torch.softmax(self.model.ctc_head(memory)[0], dim=-1).numpy()
+        feats = landmark_features(points, found)[None].astype(np.float32, copy=False)
+        probs = np.exp(self.net.ctc_log_probs(feats, np.array([len(points)], dtype=np.int64))[0])
         first = self._count - len(points)  # frame number of the window's first frame
         upto = self._count if final else self._count - self.lookahead
         out: list[Caption] = []

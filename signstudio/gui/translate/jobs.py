@@ -47,16 +47,17 @@ class TranslateResult:
     translation: Any
 
 
-def translate_job(pose: Any, model: str | None, translator: Any | None = None) -> Job:
-    """Load ``model`` (unless ``translator`` is given) and translate ``pose`` with it."""
+def translate_job(pose: Any, model: str | None, translator: Any | None = None, backend: str = "auto") -> Job:
+    """Load ``model`` (unless ``translator`` is given; run by ``backend``, see
+    :func:`~signstudio.runtime.installed.load_installed`) and translate ``pose`` with it."""
 
     def job(task: Any) -> TranslateResult:
         used = translator
         if used is None:
-            from signstudio.runtime.sign2text import load_translator
+            from signstudio.runtime.translator import load_translator
 
             task.set_status("Loading the translation model…")
-            used = load_translator(model)
+            used = load_translator(model, backend)
         task.set_status("Translating…")
         return TranslateResult(used, used.translate_pose(pose))
 

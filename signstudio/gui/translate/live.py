@@ -85,7 +85,7 @@ def open_camera_source(index: int):
     return camera_source(index)
 
 
-def live_camera_job(index: int, model: str | None, loaded: Any = None) -> Job:
+def live_camera_job(index: int, model: str | None, loaded: Any = None, backend: str = "auto") -> Job:
     """Live captions from webcam ``index`` until stopped:
     :func:`signstudio.runtime.live.live_captions` with a
     :class:`~signstudio.runtime.stream.StreamingRecognizer` of ``model`` (``loaded``: the
@@ -112,7 +112,7 @@ def live_camera_job(index: int, model: str | None, loaded: Any = None) -> Job:
             from signstudio.runtime.installed import load_installed
 
             task.set_status("Loading the recognition model…")
-            model_ = load_installed(model, "sign-to-text")
+            model_ = load_installed(model, "sign-to-text", backend)
         if task.cancelled:
             raise Cancelled()
         try:

@@ -87,6 +87,7 @@ class TranslateTab(JobTab):
         self._extraction: Any = None
         self._translation: Any = None
         self._memory = live.ModelMemory()
+        self.backend = "auto"  # what runs the models (the window's setting)
         self._live = live.LiveState()
         self._last_dir = ""
         self._build()
@@ -158,6 +159,9 @@ class TranslateTab(JobTab):
         """Caption size, font and colours, the default model and the playback speed."""
         self.caption_area.set_caption_style(prefs.caption_scale / 100, prefs.caption_font)
         self.player.set_speed(prefs.playback_speed)
+        if prefs.backend != self.backend:  # models loaded by the other backend are loaded again
+            self.backend = prefs.backend
+            self._memory.clear()
         self.model_combo.set_preferred(prefs.translate_model)
 
     # ------------------------------------------------------------------------------------------
@@ -252,7 +256,7 @@ class TranslateTab(JobTab):
         self._expect_new(f"webcam {index}")
         if not self.can_stream(model):
             return self._record(index)
-        return self.runner.start(LIVE, live.live_camera_job(index, model, self._memory.loaded_for(model)),
+        return self.runner.start(LIVE, live.live_camera_job(index, model, self._memory.loaded_for(model), self.backend),
                                  on_finished=lambda result, i=index, m=model: self._live_done(i, m, result),
                                  map_partial=FrameThrottle(LIVE_VIEW_FPS), discard_on_cancel=False,
                                  status=f"Opening webcam {index} for live captions…")
@@ -412,7 +416,8 @@ class TranslateTab(JobTab):
             return
         model = self.selected_model()
         self.caption_area.clear("Translating…")
-        self.runner.start(TRANSLATING, jobs.translate_job(self._pose, model, self._memory.translators.get(model)),
+        self.runner.start(TRANSLATING, jobs.translate_job(self._pose, model, self._memory.translators.get(model),
+                                                           self.backend),
                           on_finished=lambda result, m=model: self._translation_done(m, result),
                           status="Translating…")
 

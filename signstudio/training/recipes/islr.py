@@ -26,11 +26,18 @@ from signstudio.data.sequences import build_sequence, fixed_sequences
 from signstudio.errors import ConfigError, InputError
 from signstudio.pose.landmarks import NUM_FEATURES, clip_landmarks, landmark_features, normalized_features
 from signstudio.runtime.checkpoint import load_model, save_model
-from signstudio.runtime.recognize import (FEATURE_KIND, accuracy, best_threshold, choose_threshold, pad_batch,
-                                          predict, runs_right, sequence_runs, sequence_wer)
+from signstudio.runtime.nets import pad_batch as pad_arrays
+from signstudio.runtime.recognize import (FEATURE_KIND, accuracy, best_threshold, choose_threshold, predict,
+                                          runs_right, sequence_runs, sequence_wer)
 from signstudio.tasks import TaskHandle, check_cancelled
 from signstudio.training.config import DataConfig, TrainConfig
 from signstudio.training.recipe import Evaluation, Recipe, StepLoss
+
+
+def pad_batch(features: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(B, T_max, F)`` zero-padded float tensor and ``(B,)`` lengths of ``(T_i, F)`` arrays."""
+    x, lengths = pad_arrays(features)
+    return torch.from_numpy(x), torch.from_numpy(lengths)
 
 
 

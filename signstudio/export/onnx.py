@@ -1,0 +1,218 @@
+"""``signstudio export``: a checkpoint's networks as ONNX graphs, with the sidecar the runtime
+reads (:mod:`signstudio.runtime.onnx`), optionally quantised to INT8.
+
+Graphs are made by ``torch.onnx.export`` (the dynamo exporter, opset 18) with dynamic batch and
+time axes, then checked: each graph is run by onnxruntime on an input of another length than the
+one it was exported with and compared with PyTorch (largest absolute difference ≤
+:data:`TOLERANCE`), so an export that baked a length into a reshape (DESIGN.md's pitfall) is
+refused instead of written. INT8 is onnxruntime's dynamic quantisation (weights of MatMul/Gemm
+per channel in int8, activations quantised at run time); its graphs are compared too, and the
+largest difference is recorded in the sidecar, not enforced.
+
+Families: landmark recognisers (``recognizer.onnx``: encoder, classification head and CTC head).
+Signformer, the text transformers and SignLLM are not exported yet (:data:`EXPORTABLE`); asking
+for them is a one-line error.
+
+Every file is written into a temporary folder beside the target, which then replaces the target
+folder: a failed export leaves the previous one as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from signstudio.errors import ModelError, SignStudioError
+from signstudio.runtime.checkpoint import LoadedModel, load_model
+from signstudio.runtime.installed import model_task, resolve_model
+from signstudio.runtime.onnx import (EXPORT_FOLDERS, EXPORTABLE, FORMAT, SIDECAR, VERSION, OnnxModel,
+                                     export_folder, file_sha256)
+
+#: ONNX opset of every graph.
+OPSET = 18
+#: Largest absolute difference allowed between PyTorch and onnxruntime (fp32) on the check input.
+TOLERANCE = 1e-4
+
+
+class _RecognizerGraph(torch.nn.Module):
+    """``(features (B, T, F), lengths (B,))`` -> ``(logits (B, C)[, ctc_log_probs (B, T, C + 1)])``."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, features: torch.Tensor, lengths: torch.Tensor):
+        memory, mask = self.model.encode(features, lengths)
+        logits = self.model.classify(memory, mask)
+        if self.model.ctc_head is None:
+            return logits
+        return logits, self.model.ctc_log_probs(memory)
+
+
+def _recognizer_graphs(loaded: LoadedModel) -> dict[str, dict[str, Any]]:
+    model = loaded.model
+    dim = int(model.config.input_dim)
+    outputs = ["logits"] + (["ctc_log_probs"] if model.ctc_head is not None else [])
+
+    def example(batch: int, frames: int) -> tuple[torch.Tensor, ...]:
+        g = torch.Generator().manual_seed(frames)
+        lengths = torch.tensor([frames] + [max(2, frames - 7 * i) for i in range(1, batch)])
+        return torch.randn(batch, frames, dim, generator=g), lengths
+
+    return {"recognizer": {"module": _RecognizerGraph(model), "inputs": ["features", "lengths"],
+                           "outputs": outputs, "example": example(2, 96), "check": example(3, 157),
+                           "dynamic": {"features": {0: "B", 1: "T"}, "lengths": {0: "B"}}}}
+
+
+_FAMILIES = {"recognizer": _recognizer_graphs}
+
+
+@dataclasses.dataclass
+class ExportResult:
+    """What :func:`export_model` wrote: the folder, its graphs (name -> file size in bytes), the
+    precision, and the largest PyTorch/onnxruntime difference per graph on the check input."""
+
+    folder: Path
+    graphs: dict[str, int]
+    precision: str
+    max_abs_diff: dict[str, float]
+
+
+def _quiet_export(module: torch.nn.Module, args: tuple, path: Path, spec: dict[str, Any]) -> None:
+    """``torch.onnx.export`` without its progress lines and warnings on the user's terminal."""
+    dims = {"B": torch.export.Dim("B", min=1, max=4096), "T": torch.export.Dim("T", min=2, max=100_000)}
+    dynamic = {name: {axis: dims[label] for axis, label in axes.items()} for name, axes in spec["dynamic"].items()}
+    sink = io.StringIO()
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+    with warnings.catch_warnings(), redirect_stdout(sink), redirect_stderr(sink):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, args, str(path), input_names=spec["inputs"], output_names=spec["outputs"],
+                          dynamic_shapes=dynamic, opset_version=OPSET, dynamo=True, external_data=False)
+
+
+def _compare(module: torch.nn.Module, path: Path, spec: dict[str, Any]) -> float:
+    """Largest absolute difference between PyTorch and onnxruntime on the check input."""
+    import onnxruntime as ort
+
+    args = spec["check"]
+    with torch.no_grad():
+        expected = module(*args)
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    got = session.run(spec["outputs"], {name: a.numpy() for name, a in zip(spec["inputs"], args)})
+    diff = 0.0
+    for e, g in zip(expected, got):
+        e = e.numpy()
+        if e.shape != g.shape:
+            raise ModelError(f"{path.name}: onnxruntime gives shape {g.shape} where PyTorch gives {e.shape} "
+                             "on a length it was not exported with")
+        finite = np.isfinite(e)
+        diff = max(diff, float(np.abs(e[finite] - g[finite]).max()) if finite.any() else 0.0)
+    return diff
+
+
+def _quantize(source: Path, target: Path) -> None:
+    """onnxruntime's dynamic INT8 quantisation of ``source`` into ``target``."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    sink = io.StringIO()
+    with warnings.catch_warnings(), redirect_stdout(sink), redirect_stderr(sink):
+        warnings.simplefilter("ignore")
+        logging.getLogger().setLevel(logging.ERROR)
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
+
+
+def _sidecar(loaded: LoadedModel, checkpoint: Path, graphs: dict[str, dict[str, Any]], precision: str,
+             diffs: dict[str, float]) -> dict[str, Any]:
+    vocabs = {}
+    for key, vocab in (("gloss", loaded.gloss_vocab), ("text", loaded.text_vocab)):
+        if vocab is not None:
+            vocabs[key] = list(vocab.itos)
+    return {
+        "format": FORMAT, "version": VERSION, "name": loaded.name, "model_type": loaded.model_type,
+        "task": model_task(loaded.model_type, loaded.features),
+        "precision": precision, "opset": OPSET, "torch": torch.__version__,
+        "checkpoint": {"file": checkpoint.name, "size": checkpoint.stat().st_size, "sha256": file_sha256(checkpoint)},
+        "graphs": {name: {"file": f"{name}.onnx", "inputs": spec["inputs"], "outputs": spec["outputs"],
+                          "max_abs_diff": diffs[name]} for name, spec in graphs.items()},
+        "features": loaded.features, "metrics": loaded.metrics, "config": loaded.config,
+        "decoding": dataclasses.asdict(loaded.decoding), "vocabularies": vocabs,
+    }
+
+
+def export_model(name_or_path: str | os.PathLike | None, out: str | os.PathLike | None = None,
+                 quantize: str | None = None) -> ExportResult:
+    """Export an installed model (name or checkpoint path) to ONNX.
+
+    Args:
+        out: the folder to write (default: ``onnx/`` beside the checkpoint, ``onnx-int8/`` with
+            ``quantize="int8"``); replaced whole when the export succeeds.
+        quantize: ``None`` (fp32) or ``"int8"``.
+
+    Raises:
+        ModelError: an unknown model, a family that cannot be exported yet, or an fp32 graph that
+            differs from PyTorch by more than :data:`TOLERANCE` on another length.
+        SignStudioError: ``quantize`` is not ``"int8"``.
+    """
+    if quantize not in (None, "int8"):
+        raise SignStudioError(f"--quantize {quantize!r}: only int8 is supported")
+    precision = quantize or "fp32"
+    checkpoint = resolve_model(name_or_path)
+    loaded = load_model(checkpoint)
+    family = _FAMILIES.get(loaded.model_type)
+    if family is None:
+        raise ModelError(f"model {loaded.name!r} ({loaded.model_type}) cannot be exported to ONNX yet; "
+                         f"exportable: {', '.join(EXPORTABLE)}")
+    graphs = family(loaded)
+    target = Path(out) if out is not None else export_folder(checkpoint, precision)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    os.chmod(work, 0o755)  # mkdtemp makes it private; an export folder is an ordinary one
+    try:
+        diffs, sizes = {}, {}
+        for name, spec in graphs.items():
+            module = spec["module"].eval()
+            path = work / f"{name}.onnx"
+            _quiet_export(module, spec["example"], path, spec)
+            diff = _compare(module, path, spec)
+            if diff > TOLERANCE:
+                raise ModelError(f"the {name} graph of {loaded.name!r} differs from PyTorch by {diff:.2e} "
+                                 f"(at most {TOLERANCE:g} allowed): not exported")
+            if precision == "int8":
+                fp32 = path.with_suffix(".fp32.onnx")
+                path.rename(fp32)
+                _quantize(fp32, path)
+                fp32.unlink()
+                diff = _compare(module, path, spec)
+            diffs[name], sizes[name] = diff, path.stat().st_size
+        sidecar = _sidecar(loaded, checkpoint, graphs, precision, diffs)
+        (work / SIDECAR).write_text(json.dumps(sidecar, indent=1, ensure_ascii=False), encoding="utf-8")
+        OnnxModel(work, sidecar, precision)  # readable as written
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}-old-{os.getpid()}")
+            target.rename(old)
+        work.rename(target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return ExportResult(target, sizes, precision, diffs)
+
+
+__all__ = ["EXPORTABLE", "EXPORT_FOLDERS", "ExportResult", "OPSET", "TOLERANCE", "export_model"]
