@@ -10,8 +10,9 @@ shipped folders are not written), then timed on its typical input:
 - one live chunk: the streaming recogniser's 64-frame window (what runs every 4 frames live).
 
 Each timing is the median and 95th percentile of ``--runs`` runs after 5 warm-up runs, one
-thread everywhere (``torch.set_num_threads(1)``; onnxruntime ``intra_op_num_threads=1``), and the
-ratio to PyTorch. Families that cannot be exported yet are listed with the reason. The machine is
+thread (``torch.set_num_threads(1)``; onnxruntime ``intra_op_num_threads=1``) and, for fp32, also
+onnxruntime on two threads (its default where the machine has two cores), and the ratio to
+PyTorch. Families that cannot be exported yet are listed with the reason. The machine is
 shared and noisy: compare the ratios within one run.
 """
 
@@ -66,11 +67,15 @@ def main() -> None:
             shutil.copytree(loaded.path.parent, copy, ignore=shutil.ignore_patterns("onnx", "onnx-int8"))
         export_model(copy)
         export_model(copy, quantize="int8")
-        nets = {"torch": TorchRecognizerNet(loaded.model),
-                "onnx fp32": recognizer_net(load_installed(str(copy), backend="onnx-fp32")),
-                "onnx int8": recognizer_net(load_installed(str(copy), backend="onnx-int8"))}
-        sizes = {"torch": loaded.path.stat().st_size, "onnx fp32": (copy / "onnx" / "recognizer.onnx").stat().st_size,
-                 "onnx int8": (copy / "onnx-int8" / "recognizer.onnx").stat().st_size}
+        def onnx(backend: str, threads: int):
+            model = load_installed(str(copy), backend=backend)
+            model.threads = threads
+            return recognizer_net(model)
+
+        nets = {"torch": TorchRecognizerNet(loaded.model), "onnx fp32": onnx("onnx-fp32", 1),
+                "onnx int8": onnx("onnx-int8", 1), "fp32 2 thr": onnx("onnx-fp32", 2)}
+        fp32, int8 = (copy / "onnx" / "recognizer.onnx").stat().st_size, (copy / "onnx-int8" / "recognizer.onnx").stat().st_size
+        sizes = {"torch": loaded.path.stat().st_size, "onnx fp32": fp32, "onnx int8": int8, "fp32 2 thr": fp32}
         dim = int(loaded.model.config.input_dim)
         rng = np.random.default_rng(0)
         for label, frames, method in (("200-frame clip", 200, "logits"), ("live chunk (64 frames)", 64, "ctc_log_probs")):

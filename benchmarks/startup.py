@@ -63,6 +63,8 @@ def main() -> None:
     cli = [sys.executable, "-m", "signstudio"]
     cases = [
         ("window first paint", [sys.executable, "-c", FIRST_PAINT], "PAINTED", 3.0),
+        ("window first paint, torch imported first", [sys.executable, "-c", "import torch\n" + FIRST_PAINT],
+         "PAINTED", 3.0),
         ("translate /nonexistent.mp4 (error)", cli + ["translate", "/nonexistent.mp4"], None, 1.0),
         ("signstudio /nonexistent.mp4 (error)", cli + ["/nonexistent.mp4"], None, 1.0),
         ("signstudio --help", cli + ["--help"], None, 1.0),
