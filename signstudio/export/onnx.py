@@ -9,9 +9,12 @@ refused instead of written. INT8 is onnxruntime's dynamic quantisation (weights 
 per channel in int8, activations quantised at run time); its graphs are compared too, and the
 largest difference is recorded in the sidecar, not enforced.
 
-Families: landmark recognisers (``recognizer.onnx``: encoder, classification head and CTC head).
-Signformer, the text transformers and SignLLM are not exported yet (:data:`EXPORTABLE`); asking
-for them is a one-line error.
+Families: landmark recognisers (``recognizer.onnx``: encoder, classification head and CTC head);
+Signformer and SignAttention (``encoder.onnx``: memory, its mask and the CTC gloss
+log-probabilities; ``decoder_step.onnx`` for a model with a translation decoder: next-token
+log-probabilities of a prefix, recomputed whole at each step, no key/value cache). The text
+transformers and SignLLM are not exported yet (:data:`EXPORTABLE`); asking for them is a
+one-line error.
 
 Every file is written into a temporary folder beside the target, which then replaces the target
 folder: a failed export leaves the previous one as it was.
@@ -76,7 +79,66 @@ def _recognizer_graphs(loaded: LoadedModel) -> dict[str, dict[str, Any]]:
                            "dynamic": {"features": {0: "B", 1: "T"}, "lengths": {0: "B"}}}}
 
 
-_FAMILIES = {"recognizer": _recognizer_graphs}
+class _SignformerEncoder(torch.nn.Module):
+    """``(features (B, T, F), lengths (B,))`` -> ``(memory (B, T, D), memory_mask (B, T) bool[,
+    gloss_log_probs (B, T, G)])``: :meth:`Signformer.encode` and, with a CTC head,
+    :meth:`Signformer.gloss_log_probs` of its memory (the frame embedding keeps ``T``)."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, features: torch.Tensor, lengths: torch.Tensor):
+        memory, mask = self.model.encode(features, lengths)
+        if self.model.gloss_head is None:
+            return memory, mask
+        return memory, mask, self.model.gloss_log_probs(memory)
+
+
+class _SignformerDecoderStep(torch.nn.Module):
+    """``(tokens (B, L), memory (B, T, D), memory_mask (B, T))`` -> ``log_probs (B, V)``: the
+    next-token log-probabilities after the prefix, i.e. ``Signformer.decode_step(...)[:, -1]``.
+    The whole prefix is recomputed at every step (no key/value cache): the decoder is one layer
+    and a BOSTON sentence a handful of tokens."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, tokens: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor):
+        return self.model.decode_step(tokens, memory, memory_mask)[:, -1]
+
+
+def _signformer_graphs(loaded: LoadedModel) -> dict[str, dict[str, Any]]:
+    model = loaded.model
+    c = model.config
+    outputs = ["memory", "memory_mask"] + (["gloss_log_probs"] if model.gloss_head is not None else [])
+
+    def example(batch: int, frames: int) -> tuple[torch.Tensor, ...]:
+        g = torch.Generator().manual_seed(frames)
+        lengths = torch.tensor([frames] + [max(2, frames - 7 * i) for i in range(1, batch)])
+        return torch.randn(batch, frames, int(c.input_dim), generator=g), lengths
+
+    graphs = {"encoder": {"module": _SignformerEncoder(model), "inputs": ["features", "lengths"],
+                          "outputs": outputs, "example": example(2, 96), "check": example(3, 157),
+                          "dynamic": {"features": {0: "B", 1: "T"}, "lengths": {0: "B"}}}}
+    if model.has_decoder:
+        def step(batch: int, frames: int, prefix: int) -> tuple[torch.Tensor, ...]:
+            g = torch.Generator().manual_seed(prefix)
+            with torch.no_grad():
+                memory, mask = model.eval().encode(*example(batch, frames))
+            tokens = torch.randint(4, int(c.text_vocab_size), (batch, prefix), generator=g)
+            tokens[:, 0] = 2  # <s>
+            return tokens, memory, mask
+
+        graphs["decoder_step"] = {
+            "module": _SignformerDecoderStep(model), "inputs": ["tokens", "memory", "memory_mask"],
+            "outputs": ["log_probs"], "example": step(2, 96, 5), "check": step(3, 157, 3),
+            "dynamic": {"tokens": {0: "B", 1: "L"}, "memory": {0: "B", 1: "T"}, "memory_mask": {0: "B", 1: "T"}}}
+    return graphs
+
+
+_FAMILIES = {"recognizer": _recognizer_graphs, "signformer": _signformer_graphs}
 
 
 @dataclasses.dataclass
@@ -92,7 +154,8 @@ class ExportResult:
 
 def _quiet_export(module: torch.nn.Module, args: tuple, path: Path, spec: dict[str, Any]) -> None:
     """``torch.onnx.export`` without its progress lines and warnings on the user's terminal."""
-    dims = {"B": torch.export.Dim("B", min=1, max=4096), "T": torch.export.Dim("T", min=2, max=100_000)}
+    dims = {"B": torch.export.Dim("B", min=1, max=4096), "T": torch.export.Dim("T", min=2, max=100_000),
+            "L": torch.export.Dim("L", min=1, max=4096)}
     dynamic = {name: {axis: dims[label] for axis, label in axes.items()} for name, axes in spec["dynamic"].items()}
     sink = io.StringIO()
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
@@ -116,7 +179,8 @@ def _compare(module: torch.nn.Module, path: Path, spec: dict[str, Any]) -> float
     got = session.run(spec["outputs"], {name: a.numpy() for name, a in zip(spec["inputs"], args)})
     diff = 0.0
     for e, g in zip(expected, got):
-        e = e.numpy()
+        e = e.numpy().astype(np.float64)  # a mask output is bool
+        g = g.astype(np.float64)
         if e.shape != g.shape:
             raise ModelError(f"{path.name}: onnxruntime gives shape {g.shape} where PyTorch gives {e.shape} "
                              "on a length it was not exported with")
@@ -151,6 +215,9 @@ def _sidecar(loaded: LoadedModel, checkpoint: Path, graphs: dict[str, dict[str, 
                           "max_abs_diff": diffs[name]} for name, spec in graphs.items()},
         "features": loaded.features, "metrics": loaded.metrics, "config": loaded.config,
         "decoding": dataclasses.asdict(loaded.decoding), "vocabularies": vocabs,
+        "model_config": dataclasses.asdict(loaded.model.config) if dataclasses.is_dataclass(
+            getattr(loaded.model, "config", None)) else None,
+        "gloss_lm": loaded.gloss_lm.to_dict() if loaded.gloss_lm is not None else None,
     }
 
 

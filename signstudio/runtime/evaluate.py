@@ -69,8 +69,9 @@ def evaluate_model(loaded: LoadedModel, split: str = "test", *, dataset: str | N
     if loaded.features.get("kind") == FEATURE_KIND:
         out = {"task": "sign-recognition", **evaluate_recognizer(loaded, split)}
     elif kind == "sign-to-text":
-        from signstudio.runtime.sign2text import evaluate_examples
+        from signstudio.runtime.sign2text import evaluate_examples, runnable
 
+        loaded = runnable(loaded)  # an ONNX export decodes with the same searches
         splits = sign_splits(loaded, dataset)
         options = loaded.decoding
         if beam_size:

@@ -14,6 +14,16 @@ The recogniser graph (``recognizer.onnx``): inputs ``features`` ``(B, T, F)`` fl
 ``lengths`` ``(B,)`` int64 (real frames of each row); outputs ``logits`` ``(B, C)`` (the
 classification head) and, for a CTC recogniser, ``ctc_log_probs`` ``(B, T, C + 1)`` (index 0 the
 blank). ``T`` and ``B`` are dynamic.
+
+The Signformer graphs (Signformer and SignAttention): ``encoder.onnx``, inputs ``features``
+``(B, T, F)`` float32 and ``lengths`` ``(B,)`` int64, outputs ``memory`` ``(B, T, D)``,
+``memory_mask`` ``(B, T)`` bool (True on real frames) and, with a CTC head, ``gloss_log_probs``
+``(B, T, G)`` (index 0 the blank); ``decoder_step.onnx`` (models with a translation decoder),
+inputs ``tokens`` ``(B, L)`` int64 (the prefix, starting with ``<s>``), ``memory`` and
+``memory_mask``, output ``log_probs`` ``(B, V)`` of the token after the prefix. The prefix is
+recomputed at every step (no key/value cache). :class:`OnnxSignformer` runs them; the searches
+(CTC best path, prefix beam search with the gloss LM, the decoder's beam search) stay those of
+:mod:`signstudio.runtime.sign2text`, shared with PyTorch.
 """
 
 from __future__ import annotations
@@ -39,7 +49,7 @@ SIDECAR = "export.json"
 #: Backends a user can ask for: "onnx" is the INT8 export where there is one, else fp32.
 BACKENDS = ("auto", "onnx", "onnx-fp32", "onnx-int8", "torch")
 #: Model types :mod:`signstudio.export.onnx` can export (the others always run in PyTorch).
-EXPORTABLE = ("recognizer",)
+EXPORTABLE = ("recognizer", "signformer")
 
 
 def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -225,3 +235,38 @@ class OnnxRecognizerNet:
         if not self.has_ctc:
             raise ModelError(f"model {self.model.name!r} has no CTC head")
         return self._run(features, lengths)["ctc_log_probs"]
+
+
+class OnnxSignformer:
+    """A Signformer-family export (:data:`EXPORTABLE` "signformer") in onnxruntime: NumPy in, NumPy
+    out, the encoder and decoder step of :class:`~signstudio.models.signformer.Signformer`.
+
+    Attributes:
+        has_ctc: the encoder gives CTC gloss log-probabilities; has_decoder: there is a
+            ``decoder_step`` graph; max_output_length: the model's longest translation, in tokens.
+    """
+
+    def __init__(self, model: OnnxModel) -> None:
+        self.model = model
+        self.has_ctc = "gloss_log_probs" in model.graph_spec("encoder")["outputs"]
+        self.has_decoder = "decoder_step" in (model.sidecar.get("graphs") or {})
+        self.max_output_length = int((model.sidecar.get("model_config") or {}).get("max_output_length", 40))
+
+    def encode(self, features: np.ndarray, lengths: np.ndarray) -> dict[str, np.ndarray]:
+        """``{"memory" (B, T, D), "memory_mask" (B, T) bool[, "gloss_log_probs" (B, T, G)]}`` of
+        ``(B, T, F)`` features with ``(B,)`` lengths."""
+        return self.model.run("encoder", {"features": np.ascontiguousarray(features, dtype=np.float32),
+                                          "lengths": np.ascontiguousarray(lengths, dtype=np.int64)})
+
+    def decode_step(self, tokens: np.ndarray, memory: np.ndarray, memory_mask: np.ndarray) -> np.ndarray:
+        """Log-probabilities ``(B, V)`` of the token after each ``(B, L)`` prefix.
+
+        Raises:
+            ModelError: the model has no translation decoder.
+        """
+        if not self.has_decoder:
+            raise ModelError(f"model {self.model.name!r} has no translation decoder")
+        return self.model.run("decoder_step", {
+            "tokens": np.ascontiguousarray(tokens, dtype=np.int64),
+            "memory": np.ascontiguousarray(memory, dtype=np.float32),
+            "memory_mask": np.ascontiguousarray(memory_mask, dtype=np.bool_)})["log_probs"]

@@ -13,12 +13,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import torch
 
 from signstudio.data.batching import TrackExample, collate, example_features
+from signstudio.data.vocabulary import Vocabulary
 from signstudio.decoding import beam_search, ctc_greedy_decode
 from signstudio.lm import GlossLM, ctc_prefix_beam_search
 from signstudio.metrics import wer
@@ -33,6 +35,69 @@ from signstudio.tasks import NullTask, TaskHandle, check_cancelled
 MAX_WINDOW = 600
 #: Frames of context on each side of a window's kept part.
 WINDOW_OVERLAP = 60
+
+
+class TorchFacingSignformer:
+    """An :class:`~signstudio.runtime.onnx.OnnxSignformer` with the face the searches here expect
+    of a :class:`~signstudio.models.signformer.Signformer`: torch tensors in and out of
+    ``decode_step`` (``(B, 1, V)``: the last position only, which is all they read), and
+    :meth:`encode_outputs` giving memory, mask and CTC log-probabilities from one encoder run.
+    The graphs' NumPy outputs become tensors without a copy."""
+
+    def __init__(self, net) -> None:
+        self.net = net
+        self.has_decoder = net.has_decoder
+        self.has_ctc = net.has_ctc
+        self.config = SimpleNamespace(max_output_length=net.max_output_length)
+
+    def eval(self) -> TorchFacingSignformer:
+        return self
+
+    def encode_outputs(self, features: torch.Tensor, lengths: torch.Tensor):
+        out = self.net.encode(features.numpy(), lengths.numpy())
+        lp = out.get("gloss_log_probs")
+        return (torch.from_numpy(out["memory"]), torch.from_numpy(out["memory_mask"]),
+                torch.from_numpy(lp) if lp is not None else None)
+
+    def decode_step(self, tokens: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(self.net.decode_step(tokens.numpy(), memory.numpy(), memory_mask.numpy()))[:, None]
+
+
+def _device(model) -> torch.device:
+    return next(model.parameters()).device if isinstance(model, torch.nn.Module) else torch.device("cpu")
+
+
+def _has_ctc(model) -> bool:
+    return bool(getattr(model, "has_ctc", False)) if not isinstance(model, torch.nn.Module) else \
+        model.gloss_head is not None
+
+
+def _encode(model, features: torch.Tensor, lengths: torch.Tensor):
+    """``(memory, mask, CTC gloss log-probabilities or None)`` of a Signformer or its export."""
+    if not isinstance(model, torch.nn.Module):
+        return model.encode_outputs(features, lengths)
+    memory, mask = model.encode(features, lengths)
+    return memory, mask, model.gloss_log_probs(memory) if model.gloss_head is not None else None
+
+
+def runnable(loaded) -> LoadedModel:
+    """``loaded`` itself (PyTorch), or for an :class:`~signstudio.runtime.onnx.OnnxModel` of a
+    Signformer-family model a :class:`LoadedModel` whose ``model`` is its graphs
+    (:class:`TorchFacingSignformer`), with the vocabularies, decoding options and gloss LM its
+    sidecar holds: both decode with the same code."""
+    if getattr(loaded, "backend", "torch") != "onnx":
+        return loaded
+    from signstudio.runtime.onnx import OnnxSignformer
+
+    side = loaded.sidecar
+    vocabs = side.get("vocabularies") or {}
+    return LoadedModel(
+        name=loaded.name, model_type=loaded.model_type, model=TorchFacingSignformer(OnnxSignformer(loaded)),
+        gloss_vocab=Vocabulary(vocabs["gloss"]) if "gloss" in vocabs else None,
+        text_vocab=Vocabulary(vocabs["text"]) if "text" in vocabs else None,
+        features=loaded.features, metrics=loaded.metrics, config=loaded.config, path=loaded.path,
+        decoding=DecodingOptions(**side["decoding"]) if side.get("decoding") else DecodingOptions(),
+        gloss_lm=GlossLM.from_dict(side["gloss_lm"]) if side.get("gloss_lm") else None)
 
 
 @torch.no_grad()
@@ -59,11 +124,10 @@ def decode_features(model, features: Sequence[np.ndarray], gloss_vocab, text_voc
                 out.setdefault(key, []).extend(value)
         return out
     batch = collate(list(features), [[]] * len(features), [[]] * len(features))
-    device = next(model.parameters()).device
-    memory, mask = model.encode(batch["features"].to(device), batch["lengths"].to(device))
+    device = _device(model)
+    memory, mask, lp = _encode(model, batch["features"].to(device), batch["lengths"].to(device))
     out: dict[str, list[list[str]]] = {}
-    if model.gloss_head is not None and gloss_vocab is not None:
-        lp = model.gloss_log_probs(memory)
+    if lp is not None and gloss_vocab is not None:
         out["ctc"] = [gloss_vocab.decode(s) for s in ctc_greedy_decode(lp, mask)]
         if lm is not None:
             out["ctc_lm"] = [
@@ -93,19 +157,19 @@ def decode_long(model, features: np.ndarray, gloss_vocab, text_vocab, options: D
         As :func:`decode_features`, for one clip.
     """
     t = len(features)
-    device = next(model.parameters()).device
+    device = _device(model)
     keep = MAX_WINDOW - 2 * WINDOW_OVERLAP
     out: dict[str, list[list[str]]] = {}
 
     def encode(a: int, b: int):
         x = torch.from_numpy(np.ascontiguousarray(features[a:b], dtype=np.float32))[None].to(device)
-        return model.encode(x, torch.tensor([b - a], device=device))
+        return _encode(model, x, torch.tensor([b - a], device=device))
 
-    if model.gloss_head is not None and gloss_vocab is not None:
+    if _has_ctc(model) and gloss_vocab is not None:
         parts = []
         for start in range(0, t, keep):
             a, b = max(0, start - WINDOW_OVERLAP), min(t, start + keep + WINDOW_OVERLAP)
-            lp = model.gloss_log_probs(encode(a, b)[0])[0]
+            lp = encode(a, b)[2][0]
             parts.append(lp[start - a : min(t, start + keep) - a])
         lp = torch.cat(parts)[None]
         mask = torch.ones(1, t, dtype=torch.bool, device=device)
@@ -116,7 +180,7 @@ def decode_long(model, features: np.ndarray, gloss_vocab, text_vocab, options: D
     if model.has_decoder and text_vocab is not None:
         tokens: list[str] = []
         for a in range(0, t, MAX_WINDOW):
-            memory, mask = encode(a, min(t, a + MAX_WINDOW))
+            memory, mask, _ = encode(a, min(t, a + MAX_WINDOW))
             ids = beam_search(model, memory, mask, model.config.max_output_length, options.beam_size,
                               options.length_penalty)[0]
             tokens += text_vocab.decode(ids)
@@ -193,14 +257,17 @@ class Translator:
     """A loaded sign-to-text model that turns poses into :class:`Translation` s.
 
     Args:
-        loaded: a :class:`~signstudio.runtime.checkpoint.LoadedModel` of a sign-to-text model.
+        loaded: a :class:`~signstudio.runtime.checkpoint.LoadedModel` of a sign-to-text model, or
+            an :class:`~signstudio.runtime.onnx.OnnxModel` of its export (then ``self.loaded`` is
+            its :func:`runnable` form and ``self.backend`` is "onnx").
 
     Raises:
         ModelError: the model needs features this version cannot compute.
     """
 
-    def __init__(self, loaded: LoadedModel) -> None:
-        self.loaded = loaded
+    def __init__(self, loaded) -> None:
+        self.backend = getattr(loaded, "backend", "torch")
+        self.loaded = loaded = runnable(loaded)
         self.name = loaded.name
         check_feature_spec(loaded.features, self.name)
 
