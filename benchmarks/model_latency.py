@@ -2,12 +2,14 @@
 
     python benchmarks/model_latency.py [--runs 50] [--models NAME ...] [--export-to DIR]
 
-For every installed model whose family can be exported (landmark recognisers), the model is
-exported to ONNX (fp32 and INT8) into a scratch folder (``--export-to``, default a temporary one;
-shipped folders are not written), then timed on its typical input:
+For every installed model whose family can be exported, the model is exported to ONNX into a
+scratch folder (``--export-to``, default a temporary one; shipped folders are not written), then
+timed on its typical input:
 
-- a 200-frame clip (the whole-clip path: encoder and both heads);
-- one live chunk: the streaming recogniser's 64-frame window (what runs every 4 frames live).
+- landmark recognisers (fp32 and INT8): a 200-frame clip (encoder and both heads), and one live
+  chunk, the streaming recogniser's 64-frame window (what runs every 4 frames live);
+- Signformer models (fp32): a 200-frame clip decoded as ``translate`` does (CTC, CTC with the
+  gloss LM, the decoder's beam search; the searches are Python in both backends).
 
 Each timing is the median and 95th percentile of ``--runs`` runs after 5 warm-up runs, one
 thread (``torch.set_num_threads(1)``; onnxruntime ``intra_op_num_threads=1``) and, for fp32, also
@@ -39,6 +41,28 @@ def _timings(fn, runs: int) -> tuple[float, float]:
     return float(np.median(times) * 1000), float(np.percentile(times, 95) * 1000)
 
 
+def _signformer(name: str, loaded, scratch: Path, runs: int) -> None:
+    """Full decoding (CTC, CTC + LM, decoder beam, as translate does) of a 200-frame clip."""
+    from signstudio.export.onnx import export_model
+    from signstudio.runtime.installed import load_installed
+    from signstudio.runtime.sign2text import decode_features, runnable
+
+    copy = scratch / name
+    if not copy.exists():
+        shutil.copytree(loaded.path.parent, copy, ignore=shutil.ignore_patterns("onnx", "onnx-int8"))
+    export_model(copy)
+    onnx = runnable(load_installed(str(copy), backend="onnx-fp32"))
+    dim = int(loaded.features.get("num_features") or loaded.model.config.input_dim)
+    x = [np.random.default_rng(0).normal(size=(200, dim)).astype(np.float32)]
+    base = None
+    for backend, model in (("torch", loaded), ("onnx fp32", onnx)):
+        median, p95 = _timings(lambda: decode_features(model.model, x, model.gloss_vocab, model.text_vocab,
+                                                       model.decoding, model.gloss_lm), runs)
+        base = base or median
+        print(f"{name:28s} {'200 frames, decoded':22s} {backend:10s} {median:9.2f} {p95:8.2f} {base / median:7.2f}x",
+              flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
@@ -61,6 +85,9 @@ def main() -> None:
         loaded = load_installed(name, backend="torch")
         if loaded.model_type not in EXPORTABLE:
             print(f"{name:28s} not exported: {loaded.model_type} models cannot be exported to ONNX yet")
+            continue
+        if loaded.model_type == "signformer":
+            _signformer(name, loaded, scratch, args.runs)
             continue
         copy = scratch / name
         if not copy.exists():
