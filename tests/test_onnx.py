@@ -157,3 +157,19 @@ def test_cli_export_and_backend_errors(exported, tmp_path):
     assert side["precision"] == "int8" and side["checkpoint"]["size"] == (folder / "model.pt").stat().st_size
     assert (folder / "onnx-int8" / "recognizer.onnx").stat().st_size < 0.4 * (
         exported["wlasl100-recognizer"] / "onnx" / "recognizer.onnx").stat().st_size
+
+
+def test_a_runtime_without_torch_translates_and_says_what_else_needs_torch(exported, data_dir_module):
+    """PyTorch made unimportable (as in a runtime-only install, `pip install signstudio` without the
+    train extra): translating with an export works; a command that needs PyTorch says so in one line."""
+    pose = sorted((data_dir_module / "wlasl100" / "poses").glob("*.pose"))[0]
+    block = "import sys; sys.modules.update(torch=None, accelerate=None); from signstudio.cli import main; "
+    ok = subprocess.run([sys.executable, "-c", block + f"sys.exit(main(['translate', {str(pose)!r}, '-m', "
+                         f"{str(exported['wlasl100-continuous'])!r}, '--json']))"],
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    assert json.loads(ok.stdout)["model"] == "wlasl100-continuous"
+    needs = subprocess.run([sys.executable, "-c", block + "sys.exit(main(['models']))"],
+                           capture_output=True, text=True, timeout=120)
+    assert needs.returncode == 2 and needs.stderr.count("\n") == 1
+    assert "this needs torch" in needs.stderr and "signstudio[train]" in needs.stderr

@@ -21,6 +21,8 @@ import sys
 from signstudio.errors import Cancelled, SignStudioError, os_error_message
 
 EXIT_INPUT_ERROR = 2
+#: Packages of the ``train`` extra (PyTorch and the ONNX exporter); a runtime-only install lacks them.
+TRAIN_EXTRA = ("torch", "accelerate", "onnx", "onnxscript")
 EXIT_INTERRUPTED = 130
 
 
@@ -29,6 +31,14 @@ def _say(line: str) -> None:
     from signstudio.cli.output import printable
 
     print(printable(line), file=sys.stderr)
+
+
+def _internal_error(exc: Exception) -> int:
+    """A bug: one line (the traceback with ``$SIGNSTUDIO_DEBUG``); exit status 1."""
+    if os.environ.get("SIGNSTUDIO_DEBUG"):
+        raise exc
+    _say(f"signstudio: internal error: {type(exc).__name__}: {exc} (set SIGNSTUDIO_DEBUG=1 for the traceback)")
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,15 +83,18 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if missing in TRAIN_EXTRA:  # a runtime-only install (no PyTorch): say how to add it
+            _say(f"signstudio: error: this needs {missing}, which a runtime-only install leaves out: "
+                 "pip install 'signstudio[train]' (./scripts/setup.sh installs it), or use a model's ONNX export")
+            return EXIT_INPUT_ERROR
+        return _internal_error(exc)
     except OSError as exc:  # a file the system refused: one line naming it and why
         _say(f"signstudio: error: {os_error_message(exc)}")
         return EXIT_INPUT_ERROR
     except Exception as exc:  # a bug: still one line, the traceback only on request
-        if os.environ.get("SIGNSTUDIO_DEBUG"):
-            raise
-        _say(f"signstudio: internal error: {type(exc).__name__}: {exc} "
-             "(set SIGNSTUDIO_DEBUG=1 for the traceback)")
-        return 1
+        return _internal_error(exc)
     finally:
         if verbose:
             if previous is None:
