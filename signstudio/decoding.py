@@ -1,42 +1,84 @@
-"""Search: greedy and beam search for the translation decoder, greedy CTC decoding for glosses."""
+"""Searches, in NumPy: greedy and beam search over a decoder's next-token log-probabilities, the
+log-probability of a chosen output, and greedy CTC decoding.
+
+One implementation serves every backend. A search drives a *step decoder* (:class:`StepDecoder`):
+PyTorch's reference decoder that recomputes the whole prefix at each step
+(:class:`signstudio.models.incremental.TorchPrefixDecoder`), PyTorch with a key/value cache
+(:class:`signstudio.models.incremental.TorchCachedDecoder`) and the exported decoder-step graph in
+onnxruntime (:class:`signstudio.runtime.onnx.OnnxCachedDecoder`). This module imports no PyTorch.
+"""
 
 from __future__ import annotations
 
-import torch
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from signstudio.data.vocabulary import Vocabulary
+import numpy as np
+
+#: Token indices every vocabulary shares (:class:`signstudio.data.vocabulary.Vocabulary`).
+BOS, EOS = 2, 3
 
 
-@torch.no_grad()
-def greedy_decode(model, memory: torch.Tensor, memory_mask: torch.Tensor, max_length: int,
-                  bos: int = Vocabulary.bos_index, eos: int = Vocabulary.eos_index) -> list[list[int]]:
-    """Pick the most probable token at every step.
+@dataclass
+class DecodingOptions:
+    """How a model's outputs are searched; tuned on dev and stored in the checkpoint."""
 
-    Args:
-        model: a model with ``decode_step(tokens, memory, memory_mask)`` returning ``(B, U, V)``
-            log-probabilities.
-        memory: ``(B, T, D)`` encoder output; ``memory_mask``: ``(B, T)``.
-        max_length: most tokens generated per sentence (``</s>`` excluded).
+    beam_size: int = 4  # decoder beam
+    length_penalty: float = 1.0  # GNMT alpha for the decoder beam
+    ctc_beam_size: int = 10  # CTC prefix beam
+    lm_weight: float = 0.5  # weight of the gloss LM in CTC prefix beam search
+    insertion_bonus: float = 0.5  # added per gloss in CTC prefix beam search
 
-    Returns:
-        One token-id list per sentence, without ``<s>`` and ``</s>``.
+
+class StepDecoder(Protocol):
+    """A translation decoder bound to the encoder output of a batch of ``B`` sentences.
+
+    A *state* holds ``n`` hypotheses, each the continuation of one sentence of the batch. The
+    searches only call these three methods; what a state is belongs to the decoder (the prefixes,
+    or a key/value cache).
     """
-    b = memory.shape[0]
-    tokens = torch.full((b, 1), bos, dtype=torch.long, device=memory.device)
-    finished = torch.zeros(b, dtype=torch.bool, device=memory.device)
-    for _ in range(max_length):
-        logp = model.decode_step(tokens, memory, memory_mask)[:, -1]
-        nxt = logp.argmax(-1)
-        nxt = torch.where(finished, torch.full_like(nxt, eos), nxt)
-        tokens = torch.cat([tokens, nxt[:, None]], dim=1)
-        finished |= nxt == eos
-        if finished.all():
-            break
-    return [_strip(row.tolist()[1:], eos) for row in tokens]
+
+    def start(self, rows: Sequence[int]) -> Any:
+        """An empty state of ``len(rows)`` hypotheses; hypothesis ``i`` continues sentence ``rows[i]``."""
+
+    def step(self, state: Any, tokens: np.ndarray) -> tuple[np.ndarray, Any]:
+        """Feed each hypothesis its next input token (``(n,)`` int64) and return the next-token
+        log-probabilities ``(n, V)`` float32 and the state that includes the token."""
+
+    def select(self, state: Any, keep: np.ndarray) -> Any:
+        """The state of hypotheses ``keep`` ``(m,)`` (indices into ``state``; repeats allowed)."""
 
 
 def _strip(ids: list[int], eos: int) -> list[int]:
     return ids[: ids.index(eos)] if eos in ids else ids
+
+
+def greedy_decode(decoder: StepDecoder, batch: int, max_length: int, bos: int = BOS,
+                  eos: int = EOS) -> list[list[int]]:
+    """Pick the most probable token at every step, all ``batch`` sentences at once.
+
+    Args:
+        decoder: a :class:`StepDecoder` over ``batch`` sentences.
+        max_length: most tokens generated per sentence (``</s>`` excluded).
+
+    Returns:
+        One token-id list per sentence, without ``<s>`` (or the language tag ``bos``) and ``</s>``.
+    """
+    state = decoder.start(range(batch))
+    tokens = np.full(batch, bos, dtype=np.int64)
+    finished = np.zeros(batch, dtype=bool)
+    out = []
+    for _ in range(max_length):
+        logp, state = decoder.step(state, tokens)
+        nxt = np.where(finished, eos, logp.argmax(-1)).astype(np.int64)
+        out.append(nxt)
+        tokens = nxt
+        finished |= nxt == eos
+        if finished.all():
+            break
+    rows = np.stack(out, 1) if out else np.zeros((batch, 0), dtype=np.int64)
+    return [_strip(row.tolist(), eos) for row in rows]
 
 
 def length_penalty(length: int, alpha: float) -> float:
@@ -44,34 +86,29 @@ def length_penalty(length: int, alpha: float) -> float:
     return ((5.0 + length) / 6.0) ** alpha
 
 
-@torch.no_grad()
-def beam_search(model, memory: torch.Tensor, memory_mask: torch.Tensor, max_length: int,
-                beam_size: int = 4, alpha: float = 1.0,
-                bos: int = Vocabulary.bos_index, eos: int = Vocabulary.eos_index) -> list[list[int]]:
+def beam_search(decoder: StepDecoder, batch: int, max_length: int, beam_size: int = 4, alpha: float = 1.0,
+                bos: int = BOS, eos: int = EOS) -> list[list[int]]:
     """The best hypothesis of :func:`beam_search_nbest` per sentence (see there)."""
-    return [hyps[0][1] for hyps in beam_search_nbest(model, memory, memory_mask, max_length, beam_size, alpha,
-                                                      bos, eos)]
+    return [hyps[0][1] for hyps in beam_search_nbest(decoder, batch, max_length, beam_size, alpha, bos, eos)]
 
 
-@torch.no_grad()
-def beam_search_nbest(model, memory: torch.Tensor, memory_mask: torch.Tensor, max_length: int,
-                      beam_size: int = 4, alpha: float = 1.0,
-                      bos: int = Vocabulary.bos_index, eos: int = Vocabulary.eos_index,
-                      ) -> list[list[tuple[float, list[int]]]]:
+def beam_search_nbest(decoder: StepDecoder, batch: int, max_length: int, beam_size: int = 4,
+                      alpha: float = 1.0, bos: int = BOS, eos: int = EOS) -> list[list[tuple[float, list[int]]]]:
     """Beam search with the GNMT length penalty, one sentence at a time.
 
     Hypotheses are ranked by ``sum log p / length_penalty(len, alpha)``; a hypothesis ends at
-    ``</s>``, and the search stops when ``beam_size`` hypotheses have ended or at ``max_length``.
-    With ``beam_size == 1`` it returns exactly what :func:`greedy_decode` returns.
+    ``</s>``, and the search stops when ``beam_size`` hypotheses have ended or at ``max_length``
+    (where only ``</s>`` may follow). Scores add in float32, as the decoders give them. With
+    ``beam_size == 1`` it returns exactly what :func:`greedy_decode` returns.
 
     Args:
-        memory: ``(B, T, D)``; memory_mask: ``(B, T)``.
+        decoder: a :class:`StepDecoder` over ``batch`` sentences.
         beam_size: hypotheses kept per step (>= 1).
         alpha: length-penalty strength (0: none).
 
     Returns:
         Per sentence, the ended hypotheses as ``(length-normalised score, token ids)``, best
-        first; token ids exclude ``<s>`` and ``</s>``.
+        first; token ids exclude ``bos`` and ``</s>``.
 
     Raises:
         ValueError: ``beam_size < 1``.
@@ -79,50 +116,74 @@ def beam_search_nbest(model, memory: torch.Tensor, memory_mask: torch.Tensor, ma
     if beam_size < 1:
         raise ValueError("beam_size must be >= 1")
     results = []
-    for i in range(memory.shape[0]):
-        mem, mask = memory[i : i + 1], memory_mask[i : i + 1]
-        prefixes = torch.full((1, 1), bos, dtype=torch.long, device=memory.device)
-        scores = torch.zeros(1, device=memory.device)
+    for i in range(batch):
+        state = decoder.start([i])
+        prefixes: list[list[int]] = [[]]
+        tokens = np.array([bos], dtype=np.int64)
+        scores = np.zeros(1, dtype=np.float32)
         ended: list[tuple[float, list[int]]] = []
         for step in range(max_length + 1):
-            n = prefixes.shape[0]
-            logp = model.decode_step(prefixes, mem.expand(n, -1, -1), mask.expand(n, -1))[:, -1]  # (n, V)
+            logp, state = decoder.step(state, tokens)  # (n, V)
             if step == max_length:  # out of room: only </s> may follow
-                forced = torch.full_like(logp, float("-inf"))
+                forced = np.full_like(logp, -np.inf)
                 forced[:, eos] = logp[:, eos]
                 logp = forced
-            cand = (scores[:, None] + logp).flatten()
-            top = cand.topk(min(beam_size, cand.numel()))
+            cand = (scores[:, None] + logp).ravel()
+            k = min(beam_size, cand.size)
+            top = np.argpartition(-cand, k - 1)[:k] if k < cand.size else np.arange(cand.size)
+            top = top[np.lexsort((top, -cand[top]))]  # best first; ties: lower index first
             vocab = logp.shape[1]
-            keep_prefix, keep_score = [], []
-            for score, flat in zip(top.values.tolist(), top.indices.tolist()):
+            keep_src, keep_tok, keep_score, keep_prefix = [], [], [], []
+            for flat in top.tolist():
                 src, tok = divmod(flat, vocab)
-                seq = prefixes[src].tolist()[1:]
+                score = float(cand[flat])
                 if tok == eos:
-                    ended.append((score / length_penalty(len(seq) + 1, alpha), seq))
+                    ended.append((score / length_penalty(len(prefixes[src]) + 1, alpha), prefixes[src]))
                 else:
-                    keep_prefix.append(prefixes[src].tolist() + [tok])
+                    keep_src.append(src)
+                    keep_tok.append(tok)
                     keep_score.append(score)
-            if len(ended) >= beam_size or not keep_prefix:
+                    keep_prefix.append(prefixes[src] + [tok])
+            if len(ended) >= beam_size or not keep_src:
                 break
-            prefixes = torch.tensor(keep_prefix, device=memory.device)
-            scores = torch.tensor(keep_score, device=memory.device)
+            state = decoder.select(state, np.array(keep_src, dtype=np.int64))
+            tokens = np.array(keep_tok, dtype=np.int64)
+            scores = np.array(keep_score, dtype=np.float32)
+            prefixes = keep_prefix
         if not ended:
-            ended = [(0.0, prefixes[0].tolist()[1:])]
+            ended = [(0.0, prefixes[0])]
         results.append(sorted(ended, key=lambda e: -e[0]))
     return results
 
 
-def ctc_greedy_decode(log_probs: torch.Tensor, mask: torch.Tensor, blank: int = 0) -> list[list[int]]:
+def sequence_log_probs(decoder: StepDecoder, row: int, ids: Sequence[int], bos: int = BOS,
+                       eos: int = EOS) -> np.ndarray:
+    """Log-probabilities ``(len(ids) + 1,)`` the decoder gives ``ids`` and then ``</s>``, for
+    sentence ``row`` (teacher forcing, one step per token).
+
+    Args:
+        ids: an output's token ids, without ``bos`` and ``</s>``.
+    """
+    state = decoder.start([row])
+    out = []
+    for prev, tok in zip([bos, *ids], [*ids, eos]):
+        logp, state = decoder.step(state, np.array([prev], dtype=np.int64))
+        out.append(float(logp[0, tok]))
+    return np.array(out, dtype=np.float64)
+
+
+def ctc_greedy_decode(log_probs, mask, blank: int = 0) -> list[list[int]]:
     """Best-path CTC decoding: argmax per frame, merge repeats, drop blanks.
 
     Args:
-        log_probs: ``(B, T, G)`` gloss log-probabilities; mask: ``(B, T)`` True on real frames.
+        log_probs: ``(B, T, G)`` gloss log-probabilities (NumPy, or a CPU tensor);
+            mask: ``(B, T)`` True on real frames.
 
     Returns:
         One gloss-id list per clip.
     """
-    best = log_probs.argmax(-1)
+    best = _numpy(log_probs).argmax(-1)
+    mask = _numpy(mask).astype(bool)
     out = []
     for row, m in zip(best, mask):
         ids, prev = [], blank
@@ -132,3 +193,10 @@ def ctc_greedy_decode(log_probs: torch.Tensor, mask: torch.Tensor, blank: int = 
             prev = t
         out.append(ids)
     return out
+
+
+def _numpy(x) -> np.ndarray:
+    """``x`` as a NumPy array; a PyTorch tensor is detached and moved to the CPU first."""
+    if hasattr(x, "detach"):  # this module does not import torch
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)

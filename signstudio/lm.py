@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-import torch
 
 BOS, EOS = "<s>", "</s>"
 
@@ -41,6 +40,7 @@ class GlossLM:
         if len(self.weights) != order + 1 or abs(sum(self.weights) - 1) > 1e-6:
             raise ValueError("weights must have order + 1 entries summing to 1")
         self.context_counts: Counter = Counter()
+        self._memo: dict[tuple[str, ...], float] = {}
         for gram, c in self.counts.items():
             self.context_counts[gram[:-1]] += c
 
@@ -66,8 +66,17 @@ class GlossLM:
         return cls(dict(counts), order, len(vocab))
 
     def log_prob(self, history: Sequence[str], word: str) -> float:
-        """Natural-log probability of ``word`` after ``history`` (without the ``<s>`` padding)."""
+        """Natural-log probability of ``word`` after ``history`` (without the ``<s>`` padding).
+        Only the last ``order - 1`` glosses of ``history`` count; results are memoised."""
         h = ([BOS] * (self.order - 1) + list(history))[-(self.order - 1):] if self.order > 1 else []
+        key = (*h, word)
+        if key not in self._memo:
+            if len(self._memo) > 1_000_000:  # bounded over hours of live input
+                self._memo.clear()
+            self._memo[key] = self._log_prob(h, word)
+        return self._memo[key]
+
+    def _log_prob(self, h: list[str], word: str) -> float:
         floor = self.weights[-1]
         mass, seen = 0.0, 0.0
         for k, w in zip(range(self.order, 0, -1), self.weights):
@@ -104,7 +113,7 @@ def _logsumexp(a: float, b: float) -> float:
     return m + math.log(math.exp(a - m) + math.exp(b - m))
 
 
-def ctc_prefix_beam_search(log_probs: torch.Tensor, itos: Sequence[str], lm: GlossLM | None = None,
+def ctc_prefix_beam_search(log_probs, itos: Sequence[str], lm: GlossLM | None = None,
                            lm_weight: float = 0.5, insertion_bonus: float = 0.0, beam_size: int = 8,
                            blank: int = 0, prune: float = -12.0) -> list[str]:
     """CTC prefix beam search with a gloss LM (Hannun et al. 2014, "First-pass LVCSR", alg. 1).
@@ -113,7 +122,7 @@ def ctc_prefix_beam_search(log_probs: torch.Tensor, itos: Sequence[str], lm: Glo
     len(prefix)``; at the end ``</s>`` is scored by the LM too.
 
     Args:
-        log_probs: ``(T, G)`` CTC log-probabilities of one clip's real frames.
+        log_probs: ``(T, G)`` CTC log-probabilities of one clip's real frames (NumPy, or a tensor).
         itos: gloss for each output index (index ``blank`` and other specials are never emitted).
         lm: the gloss LM, or None for plain prefix search.
         prune: per frame, only outputs with a log-probability above this are extended.
@@ -121,7 +130,9 @@ def ctc_prefix_beam_search(log_probs: torch.Tensor, itos: Sequence[str], lm: Glo
     Returns:
         The best gloss sequence.
     """
-    lp = log_probs.detach().cpu().numpy().astype(np.float64)
+    if hasattr(log_probs, "detach"):  # a PyTorch tensor (this module does not import torch)
+        log_probs = log_probs.detach().cpu().numpy()
+    lp = np.asarray(log_probs, dtype=np.float64)
     ninf = -math.inf
     # prefix -> (log p ending in blank, log p ending in non-blank)
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, ninf)}
@@ -130,8 +141,9 @@ def ctc_prefix_beam_search(log_probs: torch.Tensor, itos: Sequence[str], lm: Glo
     def lm_score(prefix: tuple[int, ...]) -> float:
         if prefix not in lm_cache:
             last = itos[prefix[-1]]
+            context = prefix[max(0, len(prefix) - lm.order) : -1] if lm is not None else ()
             lm_cache[prefix] = lm_cache[prefix[:-1]] + (
-                lm.log_prob([itos[i] for i in prefix[:-1]], last) if lm is not None else 0.0)
+                lm.log_prob([itos[i] for i in context], last) if lm is not None else 0.0)
         return lm_cache[prefix]
 
     def total(prefix, pb, pnb):

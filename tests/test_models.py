@@ -1,10 +1,12 @@
 """Signformer layers, decoding and checkpoints (no data needed)."""
 
 import pytest
+import numpy as np
 import torch
 
 from signstudio.data.vocabulary import Vocabulary
-from signstudio.decoding import beam_search, ctc_greedy_decode, greedy_decode
+from signstudio.decoding import beam_search, ctc_greedy_decode, greedy_decode, sequence_log_probs
+from signstudio.models.incremental import TorchCachedDecoder, TorchPrefixDecoder
 from signstudio.errors import ConfigError, ModelError
 from signstudio.models.layers import ConvModule, MultiHeadAttention
 from signstudio.models.registry import PRESETS, build_model, count_parameters, make_config, preset_parameter_counts
@@ -60,7 +62,8 @@ def test_beam_size_one_equals_greedy():
         model = small_model()
         torch.manual_seed(seed)
         mem, mask = model.encode(torch.randn(3, 12, 12), torch.tensor([12, 9, 5]))
-        assert beam_search(model, mem, mask, 8, beam_size=1, alpha=0.0) == greedy_decode(model, mem, mask, 8)
+        dec = TorchPrefixDecoder(model, mem, mask)
+        assert beam_search(dec, 3, 8, beam_size=1, alpha=0.0) == greedy_decode(dec, 3, 8)
 
 
 def test_beam_search_finds_a_sequence_at_least_as_likely_as_greedy():
@@ -74,9 +77,31 @@ def test_beam_search_finds_a_sequence_at_least_as_likely_as_greedy():
         target = seq + [3]
         return float(sum(out[i, t] for i, t in enumerate(target)).detach())
 
-    g = greedy_decode(model, mem, mask, 8)[0]
-    b = beam_search(model, mem, mask, 8, beam_size=5, alpha=0.0)[0]
+    dec = TorchPrefixDecoder(model, mem, mask)
+    g = greedy_decode(dec, 1, 8)[0]
+    b = beam_search(dec, 1, 8, beam_size=5, alpha=0.0)[0]
     assert logp(b) >= logp(g) - 1e-5
+    # the step-by-step log-probabilities are the teacher-forced ones
+    assert abs(float(sequence_log_probs(dec, 0, b).sum()) - logp(b)) < 1e-4
+
+
+def test_cached_decoder_gives_the_prefix_decoders_log_probs_and_outputs():
+    """The key/value cache (what the ONNX decoder step exports) changes nothing but speed."""
+    model = small_model().eval()
+    torch.manual_seed(4)
+    with torch.no_grad():
+        mem, mask = model.encode(torch.randn(3, 12, 12), torch.tensor([12, 9, 5]))
+    prefix, cached = TorchPrefixDecoder(model, mem, mask), TorchCachedDecoder(model, mem, mask)
+    ps, cs = prefix.start([0, 1, 2]), cached.start([0, 1, 2])
+    tokens = np.array([2, 2, 2])
+    for step in range(6):
+        lp, ps = prefix.step(ps, tokens)
+        lc, cs = cached.step(cs, tokens)
+        assert np.abs(lp - lc).max() < 1e-5
+        keep = np.array([2, 0, 0])  # reorder and duplicate hypotheses as a beam does
+        ps, cs = prefix.select(ps, keep), cached.select(cs, keep)
+        tokens = lp[keep].argmax(-1)
+    assert beam_search(prefix, 3, 8, beam_size=4) == beam_search(cached, 3, 8, beam_size=4)
 
 
 def test_ctc_greedy_merges_repeats_and_drops_blanks():

@@ -8,8 +8,6 @@ import shutil
 
 import numpy as np
 import pytest
-import torch
-
 from signstudio.paths import PROJECT_ROOT
 
 MODELS = PROJECT_ROOT / "models"
@@ -57,35 +55,42 @@ def _both(folder):
     return torch_model, runnable(onnx_model)
 
 
+def assert_decoders_agree(reference, decoder, batch: int, vocab: int, steps: int = 7, tolerance: float = 1e-4):
+    """Feed both step decoders the same random tokens for ``steps`` steps, every sentence of the
+    batch at once, reordering the hypotheses between steps as a beam does; next-token
+    log-probabilities must agree within ``tolerance`` at every step (the first included)."""
+    rng = np.random.default_rng(steps)
+    ref_state, state = reference.start(range(batch)), decoder.start(range(batch))
+    tokens = np.full(batch, 2, dtype=np.int64)  # <s>
+    for _ in range(steps):
+        want, ref_state = reference.step(ref_state, tokens)
+        got, state = decoder.step(state, tokens)
+        assert got.shape == want.shape and np.abs(got - want).max() < tolerance
+        keep = rng.permutation(batch)
+        ref_state, state = reference.select(ref_state, keep), decoder.select(state, keep)
+        tokens = rng.integers(4, vocab, batch)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_graphs_match_torch_on_the_boston_test_set(exported, boston_test, name):
-    """Encoder memory, CTC log-probabilities and next-token log-probabilities of every test
-    sentence (lengths 50-200 frames, none the export's 96), in one padded batch."""
-    from signstudio.data.batching import collate, example_features
-    from signstudio.runtime.sign2text import _encode
+    """Encoder mask, CTC log-probabilities, and the cached decoder step against PyTorch's whole-
+    prefix decoder, on every test sentence (lengths 50-200 frames, none the export's 96) in one
+    padded batch."""
+    from signstudio.data.batching import example_features
+    from signstudio.runtime.nets import pad_batch, signformer_net
 
     torch_model, onnx_model = _both(exported[name])
     feats = [example_features(e) for e in boston_test]
     assert len(feats) == 40 and 96 not in {len(f) for f in feats}
-    batch = collate(feats, [[]] * len(feats), [[]] * len(feats))
-    with torch.no_grad():
-        want = _encode(torch_model.model, batch["features"], batch["lengths"])
-    got = onnx_model.model.encode_outputs(batch["features"], batch["lengths"])
-    mask = want[1]
-    assert torch.equal(got[1], mask)
-    assert (got[0] - want[0])[mask].abs().max() < 1e-4
-    if want[2] is not None:
-        assert (got[2] - want[2])[mask].abs().max() < 1e-4
-    else:
-        assert got[2] is None
-    # decoder step: prefixes of length 1 (the first step) and 7, on the torch memory
-    for length in (1, 7):
-        tokens = torch.randint(4, len(torch_model.text_vocab.itos), (len(feats), length),
-                               generator=torch.Generator().manual_seed(length))
-        tokens[:, 0] = torch_model.text_vocab.bos_index
-        with torch.no_grad():
-            expected = torch_model.model.decode_step(tokens, want[0], mask)[:, -1]
-        assert (onnx_model.model.decode_step(tokens, want[0], mask)[:, -1] - expected).abs().max() < 1e-4
+    x, lengths = pad_batch(feats)
+    torch_net, onnx_net = signformer_net(torch_model.model), onnx_model.model
+    want, got = torch_net.encode(x, lengths), onnx_net.encode(x, lengths)
+    mask = want["memory_mask"]
+    assert np.array_equal(got["memory_mask"], mask)
+    assert ("gloss_log_probs" in got) == ("gloss_log_probs" in want)
+    if "gloss_log_probs" in want:
+        assert np.abs(got["gloss_log_probs"] - want["gloss_log_probs"])[mask].max() < 1e-4
+    assert_decoders_agree(torch_net.decoder(want), onnx_net.decoder(got), len(feats), len(torch_model.text_vocab.itos))
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -12,6 +12,7 @@ from pose_format import Pose
 
 from signstudio.cli import main
 from signstudio.decoding import beam_search, greedy_decode
+from signstudio.models.incremental import TorchPrefixDecoder
 from signstudio.errors import InputError
 from signstudio.paths import models_dir
 from signstudio.production.pipeline import MAX_TEXT_CHARS, produce, text_to_gloss_items
@@ -79,7 +80,7 @@ def test_produce_command_json_uses_lexicon_then_fingerspelling(asl_lexicon, tmp_
                "--json"])
     assert rc == 0
     payload = json.loads(capsys.readouterr().out)
-    assert set(payload) == {"glosses", "frames", "fps", "segments", "warnings", "glossing"}
+    assert set(payload) == {"glosses", "frames", "fps", "segments", "warnings", "notes", "glossing"}
     assert payload["glosses"] == ["MY", "HOUSE", "SAD"]  # "is": ASL has no copula
     assert payload["warnings"] == [] and payload["glossing"]["dropped"] == ["is"]
     assert [s["source"] for s in payload["segments"]] == ["fingerspelled", "lexicon", "lexicon"]
@@ -157,7 +158,8 @@ def test_text_transformer_learns_text_to_gloss_and_beam1_equals_greedy(data_dir,
     model.eval()
     src, lengths, _, _ = _batch(pairs[:6], src_v, tgt_v, bos)
     memory, mask = model.encode(src, lengths)
-    assert beam_search(model, memory, mask, 20, beam_size=1, bos=bos) == greedy_decode(model, memory, mask, 20, bos=bos)
+    dec = TorchPrefixDecoder(model, memory, mask)
+    assert beam_search(dec, 6, 20, beam_size=1, bos=bos) == greedy_decode(dec, 6, 20, bos=bos)
 
 
 def test_text_training_writes_a_checkpoint_that_translates(small_phoenix, tmp_path):

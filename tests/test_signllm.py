@@ -14,7 +14,8 @@ from pose_format import Pose
 from signstudio.data.skeletons import load_pose_manifest, load_skels, load_skeleton_splits
 from signstudio.errors import Cancelled, InputError
 from signstudio.models.registry import PRESETS, build_model, make_config
-from signstudio.models.signllm import counter_spans, monotonic_spans, tag_glosses
+from signstudio.models.signllm import tag_glosses
+from signstudio.runtime.spans import counter_spans, monotonic_spans
 from signstudio.paths import PROJECT_ROOT, data_dir
 from signstudio.pose.skeletons import (LEFT_HAND, RIGHT_HAND, SHOULDER_WIDTH, pose_to_skeleton, skeleton_header,
                                        skels_to_pose)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from signstudio.cli.output import add_verbose, emit, progress, quiet_native, warn
+from signstudio.cli.output import add_backend, add_verbose, emit, progress, quiet_native, warn
 from signstudio.errors import InputError
 
 
@@ -35,7 +35,7 @@ def cmd_produce(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         result = produce(args.text, args.lang, glosses=glosses, method=args.method,
-                         lexicons=args.lexicon or (), strict=args.strict, task=task)
+                         lexicons=args.lexicon or (), strict=args.strict, backend=args.backend, task=task)
     finally:
         task.close()
     seconds = time.perf_counter() - t0
@@ -106,6 +106,7 @@ def register(add) -> None:
     sp.add_argument("--strict", action="store_true",
                     help="refuse (exit 2) text that is not in the sign language's spoken language or is "
                          "outside the glossing model's domain, instead of producing it with warnings")
+    add_backend(sp)
     sp.add_argument("--json", action="store_true",
                     help="print one JSON object: glosses, frames, fps, segments, warnings, glossing "
                          "(glosser, reliability, language check)")

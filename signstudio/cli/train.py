@@ -142,9 +142,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Score a model on a split of the dataset it was trained on (the metric depends on its task)."""
     from signstudio.files import check_output_file
     from signstudio.runtime.evaluate import evaluate_model, record_result
-    from signstudio.runtime.installed import load_installed
-
     from signstudio.errors import InputError
+    from signstudio.runtime.installed import load_installed
+    from signstudio.runtime.onnx import backend_label, describe_backend
 
     if args.beam_size is not None and not 1 <= args.beam_size <= 64:
         raise InputError(f"--beam-size must be between 1 and 64, got {args.beam_size}")
@@ -194,6 +194,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             lines.append(f"  src: {ex['source']}\n  ref: {ex['reference']}\n  out: {ex['output']}")
         if not args.show:
             res.pop("examples")
+    res["backend"] = backend_label(loaded)
+    lines.append(f"  run by {describe_backend(res['backend'])}")
     emit(args, res, "\n".join(lines))
     return 0
 

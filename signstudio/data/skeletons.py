@@ -201,3 +201,13 @@ def load_skeleton_splits(dataset: str, path: str = "", dev_every: int = 10) -> d
         splits["dev"] = [e for i, e in enumerate(splits["train"]) if i % dev_every == dev_every - 1]
         splits["train"] = [e for i, e in enumerate(splits["train"]) if i % dev_every != dev_every - 1]
     return splits
+
+
+def language_tag(language: str) -> str:
+    """The Prompt2LangGloss tag token of a language, e.g. ``"<gsg>"``."""
+    return f"<{language}>"
+
+
+def tag_glosses(glosses: list[str], language: str) -> list[str]:
+    """Glosses with their language attribute (Prompt2LangGloss): ``["<gsg>", "gsg:JETZT", ...]``."""
+    return [language_tag(language)] + [f"{language}:{g}" for g in glosses]

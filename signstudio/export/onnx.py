@@ -9,12 +9,13 @@ refused instead of written. INT8 is onnxruntime's dynamic quantisation (weights 
 per channel in int8, activations quantised at run time); its graphs are compared too, and the
 largest difference is recorded in the sidecar, not enforced.
 
-Families: landmark recognisers (``recognizer.onnx``: encoder, classification head and CTC head);
-Signformer and SignAttention (``encoder.onnx``: memory, its mask and the CTC gloss
-log-probabilities; ``decoder_step.onnx`` for a model with a translation decoder: next-token
-log-probabilities of a prefix, recomputed whole at each step, no key/value cache). The text
-transformers and SignLLM are not exported yet (:data:`EXPORTABLE`); asking for them is a
-one-line error.
+Families (every registered one; the graphs are described in :mod:`signstudio.runtime.onnx`):
+landmark recognisers (``recognizer.onnx``); Signformer and SignAttention, and the text-to-gloss /
+gloss-to-text transformers (``encoder.onnx`` and ``decoder_step.onnx``, a decoder step with a
+key/value cache, :class:`~signstudio.models.incremental.DecoderStepGraph`); SignLLM
+(:mod:`signstudio.export.signllm`: an encoder and a counter-decoding step per group). A decoder
+step is checked on its first step (an empty cache) and on a longer cache than it was exported
+with.
 
 Every file is written into a temporary folder beside the target, which then replaces the target
 folder: a failed export leaves the previous one as it was.
@@ -38,7 +39,9 @@ import numpy as np
 import torch
 
 from signstudio.errors import ModelError, SignStudioError
-from signstudio.runtime.checkpoint import LoadedModel, load_model
+from signstudio.export.signllm import signllm_graphs
+from signstudio.models.incremental import DecoderStepGraph, cross_cache
+from signstudio.runtime.checkpoint import LoadedModel, load_model, read_metadata
 from signstudio.runtime.installed import model_task, resolve_model
 from signstudio.runtime.onnx import (EXPORT_FOLDERS, EXPORTABLE, FORMAT, SIDECAR, VERSION, OnnxModel,
                                      export_folder, file_sha256)
@@ -75,14 +78,15 @@ def _recognizer_graphs(loaded: LoadedModel) -> dict[str, dict[str, Any]]:
         return torch.randn(batch, frames, dim, generator=g), lengths
 
     return {"recognizer": {"module": _RecognizerGraph(model), "inputs": ["features", "lengths"],
-                           "outputs": outputs, "example": example(2, 96), "check": example(3, 157),
+                           "outputs": outputs, "example": example(2, 96), "checks": [example(3, 157)],
                            "dynamic": {"features": {0: "B", 1: "T"}, "lengths": {0: "B"}}}}
 
 
 class _SignformerEncoder(torch.nn.Module):
-    """``(features (B, T, F), lengths (B,))`` -> ``(memory (B, T, D), memory_mask (B, T) bool[,
-    gloss_log_probs (B, T, G)])``: :meth:`Signformer.encode` and, with a CTC head,
-    :meth:`Signformer.gloss_log_probs` of its memory (the frame embedding keeps ``T``)."""
+    """``(features (B, T, F), lengths (B,))`` -> ``(memory_mask (B, T) bool[, gloss_log_probs
+    (B, T, G)][, cross_k, cross_v (L, B, H, T, Dh)])``: :meth:`Signformer.encode`, the CTC gloss
+    log-probabilities of its memory (with a CTC head) and the decoder's cross-attention keys and
+    values of it (with a decoder; :func:`~signstudio.models.incremental.cross_cache`)."""
 
     def __init__(self, model: torch.nn.Module) -> None:
         super().__init__()
@@ -90,55 +94,110 @@ class _SignformerEncoder(torch.nn.Module):
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor):
         memory, mask = self.model.encode(features, lengths)
-        if self.model.gloss_head is None:
-            return memory, mask
-        return memory, mask, self.model.gloss_log_probs(memory)
+        out = [mask]
+        if self.model.gloss_head is not None:
+            out.append(self.model.gloss_log_probs(memory))
+        if self.model.has_decoder:
+            out.extend(cross_cache(self.model.decoder, memory))
+        return tuple(out)
 
 
-class _SignformerDecoderStep(torch.nn.Module):
-    """``(tokens (B, L), memory (B, T, D), memory_mask (B, T))`` -> ``log_probs (B, V)``: the
-    next-token log-probabilities after the prefix, i.e. ``Signformer.decode_step(...)[:, -1]``.
-    The whole prefix is recomputed at every step (no key/value cache): the decoder is one layer
-    and a BOSTON sentence a handful of tokens."""
+class _TextEncoder(torch.nn.Module):
+    """``(src (B, S) int64, lengths (B,))`` -> ``(memory_mask (B, S) bool, cross_k, cross_v
+    (L, B, H, S, Dh))``: :meth:`TextTransformer.encode` and the decoder's cross-attention keys and
+    values of its memory."""
 
     def __init__(self, model: torch.nn.Module) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, tokens: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor):
-        return self.model.decode_step(tokens, memory, memory_mask)[:, -1]
+    def forward(self, src: torch.Tensor, lengths: torch.Tensor):
+        memory, mask = self.model.encode(src, lengths)
+        return (mask, *cross_cache(self.model.decoder, memory))
+
+
+def _frames(batch: int, frames: int, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random ``(batch, frames, dim)`` features and lengths ``frames, frames - 7, ...`` (seeded)."""
+    g = torch.Generator().manual_seed(frames)
+    lengths = torch.tensor([frames] + [max(2, frames - 7 * i) for i in range(1, batch)])
+    return torch.randn(batch, frames, dim, generator=g), lengths
+
+
+def _step_inputs(model: torch.nn.Module, encoded: tuple[torch.Tensor, ...], rows: int, past: int, vocab: int,
+                 seed: int) -> tuple[torch.Tensor, ...]:
+    """Inputs of a :class:`DecoderStepGraph`: ``rows`` hypotheses of the first sentence of
+    ``encoded = (memory_mask, cross_k, cross_v)``, each with ``past`` cached positions (a real
+    prefix of random tokens run through the step)."""
+    mask, cross_k, cross_v = encoded
+    index = torch.zeros(rows, dtype=torch.long)
+    cross_k, cross_v, mask = cross_k[:, index], cross_v[:, index], mask[index]
+    graph = DecoderStepGraph(model).eval()
+    l, _, h, _, dh = cross_k.shape
+    past_k = past_v = torch.zeros(l, rows, h, 0, dh)
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in range(past):
+            tokens = torch.randint(4, vocab, (rows,), generator=g)
+            _, past_k, past_v = graph(tokens, torch.tensor([p]), past_k, past_v, cross_k, cross_v, mask)
+    tokens = torch.randint(4, vocab, (rows,), generator=g)
+    return tokens, torch.tensor([past]), past_k, past_v, cross_k, cross_v, mask
+
+
+#: Names and dynamic axes of a decoder-step graph (:class:`DecoderStepGraph`).
+STEP_INPUTS = ["tokens", "position", "past_k", "past_v", "cross_k", "cross_v", "memory_mask"]
+STEP_OUTPUTS = ["log_probs", "present_k", "present_v"]
+STEP_DYNAMIC = {"tokens": {0: "B"}, "past_k": {1: "B", 3: "P"}, "past_v": {1: "B", 3: "P"},
+                "cross_k": {1: "B", 3: "T"}, "cross_v": {1: "B", 3: "T"}, "memory_mask": {0: "B", 1: "T"}}
+
+
+def _decoder_step_spec(model: torch.nn.Module, encode, vocab: int) -> dict[str, Any]:
+    """The ``decoder_step`` graph of a token decoder: exported with 2 hypotheses and 5 cached
+    positions, checked on 3 hypotheses with 3, and on the first step (no cache)."""
+    with torch.no_grad():
+        example_enc, check_enc = encode(2, 96), encode(3, 57)
+    return {"module": DecoderStepGraph(model), "inputs": STEP_INPUTS, "outputs": STEP_OUTPUTS,
+            "example": _step_inputs(model, example_enc, 2, 5, vocab, 5),
+            "checks": [_step_inputs(model, check_enc, 3, 3, vocab, 3), _step_inputs(model, check_enc, 3, 0, vocab, 0)],
+            "dynamic": STEP_DYNAMIC}
 
 
 def _signformer_graphs(loaded: LoadedModel) -> dict[str, dict[str, Any]]:
-    model = loaded.model
+    model = loaded.model.eval()
     c = model.config
-    outputs = ["memory", "memory_mask"] + (["gloss_log_probs"] if model.gloss_head is not None else [])
-
-    def example(batch: int, frames: int) -> tuple[torch.Tensor, ...]:
-        g = torch.Generator().manual_seed(frames)
-        lengths = torch.tensor([frames] + [max(2, frames - 7 * i) for i in range(1, batch)])
-        return torch.randn(batch, frames, int(c.input_dim), generator=g), lengths
-
-    graphs = {"encoder": {"module": _SignformerEncoder(model), "inputs": ["features", "lengths"],
-                          "outputs": outputs, "example": example(2, 96), "check": example(3, 157),
+    outputs = ["memory_mask"] + (["gloss_log_probs"] if model.gloss_head is not None else []) + (
+        ["cross_k", "cross_v"] if model.has_decoder else [])
+    encoder = _SignformerEncoder(model)
+    graphs = {"encoder": {"module": encoder, "inputs": ["features", "lengths"], "outputs": outputs,
+                          "example": _frames(2, 96, int(c.input_dim)), "checks": [_frames(3, 157, int(c.input_dim))],
                           "dynamic": {"features": {0: "B", 1: "T"}, "lengths": {0: "B"}}}}
     if model.has_decoder:
-        def step(batch: int, frames: int, prefix: int) -> tuple[torch.Tensor, ...]:
-            g = torch.Generator().manual_seed(prefix)
-            with torch.no_grad():
-                memory, mask = model.eval().encode(*example(batch, frames))
-            tokens = torch.randint(4, int(c.text_vocab_size), (batch, prefix), generator=g)
-            tokens[:, 0] = 2  # <s>
-            return tokens, memory, mask
+        def encode(batch: int, frames: int) -> tuple[torch.Tensor, ...]:
+            out = encoder(*_frames(batch, frames, int(c.input_dim)))
+            return out[0], out[-2], out[-1]
 
-        graphs["decoder_step"] = {
-            "module": _SignformerDecoderStep(model), "inputs": ["tokens", "memory", "memory_mask"],
-            "outputs": ["log_probs"], "example": step(2, 96, 5), "check": step(3, 157, 3),
-            "dynamic": {"tokens": {0: "B", 1: "L"}, "memory": {0: "B", 1: "T"}, "memory_mask": {0: "B", 1: "T"}}}
+        graphs["decoder_step"] = _decoder_step_spec(model, encode, int(c.text_vocab_size))
     return graphs
 
 
-_FAMILIES = {"recognizer": _recognizer_graphs, "signformer": _signformer_graphs}
+def _text_graphs(loaded: LoadedModel) -> dict[str, dict[str, Any]]:
+    model = loaded.model.eval()
+    c = model.config
+    encoder = _TextEncoder(model)
+
+    def tokens(batch: int, length: int) -> tuple[torch.Tensor, torch.Tensor]:
+        g = torch.Generator().manual_seed(length)
+        lengths = torch.tensor([length] + [max(1, length - 3 * i) for i in range(1, batch)])
+        src = torch.randint(4, int(c.src_vocab_size), (batch, length), generator=g)
+        return src * (torch.arange(length)[None] < lengths[:, None]), lengths
+
+    return {"encoder": {"module": encoder, "inputs": ["src", "lengths"], "outputs": ["memory_mask", "cross_k", "cross_v"],
+                        "example": tokens(2, 12), "checks": [tokens(3, 23)],
+                        "dynamic": {"src": {0: "B", 1: "T"}, "lengths": {0: "B"}}},
+            "decoder_step": _decoder_step_spec(model, lambda b, t: encoder(*tokens(b, t // 4)), int(c.tgt_vocab_size))}
+
+
+_FAMILIES = {"recognizer": _recognizer_graphs, "signformer": _signformer_graphs, "text-transformer": _text_graphs,
+             "signllm": signllm_graphs}
 
 
 @dataclasses.dataclass
@@ -155,8 +214,9 @@ class ExportResult:
 def _quiet_export(module: torch.nn.Module, args: tuple, path: Path, spec: dict[str, Any]) -> None:
     """``torch.onnx.export`` without its progress lines and warnings on the user's terminal."""
     dims = {"B": torch.export.Dim("B", min=1, max=4096), "T": torch.export.Dim("T", min=2, max=100_000),
-            "L": torch.export.Dim("L", min=1, max=4096)}
-    dynamic = {name: {axis: dims[label] for axis, label in axes.items()} for name, axes in spec["dynamic"].items()}
+            "L": torch.export.Dim("L", min=1, max=4096), "P": torch.export.Dim("P", min=1, max=4096)}
+    dynamic = {name: {axis: dims[label] for axis, label in spec["dynamic"][name].items()}
+               if name in spec["dynamic"] else None for name in spec["inputs"]}
     sink = io.StringIO()
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
     with warnings.catch_warnings(), redirect_stdout(sink), redirect_stderr(sink):
@@ -166,26 +226,30 @@ def _quiet_export(module: torch.nn.Module, args: tuple, path: Path, spec: dict[s
 
 
 def _compare(module: torch.nn.Module, path: Path, spec: dict[str, Any]) -> float:
-    """Largest absolute difference between PyTorch and onnxruntime on the check input."""
+    """Largest absolute difference between PyTorch and onnxruntime over the check inputs.
+
+    Raises:
+        ModelError: onnxruntime gives another shape than PyTorch.
+    """
     import onnxruntime as ort
 
-    args = spec["check"]
-    with torch.no_grad():
-        expected = module(*args)
-    expected = expected if isinstance(expected, tuple) else (expected,)
     options = ort.SessionOptions()
     options.log_severity_level = 3
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    got = session.run(spec["outputs"], {name: a.numpy() for name, a in zip(spec["inputs"], args)})
     diff = 0.0
-    for e, g in zip(expected, got):
-        e = e.numpy().astype(np.float64)  # a mask output is bool
-        g = g.astype(np.float64)
-        if e.shape != g.shape:
-            raise ModelError(f"{path.name}: onnxruntime gives shape {g.shape} where PyTorch gives {e.shape} "
-                             "on a length it was not exported with")
-        finite = np.isfinite(e)
-        diff = max(diff, float(np.abs(e[finite] - g[finite]).max()) if finite.any() else 0.0)
+    for args in spec["checks"]:
+        with torch.no_grad():
+            expected = module(*args)
+        expected = expected if isinstance(expected, tuple) else (expected,)
+        got = session.run(spec["outputs"], {name: a.numpy() for name, a in zip(spec["inputs"], args)})
+        for name, e, g in zip(spec["outputs"], expected, got):
+            e = e.numpy().astype(np.float64)  # a mask output is bool
+            g = g.astype(np.float64)
+            if e.shape != g.shape:
+                raise ModelError(f"{path.name}: onnxruntime gives {name} of shape {g.shape} where PyTorch gives "
+                                 f"{e.shape} on a size it was not exported with")
+            finite = np.isfinite(e)
+            diff = max(diff, float(np.abs(e[finite] - g[finite]).max()) if finite.any() else 0.0)
     return diff
 
 
@@ -214,11 +278,19 @@ def _sidecar(loaded: LoadedModel, checkpoint: Path, graphs: dict[str, dict[str, 
         "graphs": {name: {"file": f"{name}.onnx", "inputs": spec["inputs"], "outputs": spec["outputs"],
                           "max_abs_diff": diffs[name]} for name, spec in graphs.items()},
         "features": loaded.features, "metrics": loaded.metrics, "config": loaded.config,
+        "metadata": export_metadata_of(checkpoint),
         "decoding": dataclasses.asdict(loaded.decoding), "vocabularies": vocabs,
         "model_config": dataclasses.asdict(loaded.model.config) if dataclasses.is_dataclass(
             getattr(loaded.model, "config", None)) else None,
         "gloss_lm": loaded.gloss_lm.to_dict() if loaded.gloss_lm is not None else None,
     }
+
+
+def export_metadata_of(checkpoint: Path) -> dict[str, Any]:
+    """What a sidecar records of its checkpoint for listing it without PyTorch: its
+    :func:`~signstudio.runtime.checkpoint.read_metadata` (without the path) and task."""
+    meta = {k: v for k, v in read_metadata(checkpoint).items() if k != "path"}
+    return {**meta, "task": model_task(meta["model_type"], meta.get("features") or {})}
 
 
 def export_model(name_or_path: str | os.PathLike | None, out: str | os.PathLike | None = None,

@@ -313,12 +313,13 @@ def _decode_and_record(model, memory, mask, bos: int, max_length: int, beam_size
                        tgt_vocab, target: Sequence[str] | None):
     """Search (or force) the output, then record it; returns (tokens, decoder_inputs, arrays, how)."""
     from signstudio.decoding import beam_search
+    from signstudio.models.incremental import TorchPrefixDecoder
 
     if target is not None:
         ids = tgt_vocab.encode(list(target))
         how = "forced"
     else:
-        ids = beam_search(model, memory, mask, max_length, beam_size, alpha, bos=bos)[0]
+        ids = beam_search(TorchPrefixDecoder(model, memory, mask), 1, max_length, beam_size, alpha, bos=bos)[0]
         how = f"attention decoder over the whole input at once, beam {beam_size}, alpha {alpha:g}"
     # Beam search always ends its hypotheses with </s> (forced at max_length), so every record
     # has a last row: the step that produced </s>.

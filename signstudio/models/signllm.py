@@ -45,25 +45,16 @@ import math
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
-import numpy as np
 import torch
 from torch import nn
 
-from signstudio.models.layers import DecoderLayer, EncoderLayer, MultiHeadAttention, sinusoidal_positions
+from signstudio.data.skeletons import language_tag, tag_glosses  # noqa: F401 - part of this module's API
+from signstudio.models.incremental import attend as _attend, project_kv as _project_kv
+from signstudio.models.layers import DecoderLayer, EncoderLayer, sinusoidal_positions
 
 MODES = ("mlsf", "prompt2langgloss")
 #: Key of the single group in ``prompt2langgloss`` mode.
 SHARED = "shared"
-
-
-def language_tag(language: str) -> str:
-    """The Prompt2LangGloss tag token of a language, e.g. ``"<gsg>"``."""
-    return f"<{language}>"
-
-
-def tag_glosses(glosses: list[str], language: str) -> list[str]:
-    """Glosses with their language attribute (Prompt2LangGloss): ``["<gsg>", "gsg:JETZT", ...]``."""
-    return [language_tag(language)] + [f"{language}:{g}" for g in glosses]
 
 
 @dataclass
@@ -150,32 +141,6 @@ class _Cache:
             k, v = _project_kv(layer.cross_attn, memory)
             self.cross_k.append(k)
             self.cross_v.append(v)
-
-
-def _project_kv(attn: MultiHeadAttention, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Keys and values ``(B, H, T, Dh)`` of ``x`` ``(B, T, D)``, as ``MultiHeadAttention`` makes them."""
-    b, t, _ = x.shape
-    k = attn.k_proj(x).view(b, t, attn.h, attn.dh).transpose(1, 2)
-    v = attn.v_proj(x).view(b, t, attn.h, attn.dh).transpose(1, 2)
-    return k, v
-
-
-def _attend(attn: MultiHeadAttention, query: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-            key_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """``MultiHeadAttention.forward`` with precomputed keys/values (same arithmetic, no CoPE).
-
-    ``query`` ``(B, Tq, D)``, ``k``/``v`` ``(B, H, Tk, Dh)``, ``key_mask`` ``(B, Tk)``; returns
-    ``(B, Tq, D)`` and weights ``(B, H, Tq, Tk)``. Every key is visible (the cache holds only the
-    past, so causality holds by construction).
-    """
-    b, tq, _ = query.shape
-    q = attn.q_proj(query).view(b, tq, attn.h, attn.dh).transpose(1, 2)
-    logits = (q @ k.transpose(-2, -1)) / math.sqrt(attn.dh)
-    if key_mask is not None:
-        logits = logits.masked_fill(~key_mask[:, None, None, :], float("-inf"))
-    weights = torch.softmax(logits, dim=-1).nan_to_num(0.0)
-    out = (attn.dropout(weights) @ v).transpose(1, 2).reshape(b, tq, -1)
-    return attn.out_proj(out), weights
 
 
 def progress(lengths: torch.Tensor, t: int) -> torch.Tensor:
@@ -414,61 +379,3 @@ class SignLLM(nn.Module):
                     break
         return Generation(frames=torch.stack(frames, 1), counter=torch.stack(counters, 1), lengths=lengths,
                           cross_attention=torch.stack(attn, 1) if return_attention else None)
-
-
-def monotonic_spans(attention: np.ndarray) -> list[tuple[int, int]]:
-    """Split ``T`` frames into one ``[start, end)`` run per gloss, in order, following attention.
-
-    Finds the monotonic segmentation (every gloss gets a non-empty run, runs in gloss order)
-    that maximises the summed log attention ``sum_t log a[t, gloss(t)]`` - a Viterbi pass over
-    "stay on this gloss / move to the next" (the monotonic version of per-frame argmax). With
-    fewer frames than glosses the trailing glosses get empty spans at the end.
-
-    Args:
-        attention: ``(T, N)`` non-negative weights of each frame on each gloss.
-
-    Returns:
-        ``N`` spans covering ``[0, T)``.
-    """
-    a = np.asarray(attention, dtype=np.float64)
-    t, n = a.shape
-    if n == 0:
-        return []
-    if t < n:
-        return [(min(i, t), min(i + 1, t)) for i in range(n)]
-    logp = np.log(np.clip(a, 1e-12, None))
-    score = np.full((t, n), -np.inf)
-    moved = np.zeros((t, n), dtype=bool)
-    score[0, 0] = logp[0, 0]
-    for i in range(1, t):
-        stay = score[i - 1]
-        move = np.concatenate([[-np.inf], score[i - 1, :-1]])
-        moved[i] = move > stay
-        score[i] = np.maximum(stay, move) + logp[i]
-    starts = [0] * n
-    k = n - 1
-    for i in range(t - 1, 0, -1):
-        if moved[i, k]:
-            starts[k] = i
-            k -= 1
-            if k == 0:
-                break
-    return [(starts[i], starts[i + 1] if i + 1 < n else t) for i in range(n)]
-
-
-def counter_spans(counter: np.ndarray, n: int) -> list[tuple[int, int]]:
-    """Split frames into ``n`` runs by the counter: gloss ``i`` gets the frames whose counter lies
-    in ``(i / n, (i + 1) / n]``. Approximate: it assumes every gloss takes equally long.
-
-    Args:
-        counter: ``(T,)`` predicted counter (fraction done after each frame).
-        n: number of glosses.
-
-    Returns:
-        ``n`` spans covering ``[0, T)`` in order (some may be empty).
-    """
-    c = np.maximum.accumulate(np.asarray(counter, dtype=np.float64))
-    t = len(c)
-    bounds = [0] + [int(np.searchsorted(c, (i + 1) / n, side="right")) for i in range(n - 1)] + [t]
-    bounds = np.clip(np.maximum.accumulate(bounds), 0, t)
-    return [(int(bounds[i]), int(bounds[i + 1])) for i in range(n)]

@@ -56,25 +56,30 @@ def installed_model(task: str, language: SignLanguage) -> str | None:
 
 
 @lru_cache(maxsize=4)
-def _text_translator(path: str, mtime: float):
-    from signstudio.runtime.checkpoint import load_model
+def _text_translator(path: str, mtime: float, backend: str):
+    """``(TextTranslator, notes)`` of a checkpoint, kept while the file is unchanged."""
+    from signstudio.runtime.installed import load_installed
     from signstudio.runtime.text import TextTranslator
 
-    return TextTranslator(load_model(path))
+    notes: list[str] = []
+    return TextTranslator(load_installed(path, None, backend, notes)), tuple(notes)
 
 
 @lru_cache(maxsize=4)
-def _pose_producer(path: str, mtime: float):
+def _pose_producer(path: str, mtime: float, backend: str):
+    """``(PoseProducer, notes)`` of a checkpoint, kept while the file is unchanged."""
     from signstudio.runtime.producer import load_signllm
 
-    return load_signllm(path)
+    notes: list[str] = []
+    return load_signllm(path, backend, notes), tuple(notes)
 
 
 #: The name the rule-based glosser goes by in notes and JSON.
 RULE_BASED = "rule-based glosser (simplemma lemmas)"
 
 
-def gloss_text(text: str, language: str | SignLanguage, *, model: str | None = None) -> Glossing:
+def gloss_text(text: str, language: str | SignLanguage, *, model: str | None = None,
+               backend: str = "auto") -> Glossing:
     """Gloss ``text`` for ``language`` and say how reliable the glosses are.
 
     Args:
@@ -82,6 +87,8 @@ def gloss_text(text: str, language: str | SignLanguage, *, model: str | None = N
         language: the target sign language (code, abbreviation or :class:`SignLanguage`).
         model: a text-to-gloss checkpoint path; default: an installed one for the language, else
             the rule-based glosser.
+        backend: what runs the model (see :func:`~signstudio.runtime.installed.load_installed`):
+            "auto" runs its ONNX export when there is an up-to-date one.
 
     Returns:
         a :class:`~signstudio.production.types.Glossing`: the ``(word, gloss)`` pairs, who glossed
@@ -97,7 +104,7 @@ def gloss_text(text: str, language: str | SignLanguage, *, model: str | None = N
     check = check_language(text, lang)
     path = model or installed_model("text-to-gloss", lang)
     if path:
-        translator = _text_translator(str(path), os.path.getmtime(path))
+        translator, _ = _text_translator(str(path), os.path.getmtime(path), backend)
         out = translator.translate_checked(text)
         glosses = [g for g in out.tokens if g not in NON_SIGNS and not g.startswith("<")]
         return Glossing(text, lang.code, [(g.lower(), g) for g in glosses], translator.loaded.name,
@@ -141,7 +148,7 @@ def available_methods(language: str | SignLanguage) -> list[str]:
 def produce(text: str | None, language: str | SignLanguage, *, glosses: Sequence[str] | None = None,
             method: str = "auto", lexicons: Sequence[str | os.PathLike] = (),
             model: str | None = None, use_cache: bool = True, strict: bool = False,
-            task: TaskHandle | None = None) -> Production:
+            backend: str = "auto", task: TaskHandle | None = None) -> Production:
     """Sign ``text`` (or the given ``glosses``) in ``language``.
 
     Args:
@@ -153,6 +160,8 @@ def produce(text: str | None, language: str | SignLanguage, *, glosses: Sequence
         lexicons: user lexicon folders (``index.csv`` + ``.pose``), searched before fingerspelling.
         model: a SignLLM checkpoint for ``method="model"`` (default: the installed one).
         use_cache: decode the SignLLM model with its KV cache.
+        backend: what runs the models (see :func:`~signstudio.runtime.installed.load_installed`);
+            "auto" runs their ONNX exports where they are up to date, else PyTorch (said in ``notes``).
         strict: refuse text whose glossing needs the user's confirmation (not in the sign
             language's spoken language, or outside the glossing model's domain) instead of
             producing it with warnings.
@@ -180,7 +189,7 @@ def produce(text: str | None, language: str | SignLanguage, *, glosses: Sequence
             raise InputError("nothing to sign: no glosses given")
     else:
         task.set_status("glossing the text")
-        glossing = gloss_text(text or "", lang)
+        glossing = gloss_text(text or "", lang, backend=backend)
         items = glossing.items
         notes.append(glossing.summary())
         if strict and glossing.needs_confirmation:
@@ -192,7 +201,7 @@ def produce(text: str | None, language: str | SignLanguage, *, glosses: Sequence
             raise InputError(f"nothing to sign: the text has no words{left}")
     check_cancelled(task)
     if method == "model":
-        production = _produce_with_model(items, lang, model, use_cache, task)
+        production = _produce_with_model(items, lang, model, use_cache, backend, task)
     else:
         from signstudio.production.lexicon import produce_from_lexicon
 
@@ -204,7 +213,7 @@ def produce(text: str | None, language: str | SignLanguage, *, glosses: Sequence
 
 
 def _produce_with_model(items: Sequence[tuple[str, str]], lang: SignLanguage, model: str | None,
-                        use_cache: bool, task: TaskHandle) -> Production:
+                        use_cache: bool, backend: str, task: TaskHandle) -> Production:
     from signstudio.production.lexicon import MAX_GLOSSES
 
     if len(items) > MAX_GLOSSES:
@@ -214,12 +223,14 @@ def _produce_with_model(items: Sequence[tuple[str, str]], lang: SignLanguage, mo
     if not path:
         raise ModelError(f"no gloss-to-pose (SignLLM) model for {lang.abbreviation} is installed; "
                          "use the lexicon method or train one with `signstudio train`")
-    producer = _pose_producer(str(path), os.path.getmtime(path))
+    producer, notes = _pose_producer(str(path), os.path.getmtime(path), backend)
     glosses = [g for _, g in items]
     task.set_status(f"generating {len(glosses)} glosses with {producer.name}")
     production = model_production(producer, glosses, lang.code, use_cache=use_cache)
     check_cancelled(task)
-    production.notes.insert(0, f"generated by {producer.name} (SignLLM); gloss boundaries are approximate")
+    runner = "onnxruntime" if producer.backend == "onnx" else "PyTorch"
+    production.notes[:0] = [f"generated by {producer.name} (SignLLM, run by {runner}); gloss boundaries "
+                            "are approximate", *notes]
     return production
 
 

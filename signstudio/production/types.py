@@ -148,7 +148,8 @@ class Production:
     def to_json(self) -> dict[str, Any]:
         """The ``signstudio produce --json`` object:
         ``{"glosses", "frames", "fps", "segments": [{"gloss", "start", "end", "source", "letters"}],
-        "warnings"}`` (``letters``: the fingerspelled letters, ``[]`` for a recorded sign) and, for
+        "warnings", "notes"}`` (``letters``: the fingerspelled letters, ``[]`` for a recorded sign;
+        ``notes``: how it was made, e.g. which model and backend) and, for
         glossed text, ``"glossing"`` (:meth:`Glossing.to_json`: reliability, language check)."""
         out = {
             "glosses": list(self.glosses),
@@ -156,6 +157,7 @@ class Production:
             "fps": self.fps,
             "segments": [{**asdict(s), "letters": list(s.letters)} for s in self.segments],
             "warnings": self.warnings,
+            "notes": list(self.notes),
         }
         if self.glossing is not None:
             out["glossing"] = self.glossing.to_json()

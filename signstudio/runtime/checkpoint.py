@@ -20,22 +20,13 @@ import torch
 
 from signstudio.atomic import atomic_write
 from signstudio.data.vocabulary import Vocabulary
+from signstudio.decoding import DecodingOptions
 from signstudio.errors import ModelError
 from signstudio.models.registry import build_model, count_parameters
+from signstudio.runtime.installed import checkpoint_file
 
 FORMAT = "signstudio-checkpoint"
 VERSION = 1
-
-
-@dataclass
-class DecodingOptions:
-    """How a model's outputs are searched; tuned on dev and stored in the checkpoint."""
-
-    beam_size: int = 4  # decoder beam
-    length_penalty: float = 1.0  # GNMT alpha for the decoder beam
-    ctc_beam_size: int = 10  # CTC prefix beam
-    lm_weight: float = 0.5  # weight of the gloss LM in CTC prefix beam search
-    insertion_bonus: float = 0.5  # added per gloss in CTC prefix beam search
 
 
 @dataclass
@@ -100,20 +91,6 @@ def save_model(path: str | Path, *, name: str, model_type: str, model: torch.nn.
     }
     with atomic_write(path) as f:
         torch.save(payload, f)
-
-
-def checkpoint_file(path: str | Path) -> Path:
-    """``path`` itself, or ``path/model.pt`` for a folder.
-
-    Raises:
-        ModelError: there is no such file.
-    """
-    path = Path(path)
-    if path.is_dir():
-        path = path / "model.pt"
-    if not path.is_file():
-        raise ModelError(f"{path}: no such model file")
-    return path
 
 
 def _read(path: Path, mmap: bool = False) -> dict[str, Any]:
@@ -213,13 +190,18 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
 
 
 def update_metrics(path: str | Path, metrics: dict[str, Any]) -> None:
-    """Merge ``metrics`` into a checkpoint's stored metrics, rewriting it atomically.
+    """Merge ``metrics`` into a checkpoint's stored metrics, rewriting it atomically. Its
+    up-to-date ONNX exports are told (their sidecars record the new checkpoint and metrics).
 
     Raises:
         ModelError: as :func:`load_model`. OSError: the file cannot be replaced.
     """
+    from signstudio.runtime.onnx import fresh_exports, refresh_exports
+
     path = checkpoint_file(path)
     ckpt = _read(path)
     ckpt["metrics"] = {**ckpt.get("metrics", {}), **metrics}
+    exports = fresh_exports(path)  # the weights do not change: an up-to-date export stays so
     with atomic_write(path) as f:
         torch.save(ckpt, f)
+    refresh_exports(path, exports, ckpt["metrics"], read_metadata(path))

@@ -85,6 +85,20 @@ def model_task(model_type: str, features: dict[str, Any]) -> str:
     return task
 
 
+def checkpoint_file(path: str | Path) -> Path:
+    """``path`` itself, or ``path/model.pt`` for a folder.
+
+    Raises:
+        ModelError: there is no such file.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "model.pt"
+    if not path.is_file():
+        raise ModelError(f"{path}: no such model file")
+    return path
+
+
 def model_folders() -> list[tuple[str, Path]]:
     """``(origin, folder)`` of the places searched for models, the user's first."""
     return [("user", user_models_dir()), ("shipped", models_dir())]
@@ -96,13 +110,18 @@ def model_info(path: str | Path, origin: str = "user") -> ModelInfo:
     Raises:
         ModelError: missing, unreadable or foreign checkpoint.
     """
-    from signstudio.runtime.checkpoint import checkpoint_file, read_metadata
+    from signstudio.runtime.onnx import export_metadata
 
     ckpt = checkpoint_file(path)
-    meta = read_metadata(ckpt)
+    meta = export_metadata(ckpt)
+    if meta is None:  # no export to read it from: PyTorch reads the checkpoint
+        from signstudio.runtime.checkpoint import read_metadata
+
+        meta = read_metadata(ckpt)
     features = meta.get("features") or {}
     name = ckpt.parent.name if ckpt.name == "model.pt" else ckpt.stem
-    return ModelInfo(name, model_task(meta["model_type"], features), str(ckpt), meta["parameters"],
+    task = meta.get("task") or model_task(meta["model_type"], features)  # an export's metadata says
+    return ModelInfo(name, task, str(ckpt), meta["parameters"],
                      meta["metrics"], ",".join(meta.get("languages", [])), origin, meta["model_type"], features,
                      meta["vocabulary"], meta["dataset"], meta["streams"])
 

@@ -13,23 +13,25 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from signstudio.data.skeletons import SkeletonExample, dataset_language, load_skeleton_splits
+from signstudio.data.skeletons import SkeletonExample, dataset_language, load_skeleton_splits, tag_glosses
 from signstudio.data.vocabulary import Vocabulary
 from signstudio.errors import InputError, ModelError
-from signstudio.models.signllm import SignLLM, counter_spans, monotonic_spans, tag_glosses
-from signstudio.pose.skeletons import NUM_JOINTS, SKELETON_FPS
 from signstudio.metrics import dtw_mje
+from signstudio.pose.skeletons import NUM_JOINTS, SKELETON_FPS
+from signstudio.runtime.spans import counter_spans, monotonic_spans
 from signstudio.runtime.installed import load_installed
 
 #: The features a SignLLM checkpoint produces.
 FEATURE_SPEC = {"kind": "pt_skeleton_50", "fps": SKELETON_FPS, "num_joints": NUM_JOINTS}
 
 
-def collate_skeletons(items: list[SkeletonExample], vocab: Vocabulary, language: str) -> dict[str, torch.Tensor]:
-    """Pad a batch: ``glosses`` ``(B, U)`` tagged tokens, ``gloss_lengths`` ``(B,)``, ``frames``
-    ``(B, T, J, 3)``, ``frame_lengths`` ``(B,)``, ``joint_mask`` ``(B, T, J)`` (True on real joints)."""
+def collate_skeletons(items: list[SkeletonExample], vocab: Vocabulary, language: str) -> dict:
+    """Pad a batch (PyTorch tensors): ``glosses`` ``(B, U)`` tagged tokens, ``gloss_lengths``
+    ``(B,)``, ``frames`` ``(B, T, J, 3)``, ``frame_lengths`` ``(B,)``, ``joint_mask`` ``(B, T, J)``
+    (True on real joints)."""
+    import torch
+
     toks = [vocab.encode(tag_glosses(e.glosses, language)) for e in items]
     u = max(len(t) for t in toks)
     t_max = max(len(e.frames) for e in items)
@@ -46,12 +48,17 @@ def collate_skeletons(items: list[SkeletonExample], vocab: Vocabulary, language:
 
 
 
-@torch.no_grad()
-def evaluate_production(model: SignLLM, examples: list[SkeletonExample], vocab: Vocabulary, language: str,
+def evaluate_production(model, examples: list[SkeletonExample], vocab: Vocabulary, language: str,
                         max_frames: int | None = None, batch_size: int = 8) -> dict[str, Any]:
     """Produce every example's glosses (counter decoding) and score DTW-MJE against its frames.
 
-    The cap on produced frames is ``max_frames`` or ``min(config.max_frames, 2 x longest reference)``.
+    Args:
+        model: a :class:`~signstudio.models.signllm.SignLLM` (batches of ``batch_size``, as the
+            cards were measured) or a network of :func:`~signstudio.runtime.nets.pose_net` (one
+            sentence at a time; an ONNX export).
+
+    The cap on produced frames is ``max_frames`` or ``min(config.max_frames, 2 x longest reference)``
+    (the longest of the batch; of the sentence for a network).
 
     Returns:
         ``{"n", "dtw_mje" (mean over sentences, skeleton units), "length_ratio" (mean produced /
@@ -60,19 +67,32 @@ def evaluate_production(model: SignLLM, examples: list[SkeletonExample], vocab: 
     rows = []
     for s in range(0, len(examples), batch_size):
         items = examples[s : s + batch_size]
-        batch = collate_skeletons(items, vocab, language)
-        cap = max_frames or min(model.config.max_frames, 2 * int(batch["frame_lengths"].max()))
-        gen = model.generate(batch["glosses"], batch["gloss_lengths"], language, max_frames=cap)
-        for i, e in enumerate(items):
-            n = int(gen.lengths[i])
-            produced = gen.frames[i, :n].numpy()
-            rows.append({"id": e.id, "dtw_mje": dtw_mje(e.frames, produced, e.mask), "frames": n,
+        for e, produced in zip(items, _generate_batch(model, items, vocab, language, max_frames)):
+            rows.append({"id": e.id, "dtw_mje": dtw_mje(e.frames, produced, e.mask), "frames": len(produced),
                          "reference_frames": len(e.frames)})
     if not rows:
         return {"n": 0, "dtw_mje": float("nan"), "length_ratio": float("nan"), "per_example": []}
     return {"n": len(rows), "dtw_mje": float(np.mean([r["dtw_mje"] for r in rows])),
             "length_ratio": float(np.mean([r["frames"] / r["reference_frames"] for r in rows])),
             "per_example": rows}
+
+
+def _generate_batch(model, items: list[SkeletonExample], vocab: Vocabulary, language: str,
+                    max_frames: int | None) -> list[np.ndarray]:
+    """The ``(T_i, J, 3)`` frames produced for each item (see :func:`evaluate_production`)."""
+    if getattr(model, "is_pose_net", False):
+        out = []
+        for e in items:
+            cap = max_frames or min(model.max_frames, 2 * len(e.frames))
+            out.append(model.generate(np.array(vocab.encode(tag_glosses(e.glosses, language))), language, cap)[0])
+        return out
+    import torch
+
+    batch = collate_skeletons(items, vocab, language)
+    cap = max_frames or min(model.config.max_frames, 2 * int(batch["frame_lengths"].max()))
+    with torch.no_grad():
+        gen = model.generate(batch["glosses"], batch["gloss_lengths"], language, max_frames=cap)
+    return [gen.frames[i, : int(gen.lengths[i])].numpy() for i in range(len(items))]
 
 
 def evaluate_signllm(loaded, split: str) -> dict[str, Any]:
@@ -99,7 +119,10 @@ def evaluate_signllm(loaded, split: str) -> dict[str, Any]:
     examples = load_skeleton_splits(dataset, path, data.get("dev_every", 10))[split]
     if not examples:
         raise InputError(f"the {split} split of {path or dataset} is empty")
-    res = evaluate_production(loaded.model, examples, loaded.gloss_vocab, language)
+    from signstudio.runtime.nets import pose_net
+
+    net = pose_net(loaded)
+    res = evaluate_production(loaded.model if net.backend == "torch" else net, examples, net.vocab, language)
     return {"model": loaded.name, "split": split, "language": language, "n": res["n"],
             "dtw_mje": round(res["dtw_mje"], 4), "length_ratio": round(res["length_ratio"], 3),
             "examples": res["per_example"]}
@@ -137,11 +160,14 @@ class PoseProducer:
     """
 
     def __init__(self, loaded) -> None:
+        from signstudio.runtime.nets import pose_net
+
         self.loaded = loaded
         self.name: str = loaded.name
-        self.model: SignLLM = loaded.model
-        self.vocab: Vocabulary = loaded.gloss_vocab
-        self.languages: tuple[str, ...] = tuple(self.model.config.languages)
+        self.net = pose_net(loaded)
+        self.backend: str = self.net.backend
+        self.vocab: Vocabulary = self.net.vocab
+        self.languages: tuple[str, ...] = tuple(self.net.languages)
         self.fps = float(loaded.features.get("fps", SKELETON_FPS))
 
     def known(self, gloss: str, language: str) -> bool:
@@ -160,9 +186,9 @@ class PoseProducer:
             max_frames: cap on frames (default the model's ``max_frames``).
             spans: how frames are split among glosses, both approximate: ``"counter"`` (default)
                 - equal shares of the predicted counter
-                (:func:`signstudio.models.signllm.counter_spans`), or ``"attention"`` - the best
+                (:func:`signstudio.runtime.spans.counter_spans`), or ``"attention"`` - the best
                 monotonic path through the last decoder layer's cross-attention
-                (:func:`signstudio.models.signllm.monotonic_spans`). Against PHOENIX's HMM gloss
+                (:func:`signstudio.runtime.spans.monotonic_spans`). Against PHOENIX's HMM gloss
                 alignments (5 sentences whose segment counts match) the shipped model's counter
                 spans put gloss mid-points 6-11 % of the sentence off, attention spans 26 %.
 
@@ -181,35 +207,35 @@ class PoseProducer:
         notes, tokens = [], [f"<{language}>"]
         for g in glosses:
             tok = next((f"{language}:{x}" for x in (g, g.upper()) if f"{language}:{x}" in self.vocab.stoi), None)
-            if tok is None:
-                notes.append(f"{g} is not in the model's vocabulary; produced as <unk>")
+            note = f"{g} is not in the model's vocabulary; produced as <unk>"
+            if tok is None and note not in notes:
+                notes.append(note)
             tokens.append(tok or "<unk>")
-        ids = torch.tensor([self.vocab.encode(tokens)])
-        gen = self.model.generate(ids, torch.tensor([len(tokens)]), language, max_frames=max_frames,
-                                  use_cache=use_cache, return_attention=True)
-        n = int(gen.lengths[0])
-        frames = gen.frames[0, :n].numpy().astype(np.float32)
-        counter = gen.counter[0, :n].numpy().astype(np.float32)
+        cap = max_frames or self.net.max_frames
+        frames, counter, att = self.net.generate(np.array(self.vocab.encode(tokens)), language, cap, use_cache)
+        n = len(frames)
         if spans == "counter":
             parts = counter_spans(counter, len(glosses))
         elif spans == "attention":
-            att = gen.cross_attention[0, :n, 1 : len(tokens)].numpy()  # drop the language tag
+            att = att[:, 1 : len(tokens)]  # drop the language tag
             att = att / np.clip(att.sum(-1, keepdims=True), 1e-12, None)
             parts = monotonic_spans(att)
         else:
             raise ValueError(f"spans must be 'attention' or 'counter', got {spans!r}")
-        if n >= (max_frames or self.model.config.max_frames) and counter[-1] < self.model.config.stop_threshold:
+        if n >= cap and counter[-1] < self.net.stop_threshold:
             notes.append(f"stopped at the {n}-frame cap before the counter reached the end")
         return ProducedPoses(frames, counter, parts, list(glosses), notes)
 
 
-def load_signllm(name_or_path: str | Path) -> PoseProducer:
-    """Load a SignLLM gloss-to-pose model by installed name or checkpoint path (file or folder).
+def load_signllm(name_or_path: str | Path, backend: str = "torch", notes: list[str] | None = None) -> PoseProducer:
+    """Load a SignLLM gloss-to-pose model by installed name or checkpoint path (file or folder);
+    ``backend`` and ``notes`` as in :func:`~signstudio.runtime.installed.load_installed`.
 
     Raises:
-        ModelError: unknown or unreadable checkpoint, or one that is not a SignLLM.
+        ModelError: unknown or unreadable checkpoint, one that is not a SignLLM, or (``backend``
+            "onnx") no up-to-date export.
     """
-    loaded = load_installed(name_or_path)
-    if loaded.model_type != "signllm" or loaded.gloss_vocab is None:
+    loaded = load_installed(name_or_path, None, backend, notes)
+    if loaded.model_type != "signllm":
         raise ModelError(f"{loaded.path}: a {loaded.model_type!r} model, not a SignLLM gloss-to-pose model")
     return PoseProducer(loaded)

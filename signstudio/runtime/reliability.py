@@ -43,7 +43,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
+import numpy as np
 
 from signstudio.data.vocabulary import Vocabulary
 
@@ -105,21 +105,10 @@ def is_word(token: str) -> bool:
     return bool(re.search(r"\w", token)) and not (token.startswith("<") and token.endswith(">"))
 
 
-@torch.no_grad()
-def output_confidence(model, memory: torch.Tensor, mask: torch.Tensor, bos: int, ids: Sequence[int]) -> float:
-    """``exp(mean log p)`` of ``ids`` followed by ``</s>``, from one teacher-forced decoder pass.
-
-    Args:
-        model: a model with ``decode_step(tokens (1, U), memory, mask) -> (1, U, V)`` log-probabilities.
-        memory: ``(1, S, D)`` encoder output of the source; mask: ``(1, S)``.
-        bos: the decoder's first token (``<s>`` or a language tag).
-        ids: the chosen output token ids, without ``bos`` and ``</s>``.
-    """
-    inputs = torch.tensor([[bos, *ids]], dtype=torch.long, device=memory.device)
-    logp = model.decode_step(inputs, memory, mask)[0]  # (U, V)
-    target = torch.tensor([*ids, Vocabulary.eos_index], dtype=torch.long, device=memory.device)
-    chosen = logp[torch.arange(len(target), device=memory.device), target]
-    return float(chosen.mean().exp())
+def output_confidence(log_probs: Sequence[float]) -> float:
+    """``exp(mean log p)`` of an output's tokens and its ``</s>``
+    (:func:`signstudio.decoding.sequence_log_probs`)."""
+    return float(np.exp(np.mean(np.asarray(log_probs, dtype=np.float64))))
 
 
 def assess(model_name: str, dataset: str, direction: str, source: Sequence[str], vocab: Vocabulary,

@@ -13,19 +13,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-import torch
 
-from signstudio.data.batching import TrackExample, collate, example_features
 from signstudio.data.vocabulary import Vocabulary
-from signstudio.decoding import beam_search, ctc_greedy_decode
+from signstudio.decoding import DecodingOptions, beam_search, ctc_greedy_decode
 from signstudio.lm import GlossLM, ctc_prefix_beam_search
 from signstudio.metrics import wer
-from signstudio.runtime.checkpoint import DecodingOptions, LoadedModel
-from signstudio.runtime.clip import check_feature_spec, clip_features, read_clip
+from signstudio.pose.features import track_features
+from signstudio.runtime.clip import check_feature_spec, clip_features, read_clip  # noqa: F401
+from signstudio.runtime.nets import pad_batch, signformer_net
 from signstudio.runtime.translator import Translation, load_translator, translate_file, translator_for  # noqa: F401
 from signstudio.tasks import NullTask, TaskHandle, check_cancelled
 
@@ -37,62 +35,38 @@ MAX_WINDOW = 600
 WINDOW_OVERLAP = 60
 
 
-class TorchFacingSignformer:
-    """An :class:`~signstudio.runtime.onnx.OnnxSignformer` with the face the searches here expect
-    of a :class:`~signstudio.models.signformer.Signformer`: torch tensors in and out of
-    ``decode_step`` (``(B, 1, V)``: the last position only, which is all they read), and
-    :meth:`encode_outputs` giving memory, mask and CTC log-probabilities from one encoder run.
-    The graphs' NumPy outputs become tensors without a copy."""
+@dataclass
+class Sign2TextModel:
+    """What decoding needs of a sign-to-text model, whichever backend runs it: the same fields as
+    :class:`~signstudio.runtime.checkpoint.LoadedModel`, with ``model`` a network of
+    :func:`~signstudio.runtime.nets.signformer_net` (an ONNX export's graphs here)."""
 
-    def __init__(self, net) -> None:
-        self.net = net
-        self.has_decoder = net.has_decoder
-        self.has_ctc = net.has_ctc
-        self.config = SimpleNamespace(max_output_length=net.max_output_length)
-
-    def eval(self) -> TorchFacingSignformer:
-        return self
-
-    def encode_outputs(self, features: torch.Tensor, lengths: torch.Tensor):
-        out = self.net.encode(features.numpy(), lengths.numpy())
-        lp = out.get("gloss_log_probs")
-        return (torch.from_numpy(out["memory"]), torch.from_numpy(out["memory_mask"]),
-                torch.from_numpy(lp) if lp is not None else None)
-
-    def decode_step(self, tokens: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(self.net.decode_step(tokens.numpy(), memory.numpy(), memory_mask.numpy()))[:, None]
+    name: str
+    model_type: str
+    model: Any
+    gloss_vocab: Vocabulary | None
+    text_vocab: Vocabulary | None
+    features: dict[str, Any]
+    metrics: dict[str, Any]
+    config: dict[str, Any]
+    path: Path
+    decoding: DecodingOptions = field(default_factory=DecodingOptions)
+    gloss_lm: Any = None
 
 
-def _device(model) -> torch.device:
-    return next(model.parameters()).device if isinstance(model, torch.nn.Module) else torch.device("cpu")
-
-
-def _has_ctc(model) -> bool:
-    return bool(getattr(model, "has_ctc", False)) if not isinstance(model, torch.nn.Module) else \
-        model.gloss_head is not None
-
-
-def _encode(model, features: torch.Tensor, lengths: torch.Tensor):
-    """``(memory, mask, CTC gloss log-probabilities or None)`` of a Signformer or its export."""
-    if not isinstance(model, torch.nn.Module):
-        return model.encode_outputs(features, lengths)
-    memory, mask = model.encode(features, lengths)
-    return memory, mask, model.gloss_log_probs(memory) if model.gloss_head is not None else None
-
-
-def runnable(loaded) -> LoadedModel:
+def runnable(loaded):
     """``loaded`` itself (PyTorch), or for an :class:`~signstudio.runtime.onnx.OnnxModel` of a
-    Signformer-family model a :class:`LoadedModel` whose ``model`` is its graphs
-    (:class:`TorchFacingSignformer`), with the vocabularies, decoding options and gloss LM its
-    sidecar holds: both decode with the same code."""
+    Signformer-family model a :class:`Sign2TextModel` whose ``model`` is its graphs
+    (:class:`~signstudio.runtime.onnx.OnnxSignformer`), with the vocabularies, decoding options
+    and gloss LM its sidecar holds: both decode with the same searches."""
     if getattr(loaded, "backend", "torch") != "onnx":
         return loaded
     from signstudio.runtime.onnx import OnnxSignformer
 
     side = loaded.sidecar
     vocabs = side.get("vocabularies") or {}
-    return LoadedModel(
-        name=loaded.name, model_type=loaded.model_type, model=TorchFacingSignformer(OnnxSignformer(loaded)),
+    return Sign2TextModel(
+        name=loaded.name, model_type=loaded.model_type, model=OnnxSignformer(loaded),
         gloss_vocab=Vocabulary(vocabs["gloss"]) if "gloss" in vocabs else None,
         text_vocab=Vocabulary(vocabs["text"]) if "text" in vocabs else None,
         features=loaded.features, metrics=loaded.metrics, config=loaded.config, path=loaded.path,
@@ -100,10 +74,13 @@ def runnable(loaded) -> LoadedModel:
         gloss_lm=GlossLM.from_dict(side["gloss_lm"]) if side.get("gloss_lm") else None)
 
 
-@torch.no_grad()
 def decode_features(model, features: Sequence[np.ndarray], gloss_vocab, text_vocab,
                     options: DecodingOptions | None = None, lm: GlossLM | None = None) -> dict[str, list[list[str]]]:
     """Run a Signformer-style model on ``(T_i, F)`` feature arrays with every decoder it has.
+
+    Args:
+        model: a :class:`~signstudio.models.signformer.Signformer` or a network of
+            :func:`~signstudio.runtime.nets.signformer_net` (PyTorch or an ONNX export).
 
     Input longer than :data:`MAX_WINDOW` frames goes through :func:`decode_long` (windows), one
     clip at a time.
@@ -113,19 +90,18 @@ def decode_features(model, features: Sequence[np.ndarray], gloss_vocab, text_voc
         ``"ctc_lm"`` (CTC prefix beam search with the gloss LM) if the model has a CTC head;
         ``"decoder"`` (beam search) if it has a translation decoder.
     """
+    net = signformer_net(model)
     options = options or DecodingOptions()
-    model.eval()
     if any(len(f) > MAX_WINDOW for f in features):
         out: dict[str, list[list[str]]] = {}
         for f in features:
-            one = decode_long(model, f, gloss_vocab, text_vocab, options, lm) if len(f) > MAX_WINDOW else \
-                decode_features(model, [f], gloss_vocab, text_vocab, options, lm)
+            one = decode_long(net, f, gloss_vocab, text_vocab, options, lm) if len(f) > MAX_WINDOW else \
+                decode_features(net, [f], gloss_vocab, text_vocab, options, lm)
             for key, value in one.items():
                 out.setdefault(key, []).extend(value)
         return out
-    batch = collate(list(features), [[]] * len(features), [[]] * len(features))
-    device = _device(model)
-    memory, mask, lp = _encode(model, batch["features"].to(device), batch["lengths"].to(device))
+    encoded = net.encode(*pad_batch([np.asarray(f, dtype=np.float32) for f in features]))
+    mask, lp = encoded["memory_mask"], encoded.get("gloss_log_probs")
     out: dict[str, list[list[str]]] = {}
     if lp is not None and gloss_vocab is not None:
         out["ctc"] = [gloss_vocab.decode(s) for s in ctc_greedy_decode(lp, mask)]
@@ -135,14 +111,13 @@ def decode_features(model, features: Sequence[np.ndarray], gloss_vocab, text_voc
                                        options.insertion_bonus, options.ctc_beam_size)
                 for i in range(len(features))
             ]
-    if model.has_decoder and text_vocab is not None:
-        ids = beam_search(model, memory, mask, model.config.max_output_length, options.beam_size,
+    if net.has_decoder and text_vocab is not None:
+        ids = beam_search(net.decoder(encoded), len(features), net.max_output_length, options.beam_size,
                           options.length_penalty)
         out["decoder"] = [text_vocab.decode(s) for s in ids]
     return out
 
 
-@torch.no_grad()
 def decode_long(model, features: np.ndarray, gloss_vocab, text_vocab, options: DecodingOptions,
                 lm: GlossLM | None = None) -> dict[str, list[list[str]]]:
     """Decode one long ``(T, F)`` clip in windows of :data:`MAX_WINDOW` frames.
@@ -156,32 +131,31 @@ def decode_long(model, features: np.ndarray, gloss_vocab, text_vocab, options: D
     Returns:
         As :func:`decode_features`, for one clip.
     """
+    net = signformer_net(model)
     t = len(features)
-    device = _device(model)
     keep = MAX_WINDOW - 2 * WINDOW_OVERLAP
     out: dict[str, list[list[str]]] = {}
 
-    def encode(a: int, b: int):
-        x = torch.from_numpy(np.ascontiguousarray(features[a:b], dtype=np.float32))[None].to(device)
-        return _encode(model, x, torch.tensor([b - a], device=device))
+    def encode(a: int, b: int) -> dict[str, Any]:
+        x = np.ascontiguousarray(features[a:b], dtype=np.float32)[None]
+        return net.encode(x, np.array([b - a], dtype=np.int64))
 
-    if _has_ctc(model) and gloss_vocab is not None:
+    if net.has_ctc and gloss_vocab is not None:
         parts = []
         for start in range(0, t, keep):
             a, b = max(0, start - WINDOW_OVERLAP), min(t, start + keep + WINDOW_OVERLAP)
-            lp = encode(a, b)[2][0]
+            lp = encode(a, b)["gloss_log_probs"][0]
             parts.append(lp[start - a : min(t, start + keep) - a])
-        lp = torch.cat(parts)[None]
-        mask = torch.ones(1, t, dtype=torch.bool, device=device)
-        out["ctc"] = [gloss_vocab.decode(ctc_greedy_decode(lp, mask)[0])]
+        lp = np.concatenate(parts)[None]
+        out["ctc"] = [gloss_vocab.decode(ctc_greedy_decode(lp, np.ones((1, t), dtype=bool))[0])]
         if lm is not None:
             out["ctc_lm"] = [ctc_prefix_beam_search(lp[0], gloss_vocab.itos, lm, options.lm_weight,
                                                     options.insertion_bonus, options.ctc_beam_size)]
-    if model.has_decoder and text_vocab is not None:
+    if net.has_decoder and text_vocab is not None:
         tokens: list[str] = []
         for a in range(0, t, MAX_WINDOW):
-            memory, mask, _ = encode(a, min(t, a + MAX_WINDOW))
-            ids = beam_search(model, memory, mask, model.config.max_output_length, options.beam_size,
+            encoded = encode(a, min(t, a + MAX_WINDOW))
+            ids = beam_search(net.decoder(encoded), 1, net.max_output_length, options.beam_size,
                               options.length_penalty)[0]
             tokens += text_vocab.decode(ids)
         out["decoder"] = [tokens]
@@ -219,7 +193,7 @@ def best_glosses(decoded: dict[str, list[list[str]]]) -> list[list[str]]:
     return []
 
 
-def evaluate_examples(model, examples: Sequence[TrackExample], gloss_vocab, text_vocab,
+def evaluate_examples(model, examples: Sequence, gloss_vocab, text_vocab,
                       options: DecodingOptions | None = None, lm: GlossLM | None = None, batch_size: int = 32,
                       task: TaskHandle | None = None) -> dict[str, Any]:
     """Decode ``examples`` and score them by WER against their glosses.
@@ -238,7 +212,7 @@ def evaluate_examples(model, examples: Sequence[TrackExample], gloss_vocab, text
     for i in range(0, len(examples), batch_size):
         check_cancelled(task)
         chunk = examples[i : i + batch_size]
-        part = decode_features(model, [example_features(e) for e in chunk], gloss_vocab, text_vocab, options, lm)
+        part = decode_features(model, [track_features(e.tracks, e.fps) for e in chunk], gloss_vocab, text_vocab, options, lm)
         for k, v in part.items():
             decoded.setdefault(k, []).extend(v)
         task.advance(len(chunk))

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
+import numpy as np
 
 from signstudio.data.phoenix import PHOENIX_LANGUAGE, TextGlossPair, load_phoenix_annotations
 from signstudio.data.vocabulary import Vocabulary
-from signstudio.decoding import beam_search, greedy_decode
+from signstudio.decoding import beam_search, greedy_decode, sequence_log_probs
 from signstudio.errors import ConfigError, InputError, ModelError
 from signstudio.metrics import bleu, rouge_l
-from signstudio.runtime.checkpoint import DecodingOptions, LoadedModel
 from signstudio.runtime.installed import load_installed
 from signstudio.runtime.reliability import Reliability, assess, output_confidence
 
@@ -84,6 +83,8 @@ def batch_pairs(pairs: Sequence[Pair], src_vocab: Vocabulary, tgt_vocab: Vocabul
         ``(source (B, S), source lengths (B,), decoder input (B, U), decoder target (B, U))``
         token ids, 0-padded; the decoder input starts with ``bos``, the target ends with ``</s>``.
     """
+    import torch
+
     src = [src_vocab.encode(p.source) for p in pairs]
     tgt = [tgt_vocab.encode(p.target) for p in pairs]
     s_len = max(len(s) for s in src)
@@ -99,27 +100,48 @@ def batch_pairs(pairs: Sequence[Pair], src_vocab: Vocabulary, tgt_vocab: Vocabul
     return src_t, lengths, tin, tout
 
 
-@torch.no_grad()
+def encode_sources(sources: Sequence[Sequence[str]], vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray]:
+    """``(B, S)`` int64 token ids, 0-padded, and ``(B,)`` lengths of token lists (an empty one
+    reads as ``<unk>``)."""
+    ids = [vocab.encode(list(s) or ["<unk>"]) for s in sources]
+    lengths = np.array([len(i) for i in ids], dtype=np.int64)
+    out = np.zeros((len(ids), int(lengths.max())), dtype=np.int64)
+    for row, i in zip(out, ids):
+        row[: len(i)] = i
+    return out, lengths
+
+
 def translate_tokens(model, sources: Sequence[Sequence[str]], src_vocab: Vocabulary, tgt_vocab: Vocabulary,
                      bos: int, beam_size: int = 1, alpha: float = 1.0, batch_size: int = 64) -> list[list[str]]:
     """Decode token sequences: greedy (batched) when ``beam_size == 1``, else beam search.
 
+    Args:
+        model: a :class:`~signstudio.models.seq2seq.TextTransformer` (its decoder recomputes the
+            whole prefix at each step, the reference) or a network of
+            :func:`~signstudio.runtime.nets.text_net` (an ONNX export: a key/value cache).
+
     Returns one list of target tokens per source (specials removed).
     """
-    model.eval()
+    from signstudio.runtime.nets import text_net
+
+    net = text_net(model)
     out: list[list[str]] = []
     for i in range(0, len(sources), batch_size):
-        chunk = [Pair("", list(s) or ["<unk>"], []) for s in sources[i : i + batch_size]]
-        src, lengths, _, _ = batch_pairs(chunk, src_vocab, tgt_vocab, bos)
-        device = next(model.parameters()).device
-        memory, mask = model.encode(src.to(device), lengths.to(device))
-        max_len = min(model.config.max_output_length, int(lengths.max()) * 2 + 10)
+        src, lengths = encode_sources(sources[i : i + batch_size], src_vocab)
+        decoder = net.decoder(net.encode(src, lengths))
+        max_len = output_limit(net.max_output_length, int(lengths.max()))
         if beam_size <= 1:
-            ids = greedy_decode(model, memory, mask, max_len, bos=bos)
+            ids = greedy_decode(decoder, len(src), max_len, bos=bos)
         else:
-            ids = beam_search(model, memory, mask, max_len, beam_size, alpha, bos=bos)
+            ids = beam_search(decoder, len(src), max_len, beam_size, alpha, bos=bos)
         out.extend(tgt_vocab.decode(row) for row in ids)
     return out
+
+
+def output_limit(max_output_length: int, source_length: int) -> int:
+    """Most tokens decoded for a source of ``source_length`` tokens: twice it plus ten, at most
+    the model's ``max_output_length``."""
+    return min(max_output_length, source_length * 2 + 10)
 
 
 def score(references: Sequence[Sequence[str]], hypotheses: Sequence[Sequence[str]]) -> dict[str, float]:
@@ -150,17 +172,26 @@ class TextTranslator:
         ModelError: the checkpoint is not a text transformer.
     """
 
-    def __init__(self, loaded: LoadedModel) -> None:
+    def __init__(self, loaded) -> None:
         if loaded.model_type != "text-transformer":
             raise ModelError(f"{loaded.name} is a {loaded.model_type} model, not a text/gloss translator")
+        from signstudio.runtime.nets import text_net
+
         f = loaded.features
         self.loaded = loaded
+        self.backend = getattr(loaded, "backend", "torch")
+        self.net = text_net(loaded)
         self.direction: str = f["direction"]
         self.language: str = f["language"]
-        self.src_vocab = loaded.text_vocab if f["source"] == "text" else loaded.gloss_vocab
-        self.tgt_vocab = loaded.gloss_vocab if f["target"] == "gloss" else loaded.text_vocab
+        self.src_vocab = self.net.text_vocab if f["source"] == "text" else self.net.gloss_vocab
+        self.tgt_vocab = self.net.gloss_vocab if f["target"] == "gloss" else self.net.text_vocab
         self.bos = self.tgt_vocab.stoi[f["bos"]]
-        self.decoding = loaded.decoding or DecodingOptions()
+        self.decoding = self.net.decoding
+
+    @property
+    def name(self) -> str:
+        """The model's name."""
+        return self.loaded.name
 
     def source_tokens(self, tokens: Sequence[str]) -> list[str]:
         """``tokens`` as the encoder reads them (gloss2text: the language tag first)."""
@@ -177,7 +208,7 @@ class TextTranslator:
     def translate(self, sources: Sequence[Sequence[str]], beam_size: int | None = None) -> list[list[str]]:
         """Translate token lists (words for text2gloss, glosses for gloss2text) to token lists."""
         sources = [self.source_tokens(s) for s in sources]
-        return translate_tokens(self.loaded.model, sources, self.src_vocab, self.tgt_vocab, self.bos,
+        return translate_tokens(self.net, sources, self.src_vocab, self.tgt_vocab, self.bos,
                                 beam_size or self.decoding.beam_size, self.decoding.length_penalty)
 
     def translate_text(self, text: str) -> list[str]:
@@ -193,7 +224,6 @@ class TextTranslator:
         """The corpus the model was trained on (its stored ``data.dataset``), e.g. ``"phoenix14t"``."""
         return str(((self.loaded.config or {}).get("data") or {}).get("dataset", ""))
 
-    @torch.no_grad()
     def translate_checked(self, text: str) -> CheckedOutput:
         """Translate one sentence as :meth:`translate_text` does (the same search, the same
         output) and say how reliable the output is: the source's out-of-vocabulary rate and the
@@ -209,18 +239,14 @@ class TextTranslator:
             raise InputError(f"too long: {len(tokens)} tokens (the limit is {MAX_INPUT_TOKENS}); "
                              "split the text into sentences")
         source = self.source_tokens(tokens)
-        model = self.loaded.model
-        model.eval()
-        device = next(model.parameters()).device
-        src = torch.tensor([self.src_vocab.encode(source)], dtype=torch.long, device=device)
-        memory, mask = model.encode(src, torch.tensor([len(source)], device=device))
-        max_len = min(model.config.max_output_length, len(source) * 2 + 10)  # as translate_tokens
+        decoder = self.net.decoder(self.net.encode(*encode_sources([source], self.src_vocab)))
+        max_len = output_limit(self.net.max_output_length, len(source))
         beam = self.decoding.beam_size
         if beam <= 1:
-            ids = greedy_decode(model, memory, mask, max_len, bos=self.bos)[0]
+            ids = greedy_decode(decoder, 1, max_len, bos=self.bos)[0]
         else:
-            ids = beam_search(model, memory, mask, max_len, beam, self.decoding.length_penalty, bos=self.bos)[0]
-        confidence = output_confidence(model, memory, mask, self.bos, ids)
+            ids = beam_search(decoder, 1, max_len, beam, self.decoding.length_penalty, bos=self.bos)[0]
+        confidence = output_confidence(sequence_log_probs(decoder, 0, ids, bos=self.bos))
         reliability = assess(self.loaded.name, self.dataset, self.direction, source, self.src_vocab, confidence)
         return CheckedOutput(self.tgt_vocab.decode(ids), reliability)
 
@@ -258,7 +284,7 @@ def checked_sentence(glosses: list[str], sentence_model: TextTranslator) -> tupl
     return " ".join(out.tokens), out.reliability
 
 
-def model_text_splits(loaded: LoadedModel) -> dict[str, list[Pair]]:
+def model_text_splits(loaded) -> dict[str, list[Pair]]:
     """The token pairs of the dataset a text model was trained on, from its stored config.
 
     Raises:
@@ -269,7 +295,7 @@ def model_text_splits(loaded: LoadedModel) -> dict[str, list[Pair]]:
                             data.get("language", ""), data.get("path", ""))
 
 
-def evaluate_text_model(loaded: LoadedModel, split: str = "test", beam_size: int | None = None) -> dict:
+def evaluate_text_model(loaded, split: str = "test", beam_size: int | None = None) -> dict:
     """Decode a split of the model's dataset and score it (BLEU-1..4, chrF, ROUGE-L).
 
     Returns ``{"model", "split", "n", "direction", "beam_size", "length_penalty", "bleu4", ...,

@@ -42,17 +42,18 @@ def available_methods_safely(language: str) -> tuple[list[str], str]:
 
 
 def gloss_job(text: str, language: str,
-              text_to_glosses: Callable[..., Any] | None = None) -> Job:
-    """Glosses for ``text``: ``pipeline.gloss_text(text, language)``, a ``Glossing`` with its
-    reliability and warnings (or the given function, for tests, which may return a plain list of
-    glosses)."""
+              text_to_glosses: Callable[..., Any] | None = None, backend: str = "auto") -> Job:
+    """Glosses for ``text``: ``pipeline.gloss_text(text, language, backend=backend)``, a
+    ``Glossing`` with its reliability and warnings (or the given function, for tests, which may
+    return a plain list of glosses)."""
 
     def job(task: Any) -> Any:
-        fn = text_to_glosses
-        if fn is None:
-            from signstudio.production.pipeline import gloss_text as fn
         task.set_status("Finding the glosses…")
-        result = fn(text, language)
+        if text_to_glosses is None:
+            from signstudio.production.pipeline import gloss_text
+
+            return gloss_text(text, language, backend=backend)
+        result = text_to_glosses(text, language)
         return [str(g) for g in result] if isinstance(result, (list, tuple)) else result
 
     return job
@@ -60,18 +61,19 @@ def gloss_job(text: str, language: str,
 
 def produce_job(text: str, language: str, glosses: list[str] | None = None,
                 method: str = "auto", produce: Callable[..., Any] | None = None,
-                strict: bool = False) -> Job:
+                strict: bool = False, backend: str = "auto") -> Job:
     """A ``Production``: ``pipeline.produce(text, language, glosses=..., method=..., strict=...,
-    task=task)`` (or the given function with the same signature, for tests). ``strict``: raise
-    ``OutOfDomainError`` for text the user should confirm first."""
+    backend=..., task=task)`` (or the given function, for tests, called without ``backend``).
+    ``strict``: raise ``OutOfDomainError`` for text the user should confirm first."""
 
     def job(task: Any) -> Any:
-        fn = produce
-        if fn is None:
-            from signstudio.production.pipeline import produce as fn
         task.set_status("Preparing the signs…")
-        return fn(text, language, glosses=list(glosses) if glosses else None, method=method,
-                  strict=strict, task=task)
+        kwargs = {"glosses": list(glosses) if glosses else None, "method": method, "strict": strict, "task": task}
+        if produce is None:
+            from signstudio.production.pipeline import produce as pipeline_produce
+
+            return pipeline_produce(text, language, backend=backend, **kwargs)
+        return produce(text, language, **kwargs)
 
     return job
 

@@ -75,6 +75,7 @@ class ProduceTab(JobTab):
         super().__init__(parent, lists_models=False)
         self._produce = produce
         self._text_to_glosses = text_to_glosses
+        self.backend = "auto"  # what runs the models (the window's setting)
         self._production: Any = None
         self._last_dir = ""
         self._build()
@@ -145,8 +146,10 @@ class ProduceTab(JobTab):
     # ------------------------------------------------------------------------------------------
     # public API
     def apply_preferences(self, prefs) -> None:
-        """The playback speed, and the sign language to start with (before the user picks one)."""
+        """The playback speed, what runs the models, and the sign language to start with (before
+        the user picks one)."""
         self.player.set_speed(prefs.playback_speed)
+        self.backend = prefs.backend
         combo = self.form.language_combo
         if prefs.produce_language and not self._language_picked:
             index = combo.findData(prefs.produce_language)
@@ -197,7 +200,7 @@ class ProduceTab(JobTab):
             self._complain("Type a sentence first; its glosses appear below it.")
             return False
         self.banner.dismiss()
-        return self.runner.start(GLOSSING, jobs.gloss_job(text, self.language(), self._text_to_glosses),
+        return self.runner.start(GLOSSING, jobs.gloss_job(text, self.language(), self._text_to_glosses, self.backend),
                                  on_finished=lambda g, t=text: self._glossed(t, g),
                                  status="Finding the glosses…")
 
@@ -225,7 +228,7 @@ class ProduceTab(JobTab):
         self.banner.dismiss()
         self.reliability.stop_asking()
         job = jobs.produce_job(text or " ".join(glosses), self.language(), glosses or None,
-                               self.method(), produce=self._produce, strict=not anyway)
+                               self.method(), produce=self._produce, strict=not anyway, backend=self.backend)
         what = " ".join(glosses) if glosses else ellipsize(text, 40)
         return self.runner.start(PRODUCING, jobs.with_scene(job), on_finished=self._produced,
                                  status=f"Signing {what}…")
