@@ -17,9 +17,9 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     from signstudio.data.catalog import find_datasets, format_table
     from signstudio.paths import data_dir
 
-    if args.root == "prepare":
+    if args.root in ("prepare", "features"):
         try:
-            sub = prepare_parser().parse_args(args.rest)
+            sub = (prepare_parser() if args.root == "prepare" else features_parser()).parse_args(args.rest)
         except SystemExit as done:  # --help, or a usage error already printed as one line
             return done.code if isinstance(done.code, int) else 0
         return sub.func(sub)
@@ -100,6 +100,66 @@ def prepare_parser() -> argparse.ArgumentParser:
                    help="keep only the metadata's frame_start..frame_end of each video (untrimmed source videos)")
     w.add_argument("--json", action="store_true", help="print one JSON object with the counts and the time")
     return prep
+
+
+@quiet_native
+def cmd_features_wlasl(args: argparse.Namespace) -> int:
+    """Backbone maps of the RGB frames and optical flow of every clip of a WLASL split, cached for
+    the video models (:mod:`signstudio.data.video_features`), resumable and in parallel."""
+    from signstudio.data.video_features import FrameSettings
+    from signstudio.runtime.video_cache import build_wlasl_cache
+    from signstudio.data.wlasl import find_wlasl_files
+
+    if args.workers is not None and not 1 <= args.workers <= 64:
+        raise InputError(f"--workers must be between 1 and 64, got {args.workers}")
+    if not 2 <= args.frames <= 512:
+        raise InputError(f"--frames must be between 2 and 512, got {args.frames}")
+    split_file, metadata = find_wlasl_files(args.video_dir, args.split_file, args.metadata)
+    settings = FrameSettings(frames=args.frames, backbone=args.backbone, weights=args.weights or "")
+    from signstudio.models.backbones import load_backbone
+
+    load_backbone(settings.backbone, settings.weights or None)  # a bad backbone is one line, before any work
+    task = progress("features")
+    try:
+        report = build_wlasl_cache(args.video_dir, split_file, metadata, settings, args.workers, args.trim, task)
+    finally:
+        task.close()
+    payload = {"cache": str(report.folder), "done": report.done, "skipped": report.skipped,
+               "missing": report.missing, "failed": [{"video_id": v, "reason": r} for v, r in report.failed],
+               "seconds": round(report.seconds, 1)}
+    lines = [f"cached the maps of {report.done} clips in {report.folder} in {report.seconds / 60:.1f} min"
+             + (f" ({report.skipped} were cached before)" if report.skipped else "")]
+    if report.missing:
+        lines.append(f"  {len(report.missing)} clips have no video in {args.video_dir}")
+    lines += [f"  {vid}: {why}" for vid, why in report.failed[:20]]
+    emit(args, payload, "\n".join(lines))
+    return 0
+
+
+def features_parser() -> argparse.ArgumentParser:
+    """The parser of ``signstudio datasets features KIND ...``."""
+    from signstudio.cli.parser import _Parser
+    from signstudio.models.backbones import BACKBONES
+
+    feat = _Parser(prog="signstudio datasets features",
+                   description="cache frozen-CNN feature maps of the frames and optical flow of a video dataset")
+    kinds = feat.add_subparsers(dest="kind", metavar="KIND", required=True)
+    w = kinds.add_parser("wlasl", help="WLASL (by its split file)",
+                         description="7x7 backbone maps of the RGB frames and the optical flow of every clip "
+                                     "of a WLASL split, cached outside the repository; resumable")
+    w.set_defaults(func=cmd_features_wlasl)
+    w.add_argument("video_dir", help="folder of WLASL clips (VIDEO_ID.mp4)")
+    w.add_argument("--split-file", help="nslt_N.json (default: found in VIDEO_DIR or beside it)")
+    w.add_argument("--metadata", help="WLASL_v0.3.json or WLASL100.json (default: found beside the split file)")
+    w.add_argument("--frames", type=int, default=16, help="frames sampled per clip (default 16)")
+    w.add_argument("--backbone", choices=BACKBONES, default="efficientnet-lite0",
+                   help="frozen ImageNet CNN (default: efficientnet-lite0, shipped with its weights)")
+    w.add_argument("--weights", help="the backbone's weights file (resnet18: torchvision's resnet18-*.pth)")
+    w.add_argument("--workers", type=int, help="parallel processes (default: one per core)")
+    w.add_argument("--trim", action="store_true",
+                   help="keep only the metadata's frame_start..frame_end of each video (untrimmed source videos)")
+    w.add_argument("--json", action="store_true", help="print one JSON object with the counts and the time")
+    return feat
 
 
 def register(add) -> None:

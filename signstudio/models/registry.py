@@ -19,6 +19,7 @@ from signstudio.models.recognizer import RecognizerConfig, SignRecognizer
 from signstudio.models.seq2seq import TextTransformer, TextTransformerConfig
 from signstudio.models.signformer import Signformer, SignformerConfig
 from signstudio.models.signllm import SignLLM, SignLLMConfig
+from signstudio.models.spatiotemporal import SpatioTemporalConfig, SpatioTemporalTransformer
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ REGISTRY: dict[str, ModelFamily] = {
                                     "text"),
     "recognizer": ModelFamily(RecognizerConfig, SignRecognizer, "signstudio.training.recipes.islr:IslrRecipe",
                               "sign-to-text"),
+    "spatiotemporal": ModelFamily(SpatioTemporalConfig, SpatioTemporalTransformer,
+                                  "signstudio.training.recipes.video:VideoRecipe", "sign-to-text"),
 }
 
 #: Named configurations, with vocabulary sizes of their corpora (training replaces them with the

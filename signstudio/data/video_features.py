@@ -1,0 +1,138 @@
+"""Frame features of sign videos for the spatio-temporal transformer, computed once and cached.
+
+Per clip (Ruiz & Martinez 2025, arXiv 2502.02587, Sec. 3.1 and 3.6): ``frames`` frames sampled
+evenly over the clip's range, each centre-cropped to a square and resized to 224x224; the optical
+flow from each sampled frame to the next video frame (:mod:`signstudio.capture.flow`, DIS, as an
+8-bit image); and both through a frozen ImageNet backbone
+(:func:`signstudio.models.backbones.load_backbone`) to ``(T, C, 7, 7)`` maps, stored as float16.
+
+The cache (:func:`cache_folder`) lives in the per-user cache folder, never in the repository: one
+``.npz`` per clip (``rgb`` and ``flow`` maps), in a folder named by the settings (:class:`FrameSettings`
+``key``), so other settings never read stale maps. Building it
+(:func:`signstudio.runtime.video_cache.build_wlasl_cache`) runs one process per core, each loading
+the backbone once; it is resumable (written files are skipped).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from signstudio.errors import InputError
+
+#: What a feature map is made from.
+STREAMS = ("rgb", "flow")
+
+
+@dataclass(frozen=True)
+class FrameSettings:
+    """How a clip becomes feature maps; :attr:`key` names its cache folder.
+
+    Attributes:
+        frames: frames sampled per clip (evenly over its range).
+        size: side of the square input in pixels (224: a 7x7 map).
+        backbone: :data:`signstudio.models.backbones.BACKBONES` name.
+        weights: the backbone's weights file ("" for the default).
+        flow: the flow method and its encoding (fixed: DIS, preset MEDIUM, clipped at 20 px).
+    """
+
+    frames: int = 16
+    size: int = 224
+    backbone: str = "efficientnet-lite0"
+    weights: str = ""
+    flow: str = "dis-medium-clip20"
+
+    @property
+    def key(self) -> str:
+        """A short hash of the settings (the cache folder's name)."""
+        text = json.dumps(asdict(self), sort_keys=True)
+        return f"{self.backbone}-{self.frames}f-" + hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def cache_folder(settings: FrameSettings) -> Path:
+    """``$SIGNSTUDIO_CACHE`` (or the platform's per-user cache folder) ``/video-features/<key>``."""
+    root = os.environ.get("SIGNSTUDIO_CACHE")
+    if not root:
+        from platformdirs import user_cache_dir
+
+        root = user_cache_dir("signstudio")
+    return Path(root).expanduser() / "video-features" / settings.key
+
+
+def square(frame: np.ndarray, size: int) -> np.ndarray:
+    """The centred square of a ``(H, W, 3)`` frame resized to ``(size, size, 3)`` (area filter)."""
+    h, w = frame.shape[:2]
+    s = min(h, w)
+    top, left = (h - s) // 2, (w - s) // 2
+    return cv2.resize(frame[top : top + s, left : left + s], (size, size), interpolation=cv2.INTER_AREA)
+
+
+def read_frames(video: str | Path, frame_start: int = 1, frame_end: int = -1, size: int = 224) -> list[np.ndarray]:
+    """The ``(size, size, 3)`` RGB squares of a video's frames ``frame_start..frame_end`` (1-based,
+    inclusive; -1: to the end).
+
+    Raises:
+        InputError: the video cannot be read or has no frame in the range.
+    """
+    cap = cv2.VideoCapture(str(video))
+    if not cap.isOpened():
+        raise InputError(f"{video}: not a readable video")
+    frames, index = [], 0
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            index += 1
+            if index < frame_start:
+                continue
+            if frame_end != -1 and index > frame_end:
+                break
+            frames.append(square(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), size))
+    finally:
+        cap.release()
+    if not frames:
+        raise InputError(f"{video}: no frames in the range {frame_start}..{frame_end}")
+    return frames
+
+
+def clip_images(frames: list[np.ndarray], count: int) -> dict[str, np.ndarray]:
+    """``{"rgb", "flow"}``: ``(count, S, S, 3)`` uint8 images of ``count`` frames sampled evenly from
+    ``frames`` (RGB squares) and the flow from each to the next frame (to the previous one for
+    the last frame of a clip)."""
+    from signstudio.capture.flow import dis_flow, flow_image
+
+    n = len(frames)
+    picks = np.round(np.linspace(0, n - 1, count)).astype(int)
+    grey = {}
+    estimator = dis_flow()
+
+    def gray(i: int) -> np.ndarray:
+        if i not in grey:
+            grey[i] = cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY)
+        return grey[i]
+
+    flows = []
+    for i in picks:
+        a, b = (i, i + 1) if i + 1 < n else (max(i - 1, 0), i)
+        flows.append(flow_image(gray(a), gray(b), estimator))
+    return {"rgb": np.stack([frames[i] for i in picks]), "flow": np.stack(flows)}
+
+
+def load_clip_maps(folder: Path, video_id: str, stream: str) -> np.ndarray:
+    """The cached ``(T, C, 7, 7)`` float16 maps of one clip and stream.
+
+    Raises:
+        InputError: the clip is not cached.
+    """
+    path = folder / f"{video_id}.npz"
+    if not path.is_file():
+        raise InputError(f"{video_id}: not in the feature cache {folder}; run `signstudio datasets features`")
+    with np.load(path) as data:
+        return data[stream]

@@ -1,0 +1,154 @@
+"""Issue 13: the spatio-temporal transformer's parts on real inputs — the frozen ImageNet backbone,
+DIS optical flow, the 2D positional encoding and pixel-wise attention — and its recipe on the
+single training loop, trained on real WLASL video."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from signstudio.errors import ModelError
+
+
+def _grace_hopper() -> np.ndarray:
+    """matplotlib's sample photograph of Grace Hopper in uniform, centre square at 224 px (RGB)."""
+    import matplotlib
+
+    from signstudio.data.video_features import square
+
+    path = f"{matplotlib.get_data_path()}/sample_data/grace_hopper.jpg"
+    return square(cv2.imread(path)[:, :, ::-1], 224)
+
+
+def test_backbone_loads_real_imagenet_weights_and_classifies_a_photo():
+    """A silent mis-load cannot pass: the shipped EfficientNet-Lite0 names ImageNet class 652
+    ("military uniform") first for the photograph, and its map is 1280x7x7."""
+    from signstudio.models.backbones import load_backbone, normalise
+
+    net = load_backbone()
+    x = normalise(torch.from_numpy(np.ascontiguousarray(_grace_hopper()))[None])
+    with torch.no_grad():
+        probs = net(x).softmax(-1)[0]
+        maps = net.features(x)
+    assert int(probs.argmax()) == 652 and float(probs[652]) > 0.3
+    assert maps.shape == (1, 1280, 7, 7)
+    assert not any(p.requires_grad for p in net.parameters())
+
+
+def test_backbone_refuses_wrong_or_missing_weights(tmp_path):
+    from signstudio.models.backbones import EfficientNetLite0, load_backbone
+
+    with pytest.raises(ModelError, match="needs its ImageNet weights"):
+        load_backbone("resnet18")
+    wrong = tmp_path / "w.pth"
+    torch.save(EfficientNetLite0().state_dict(), wrong)
+    with pytest.raises(ModelError, match="not resnet18 weights"):
+        load_backbone("resnet18", wrong)
+    (tmp_path / "bad.pth").write_bytes(b"nope")
+    with pytest.raises(ModelError, match="not a readable weights file"):
+        load_backbone("efficientnet-lite0", tmp_path / "bad.pth")
+
+
+def test_dis_flow_recovers_a_known_shift_on_a_real_frame(data_dir):
+    """A real WLASL frame moved 3 px right and 2 px down: the encoded flow decodes to (3, 2)."""
+    from signstudio.capture.flow import decode_flow, flow_image
+    from signstudio.data.video_features import read_frames
+
+    videos = sorted((data_dir / "wlasl100" / "videos").glob("*.mp4"))
+    if not videos:
+        pytest.skip("no WLASL videos in the data folder")
+    frame = cv2.cvtColor(read_frames(videos[0])[0], cv2.COLOR_RGB2GRAY)
+    moved = cv2.warpAffine(frame, np.float32([[1, 0, 3], [0, 1, 2]]), (224, 224), borderMode=cv2.BORDER_REFLECT)
+    flow = decode_flow(flow_image(frame, moved))[20:-20, 20:-20]
+    assert abs(float(np.median(flow[..., 0])) - 3) < 0.3 and abs(float(np.median(flow[..., 1])) - 2) < 0.3
+    still = flow_image(frame, frame)
+    assert np.abs(decode_flow(still)).max() < 0.5 and still[..., 2].max() < 10
+
+
+def test_2d_positional_encoding_gives_rows_and_columns_their_own_halves():
+    from signstudio.models.spatiotemporal import positional_encoding_2d
+
+    pe = positional_encoding_2d(16)
+    assert pe.shape == (16, 7, 7)
+    assert torch.equal(pe[:8, :, 0], pe[:8, :, 6])  # row half: the same along a row
+    assert torch.equal(pe[8:, 0, :], pe[8:, 6, :])  # column half: the same down a column
+    assert len({tuple(pe[:, i, j].tolist()) for i in range(7) for j in range(7)}) == 49  # every pixel distinct
+    with pytest.raises(ValueError):
+        positional_encoding_2d(15)
+
+
+def test_pixel_attention_spans_the_whole_map_and_the_model_trains_both_losses():
+    from signstudio.models.spatiotemporal import SpatioTemporalConfig, SpatioTemporalTransformer
+
+    torch.manual_seed(0)
+    model = SpatioTemporalTransformer(SpatioTemporalConfig(input_channels=32, d_model=16, spatial_heads=2,
+                                                           conv_channels=8, ff_dim=32, text_vocab_size=10,
+                                                           gloss_vocab_size=10, dropout=0.0))
+    maps, lengths = torch.randn(3, 5, 32, 7, 7), torch.tensor([5, 4, 2])
+    memory, mask, attn = model.encode(maps, lengths, return_attention=True)
+    assert memory.shape == (3, 5, 16) and attn.shape == (3, 5, 2, 49, 49)
+    assert torch.allclose(attn.sum(-1), torch.ones(3, 5, 2, 49), atol=1e-5)
+    assert (attn > 0).all()  # every position attends to every position of its frame
+    assert torch.equal(mask, torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 1, 0], [1, 1, 0, 0, 0]], dtype=torch.bool))
+    out = model(maps, lengths, torch.tensor([[2, 5], [2, 6], [2, 7]]))
+    assert out["gloss_log_probs"].shape == (3, 5, 10) and out["text_log_probs"].shape == (3, 2, 10)
+    flat = SpatioTemporalTransformer(SpatioTemporalConfig(input_channels=32, d_model=16, pe_2d=False,
+                                                          text_vocab_size=10))
+    assert float(flat.pe2d.abs().sum()) == 0.0 and flat.gloss_head is None
+
+
+@pytest.fixture(scope="module")
+def tiny_wlasl(tmp_path_factory):
+    """The 20 WLASL100 test videos of the data folder as a small WLASL split (first 14 train, 6 val),
+    with the cache of their 4-frame maps in a temporary folder."""
+    from signstudio.paths import data_dir
+
+    source = data_dir() / "wlasl100"
+    videos = sorted((source / "videos").glob("*.mp4"))
+    if len(videos) < 10:
+        pytest.skip("the WLASL100 sample videos are not in the data folder")
+    root = tmp_path_factory.mktemp("wlasl-video")
+    split = json.loads((source / "nslt_100.json").read_text())
+    ids = [v.stem for v in videos if v.stem in split]
+    small = {vid: {**split[vid], "subset": "train" if i < 14 else "val"} for i, vid in enumerate(ids)}
+    (root / "nslt_100.json").write_text(json.dumps(small))
+    shutil.copy(source / "WLASL100.json", root / "WLASL100.json")
+    return root, source / "videos"
+
+
+def test_video_recipe_trains_on_real_wlasl_video_through_the_one_loop(tiny_wlasl, tmp_path, monkeypatch):
+    """`fit` with the video recipe: the maps are computed once (flow through the backbone), cached
+    outside the output, and the model fits its training clips (train top-1 rises)."""
+    from signstudio.data.video_features import FrameSettings, cache_folder
+    from signstudio.runtime.checkpoint import load_model
+    from signstudio.runtime.video import class_log_probs, top_k_accuracy
+    from signstudio.training.config import load_config
+    from signstudio.training.loop import fit
+
+    folder, videos = tiny_wlasl
+    monkeypatch.setenv("SIGNSTUDIO_CACHE", str(tmp_path / "cache"))
+    cfg = load_config("resources/configs/wlasl100-video-flow.yaml")
+    cfg = replace(cfg, data=replace(cfg.data, path=str(folder), videos=str(videos), frames=4),
+                  model=replace(cfg.model, d_model=32, conv_channels=16, ff_dim=64, dropout=0.0),
+                  train=replace(cfg.train, epochs=60, batch_size=7, eval_every=60, warmup_steps=5,
+                                learning_rate=3e-3, min_frames=4, drop_frames=0.0, label_smoothing=0.0))
+    result = fit(cfg, output=tmp_path / "run")
+    cache = cache_folder(FrameSettings(frames=4))
+    assert len(list(cache.glob("*.npz"))) == 20 and not list((tmp_path / "run").glob("*.npz"))
+    loaded = load_model(tmp_path / "run" / "model.pt")
+    assert loaded.features["kind"] == "video_maps" and loaded.features["stream"] == "flow"
+    from signstudio.data.video_features import load_clip_maps
+    from signstudio.data.wlasl import load_wlasl
+
+    clips = [c for c in load_wlasl(folder / "nslt_100.json", folder / "WLASL100.json") if c.split == "train"]
+    maps = [load_clip_maps(cache, c.video_id, "flow") for c in clips]
+    ids = np.array([loaded.text_vocab.stoi[g] for g in loaded.features["classes"]])
+    acc = top_k_accuracy(class_log_probs(loaded.model, maps, ids), np.array([c.label for c in clips]))
+    assert acc["top1"] >= 70, acc  # it learned its training clips
+    assert result.metrics["dev_n"] == 6
