@@ -152,3 +152,53 @@ def test_video_recipe_trains_on_real_wlasl_video_through_the_one_loop(tiny_wlasl
     acc = top_k_accuracy(class_log_probs(loaded.model, maps, ids), np.array([c.label for c in clips]))
     assert acc["top1"] >= 70, acc  # it learned its training clips
     assert result.metrics["dev_n"] == 6
+
+
+def _write_frames(video, folder, count: int = 6) -> None:
+    """``count`` frames of a real video as 210x260 PNGs (PHOENIX's frame size) in ``folder``."""
+    from signstudio.data.video_features import read_frames
+
+    folder.mkdir(parents=True)
+    for i, frame in enumerate(read_frames(video)[:count]):
+        cv2.imwrite(str(folder / f"images{i + 1:04d}.png"), cv2.resize(frame[:, :, ::-1], (210, 260)))
+
+
+def test_phoenix_frame_folders_and_sentence_lists_load_real_frames(data_dir, tmp_path):
+    """A PHOENIX-2014-T layout made of real frames (two dev clips named as in the slt annotations)
+    and a CoL-SLTD-style list over the shared videos: both load, and their frames become flow maps."""
+    from signstudio.data.frame_datasets import clip_frames, load_phoenix_frames, load_sentence_list
+    from signstudio.data.slt import load_slt
+    from signstudio.data.video_features import clip_images
+
+    videos = sorted((data_dir / "wlasl100" / "videos").glob("*.mp4"))[:2]
+    try:
+        dev = load_slt("dev")[:2]
+    except Exception as exc:
+        pytest.skip(f"no slt annotations: {exc}")
+    if len(videos) < 2:
+        pytest.skip("no WLASL videos in the data folder")
+    root = tmp_path / "PHOENIX-2014-T"
+    for ex, video in zip(dev, videos):
+        _write_frames(video, root / "features" / "fullFrame-210x260px" / ex.name)
+    clips = load_phoenix_frames(root, "dev")
+    assert [c.id for c in clips] == [ex.name for ex in dev]
+    assert clips[0].glosses == list(dev[0].glosses) and len(clips[0].frames) == 6
+    frames = clip_frames(clips[0])
+    assert len(frames) == 6 and frames[0].shape == (224, 224, 3)
+    assert clip_images(frames, 4)["flow"].shape == (4, 224, 224, 3)
+
+    (tmp_path / "col").mkdir()
+    for v in videos:
+        shutil.copy(v, tmp_path / "col" / v.name)
+    (tmp_path / "col" / "sentences.txt").write_text(
+        f"video|sentence|split\n{videos[0].name}|Hola buenos días|train\n{videos[1].name}|Gracias|test\n")
+    col = load_sentence_list(tmp_path / "col")
+    assert [(c.split, c.text) for c in col] == [("train", ["hola", "buenos", "días"]), ("test", ["gracias"])]
+    assert len(clip_frames(col[1])) > 10
+    (tmp_path / "col" / "sentences.txt").write_text("a.mp4\n")
+    from signstudio.errors import InputError
+
+    with pytest.raises(InputError, match=r"sentences.txt:1: expected VIDEO\|SENTENCE"):
+        load_sentence_list(tmp_path / "col")
+    with pytest.raises(InputError, match="no PHOENIX-2014-T frame folder"):
+        load_phoenix_frames(tmp_path / "col", "dev")

@@ -102,10 +102,10 @@ def read_frames(video: str | Path, frame_start: int = 1, frame_end: int = -1, si
     return frames
 
 
-def clip_images(frames: list[np.ndarray], count: int) -> dict[str, np.ndarray]:
+def clip_images(frames: list[np.ndarray], count: int, streams: tuple[str, ...] = STREAMS) -> dict[str, np.ndarray]:
     """``{"rgb", "flow"}``: ``(count, S, S, 3)`` uint8 images of ``count`` frames sampled evenly from
     ``frames`` (RGB squares) and the flow from each to the next frame (to the previous one for
-    the last frame of a clip)."""
+    the last frame of a clip); only the ``streams`` asked for."""
     from signstudio.capture.flow import dis_flow, flow_image
 
     n = len(frames)
@@ -118,11 +118,16 @@ def clip_images(frames: list[np.ndarray], count: int) -> dict[str, np.ndarray]:
             grey[i] = cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY)
         return grey[i]
 
-    flows = []
-    for i in picks:
-        a, b = (i, i + 1) if i + 1 < n else (max(i - 1, 0), i)
-        flows.append(flow_image(gray(a), gray(b), estimator))
-    return {"rgb": np.stack([frames[i] for i in picks]), "flow": np.stack(flows)}
+    out = {}
+    if "rgb" in streams:
+        out["rgb"] = np.stack([frames[i] for i in picks])
+    if "flow" in streams:
+        flows = []
+        for i in picks:
+            a, b = (i, i + 1) if i + 1 < n else (max(i - 1, 0), i)
+            flows.append(flow_image(gray(a), gray(b), estimator))
+        out["flow"] = np.stack(flows)
+    return out
 
 
 def load_clip_maps(folder: Path, video_id: str, stream: str) -> np.ndarray:

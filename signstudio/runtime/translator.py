@@ -48,16 +48,23 @@ class Translation:
 
 def translator_for(loaded):
     """The runtime of a loaded sign-to-text model: a :class:`~signstudio.runtime.recognize.Recognizer`
-    for a landmark recogniser (PyTorch or its ONNX export), else a
-    :class:`~signstudio.runtime.sign2text.Translator` (PyTorch); both have ``translate_pose``.
+    for a landmark recogniser (PyTorch or its ONNX export), a
+    :class:`~signstudio.runtime.video.VideoTranslator` for a model that reads video frames
+    (``translate_video``), else a :class:`~signstudio.runtime.sign2text.Translator`
+    (``translate_pose``).
 
     Raises:
         ModelError: features this version cannot compute.
     """
     from signstudio.runtime.recognize import FEATURE_KIND, Recognizer
+    from signstudio.runtime.video import FEATURE_KIND as VIDEO_KIND
 
     if loaded.features.get("kind") == FEATURE_KIND:
         return Recognizer(loaded)
+    if loaded.features.get("kind") == VIDEO_KIND:
+        from signstudio.runtime.video import VideoTranslator
+
+        return VideoTranslator(loaded)
     from signstudio.runtime.sign2text import Translator
 
     return Translator(loaded)
@@ -89,6 +96,14 @@ def translate_file(path: str | Path, translator, task: TaskHandle | None = None,
     """
     from signstudio.capture.holistic import BODY_AND_HANDS
 
+    if getattr(translator, "reads_video", False):  # a model of video frames, not landmarks
+        from signstudio.errors import InputError
+        from signstudio.files import check_input_file
+
+        path = check_input_file(path)
+        if Path(path).suffix.lower() == ".pose":
+            raise InputError(f"{path}: {translator.name} reads video frames, not landmarks; give it the video")
+        return translator.translate_video(path, task)
     # A video keeps only what a model reads (body and hands); the window's overlay keeps the face.
     clip = read_clip(path, task or NullTask(), emit_frames=emit_frames,
                      components=None if emit_frames else BODY_AND_HANDS)

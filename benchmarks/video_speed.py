@@ -1,0 +1,83 @@
+"""Video sign-to-text speed: per-frame cost of each stage and the end-to-end frame rate.
+
+    python benchmarks/video_speed.py [--model NAME] [--videos DIR] [--threads 1]
+
+On the WLASL100 sample videos of the data folder (or ``--videos``), for the spatio-temporal
+transformer (an installed model; without one, the preset config with random weights, which costs
+the same): reading and cropping the frames, DIS optical flow, the frozen backbone, and the model,
+each in milliseconds per sampled frame (median over the clips), and what ``translate`` reaches end
+to end: video frames read per second of wall time. One run; the machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="an installed video model (default: random weights)")
+    parser.add_argument("--videos", default=None, help="folder of .mp4 clips (default: the data folder's WLASL100 videos)")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from pathlib import Path
+
+    from signstudio.data.video_features import FrameSettings, clip_images, read_frames
+    from signstudio.models.backbones import load_backbone
+    from signstudio.paths import data_dir
+    from signstudio.runtime.video import class_log_probs
+    from signstudio.runtime.video_cache import feature_maps
+
+    videos = sorted(Path(args.videos or data_dir() / "wlasl100" / "videos").glob("*.mp4"))
+    if args.model:
+        from signstudio.runtime.installed import load_installed
+
+        loaded = load_installed(args.model, backend="torch")
+        model, settings = loaded.model, FrameSettings(frames=int(loaded.features["frames"]))
+        stream, what = loaded.features["stream"], args.model
+    else:
+        from signstudio.models.registry import build_model
+        from signstudio.training.config import load_config
+
+        cfg = load_config(Path(__file__).parents[1] / "resources" / "configs" / "wlasl100-video-flow.yaml")
+        model = build_model("spatiotemporal", {**vars(cfg.model), "text_vocab_size": 104, "gloss_vocab_size": 104})
+        settings, stream, what = FrameSettings(frames=cfg.data.frames), cfg.data.stream, "random weights"
+    model.eval()
+    backbone = load_backbone(settings.backbone)
+    ids = np.arange(4, 104)
+    rows, totals, frames_read = [], [], 0
+    for video in videos:
+        t0 = time.perf_counter()
+        frames = read_frames(video, size=settings.size)
+        t1 = time.perf_counter()
+        images = clip_images(frames, settings.frames, (stream,))
+        t2 = time.perf_counter()
+        maps = feature_maps(backbone, images[stream], settings.backbone)
+        t3 = time.perf_counter()
+        class_log_probs(model, [maps], ids)
+        t4 = time.perf_counter()
+        n = settings.frames
+        rows.append(((t1 - t0) / len(frames), (t2 - t1) / n, (t3 - t2) / n, (t4 - t3) / n))
+        totals.append(t4 - t0)
+        frames_read += len(frames)
+    med = np.median(np.array(rows), axis=0) * 1000
+    print(f"{len(videos)} clips, {frames_read} video frames, {settings.frames} sampled per clip, {stream}, "
+          f"{args.threads} thread(s), model: {what}")
+    print(f"  read + crop      {med[0]:7.2f} ms per video frame")
+    print(f"  {stream + ' image':15s}  {med[1]:7.2f} ms per sampled frame")
+    print(f"  backbone         {med[2]:7.2f} ms per sampled frame")
+    print(f"  model            {med[3]:7.2f} ms per sampled frame")
+    print(f"  end to end       {np.median(totals) * 1000:7.1f} ms per clip; {frames_read / sum(totals):.1f} video "
+          "frames per second of wall time")
+
+
+if __name__ == "__main__":
+    main()
