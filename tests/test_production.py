@@ -194,7 +194,7 @@ def test_shipped_text_to_gloss_reproduces_its_model_card(data_dir, capsys):
     from signstudio.runtime.checkpoint import load_model
 
     recorded = load_model(SHIPPED_T2G).metrics["test_bleu4"]
-    assert main(["evaluate", "phoenix14t-text2gloss", "--split", "test", "--json"]) == 0
+    assert main(["evaluate", "phoenix14t-text2gloss", "--split", "test", "--backend", "torch", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["n"] == 642
     assert res["bleu4"] == pytest.approx(recorded, abs=0.01)
@@ -217,7 +217,7 @@ def test_shipped_gloss_to_text_reproduces_its_model_card(data_dir, capsys):
     from signstudio.runtime.checkpoint import load_model
 
     recorded = load_model(SHIPPED_G2T).metrics["test_bleu4"]
-    assert main(["evaluate", "phoenix14t-gloss2text", "--split", "test", "--json"]) == 0
+    assert main(["evaluate", "phoenix14t-gloss2text", "--split", "test", "--backend", "torch", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["n"] == 642 and res["direction"] == "gloss2text"
     assert res["bleu4"] == pytest.approx(recorded, abs=0.01)

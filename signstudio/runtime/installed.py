@@ -132,8 +132,8 @@ def list_models(task: str | None = None) -> list[ModelInfo]:
     Args:
         task: keep only models of this task (one of :data:`TASKS`); None: all.
 
-    A folder whose checkpoint cannot be read is skipped; a folder that cannot be listed counts as
-    empty. A user model may have the same name as a shipped one: both are listed, and the user's
+    A folder whose checkpoint cannot be read is skipped, and so is, in a runtime-only install
+    (no PyTorch), a model without an ONNX export; a folder that cannot be listed counts as empty. A user model may have the same name as a shipped one: both are listed, and the user's
     is the one a name finds (:func:`resolve_model`).
     """
     out = []
@@ -145,7 +145,7 @@ def list_models(task: str | None = None) -> list[ModelInfo]:
         for ckpt in found:
             try:
                 info = model_info(ckpt, origin)
-            except (SignStudioError, OSError):
+            except (SignStudioError, OSError, ImportError):  # ImportError: no export, and no PyTorch to read it
                 continue
             if task is None or info.task == task:
                 out.append(info)
