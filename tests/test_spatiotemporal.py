@@ -122,36 +122,70 @@ def tiny_wlasl(tmp_path_factory):
     return root, source / "videos"
 
 
-def test_video_recipe_trains_on_real_wlasl_video_through_the_one_loop(tiny_wlasl, tmp_path, monkeypatch):
-    """`fit` with the video recipe: the maps are computed once (flow through the backbone), cached
-    outside the output, and the model fits its training clips (train top-1 rises)."""
+@pytest.fixture(scope="module")
+def trained(tiny_wlasl, tmp_path_factory):
+    """`fit` with the video recipe on the tiny split (4-frame maps cached in a temporary folder):
+    ``(WLASL folder, cache folder, run folder)``."""
     from signstudio.data.video_features import FrameSettings, cache_folder
-    from signstudio.runtime.checkpoint import load_model
-    from signstudio.runtime.video import class_log_probs, top_k_accuracy
     from signstudio.training.config import load_config
     from signstudio.training.loop import fit
 
     folder, videos = tiny_wlasl
-    monkeypatch.setenv("SIGNSTUDIO_CACHE", str(tmp_path / "cache"))
-    cfg = load_config("resources/configs/wlasl100-video-flow.yaml")
-    cfg = replace(cfg, data=replace(cfg.data, path=str(folder), videos=str(videos), frames=4),
-                  model=replace(cfg.model, d_model=32, conv_channels=16, ff_dim=64, dropout=0.0),
-                  train=replace(cfg.train, epochs=60, batch_size=7, eval_every=60, warmup_steps=5,
-                                learning_rate=3e-3, min_frames=4, drop_frames=0.0, label_smoothing=0.0))
-    result = fit(cfg, output=tmp_path / "run")
-    cache = cache_folder(FrameSettings(frames=4))
-    assert len(list(cache.glob("*.npz"))) == 20 and not list((tmp_path / "run").glob("*.npz"))
-    loaded = load_model(tmp_path / "run" / "model.pt")
-    assert loaded.features["kind"] == "video_maps" and loaded.features["stream"] == "flow"
+    root = tmp_path_factory.mktemp("video-run")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SIGNSTUDIO_CACHE", str(root / "cache"))
+        cfg = load_config("resources/configs/wlasl100-video-flow.yaml")
+        cfg = replace(cfg, data=replace(cfg.data, path=str(folder), videos=str(videos), frames=4),
+                      model=replace(cfg.model, d_model=32, conv_channels=16, ff_dim=64, dropout=0.0),
+                      train=replace(cfg.train, epochs=60, batch_size=7, eval_every=60, warmup_steps=5,
+                                    learning_rate=3e-3, min_frames=4, drop_frames=0.0, label_smoothing=0.0))
+        result = fit(cfg, output=root / "run")
+        cache = cache_folder(FrameSettings(frames=4))
+    assert result.metrics["dev_n"] == 6
+    return folder, cache, root / "run"
+
+
+def test_video_recipe_trains_on_real_wlasl_video_through_the_one_loop(trained):
+    """The maps are computed once (flow through the backbone), cached outside the run folder, and
+    the model fits its training clips (train top-1 at least 70 %)."""
     from signstudio.data.video_features import load_clip_maps
     from signstudio.data.wlasl import load_wlasl
+    from signstudio.runtime.checkpoint import load_model
+    from signstudio.runtime.video import class_log_probs, top_k_accuracy
 
+    folder, cache, run = trained
+    assert len(list(cache.glob("*.npz"))) == 20 and not list(run.glob("*.npz"))
+    loaded = load_model(run / "model.pt")
+    assert loaded.features["kind"] == "video_maps" and loaded.features["stream"] == "flow"
     clips = [c for c in load_wlasl(folder / "nslt_100.json", folder / "WLASL100.json") if c.split == "train"]
     maps = [load_clip_maps(cache, c.video_id, "flow") for c in clips]
     ids = np.array([loaded.text_vocab.stoi[g] for g in loaded.features["classes"]])
     acc = top_k_accuracy(class_log_probs(loaded.model, maps, ids), np.array([c.label for c in clips]))
     assert acc["top1"] >= 70, acc  # it learned its training clips
-    assert result.metrics["dev_n"] == 6
+
+
+def test_a_video_model_translates_the_video_and_refuses_landmarks(trained, tiny_wlasl, capsys):
+    """`signstudio translate VIDEO -m MODEL` names a training clip's gloss from the video itself
+    (the same maps as the cache); a .pose input, in the CLI and in the window's job, is one line."""
+    from signstudio.cli import main
+    from signstudio.data.wlasl import load_wlasl
+    from signstudio.errors import InputError
+    from signstudio.gui.translate.jobs import translate_job
+    from signstudio.tasks import NullTask
+
+    folder, _, run = trained
+    _, videos = tiny_wlasl
+    clip = next(c for c in load_wlasl(folder / "nslt_100.json", folder / "WLASL100.json") if c.split == "train")
+    assert main(["translate", str(videos / f"{clip.video_id}.mp4"), "-m", str(run), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["glosses"] == [clip.gloss.upper()] and len(out["segments"][0]["alternatives"]) == 5
+    assert "optical flow" in out["decoding"] and out["seconds"]["backbone"] > 0
+    pose = run / "clip.pose"  # refused by its kind, before it is read
+    pose.write_bytes(b"")
+    assert main(["translate", str(pose), "-m", str(run)]) == 2
+    assert "reads video frames, not landmarks" in capsys.readouterr().err
+    with pytest.raises(InputError, match="open a video file"):
+        translate_job(None, str(run), video=str(pose))(NullTask())
 
 
 def _write_frames(video, folder, count: int = 6) -> None:

@@ -47,9 +47,11 @@ class TranslateResult:
     translation: Any
 
 
-def translate_job(pose: Any, model: str | None, translator: Any | None = None, backend: str = "auto") -> Job:
+def translate_job(pose: Any, model: str | None, translator: Any | None = None, backend: str = "auto",
+                  video: str | None = None) -> Job:
     """Load ``model`` (unless ``translator`` is given; run by ``backend``, see
-    :func:`~signstudio.runtime.installed.load_installed`) and translate ``pose`` with it."""
+    :func:`~signstudio.runtime.installed.load_installed`) and translate ``pose`` with it, or, for a
+    model of video frames, the ``video`` file the pose came from."""
 
     def job(task: Any) -> TranslateResult:
         used = translator
@@ -59,6 +61,13 @@ def translate_job(pose: Any, model: str | None, translator: Any | None = None, b
             task.set_status("Loading the translation model…")
             used = load_translator(model, backend)
         task.set_status("Translating…")
+        if getattr(used, "reads_video", False):
+            from signstudio.errors import InputError
+
+            if not video or video.lower().endswith(".pose"):
+                raise InputError(f"{used.name} reads video frames, not landmarks: open a video file, "
+                                 "or choose a landmark model")
+            return TranslateResult(used, used.translate_video(video, task))
         return TranslateResult(used, used.translate_pose(pose))
 
     return job

@@ -81,6 +81,7 @@ class TranslateTab(JobTab):
         super().__init__(parent, models)
         self.setAcceptDrops(True)
         self._source = ""
+        self._opened: str | None = None  # the file being translated (None for a webcam)
         self._pending_source = ""
         self._replaced = True  # the clip shown belongs to the job that runs (or none runs)
         self._pose: Any = None
@@ -241,6 +242,7 @@ class TranslateTab(JobTab):
         path = Path(path)
         self._last_dir = str(path.parent)
         self._expect_new(path.name)
+        self._opened = str(path)  # a model of video frames reads the file itself
         state = LOADING if path.suffix.lower() == ".pose" else EXTRACTING
         return self.runner.start(state, jobs.read_clip_job(str(path)), on_finished=self._clip_ready,
                                  map_partial=display_frame_from_landmarks,
@@ -254,6 +256,7 @@ class TranslateTab(JobTab):
         index = self.camera_spin.value() if index is None else int(index)
         model = self.selected_model()
         self._expect_new(f"webcam {index}")
+        self._opened = None
         if not self.can_stream(model):
             return self._record(index)
         return self.runner.start(LIVE, live.live_camera_job(index, model, self._memory.loaded_for(model), self.backend),
@@ -417,7 +420,7 @@ class TranslateTab(JobTab):
         model = self.selected_model()
         self.caption_area.clear("Translating…")
         self.runner.start(TRANSLATING, jobs.translate_job(self._pose, model, self._memory.translators.get(model),
-                                                           self.backend),
+                                                           self.backend, self._opened),
                           on_finished=lambda result, m=model: self._translation_done(m, result),
                           status="Translating…")
 
