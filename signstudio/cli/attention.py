@@ -33,7 +33,8 @@ def cmd_attention(args: argparse.Namespace) -> int:
         raise InputError("--forced is for --split; to force one input's output use --target")
     out = check_output_file(args.output, (".npz",), option="-o")
     extras = {}
-    for name, value, suffix in (("--png", args.png, ".png"), ("--csv", args.csv, ".csv")):
+    for name, value, suffix in (("--png", args.png, ".png"), ("--csv", args.csv, ".csv"),
+                                ("--spatial-png", args.spatial_png, ".png")):
         if value is not None:
             extras[name] = check_output_file(value, (suffix,), option=name)
     target = args.target.split() if args.target else None
@@ -42,8 +43,14 @@ def cmd_attention(args: argparse.Namespace) -> int:
     loaded = load_installed(args.model or ATTENTION_MODEL)
     check_recordable(loaded)
     check_layer_head(loaded, args.layer, args.head)
+    video_model = loaded.model_type == "spatiotemporal"
+    if "--spatial-png" in extras and not video_model:
+        raise InputError(f"--spatial-png draws a video model's 2D spatial attention; {loaded.name} is a "
+                         f"{loaded.model_type} model")
+    if args.position is not None and not 0 <= args.position < 49:
+        raise InputError(f"--position {args.position}: a 7x7 map has positions 0-48 (row * 7 + column)")
     layer = args.layer
-    task = progress("pose")
+    task = progress("frames" if video_model else "pose")
     try:
         record = record_file(args.input, loaded, target, task)
     finally:
@@ -54,11 +61,19 @@ def cmd_attention(args: argparse.Namespace) -> int:
             record_heatmap_png(record, outputs.path(extras["--png"]), layer=layer, head=args.head)
         if "--csv" in extras:
             record_csv(record, outputs.path(extras["--csv"]), layer=layer, head=args.head)
+        if "--spatial-png" in extras:
+            from signstudio.interpret.spatial import contact_sheet, write_png
+
+            write_png(contact_sheet(record, args.position), outputs.path(extras["--spatial-png"]))
     summary = summarize(record, layer=layer)
     payload = {"record": str(out), "png": args.png, "csv": args.csv,
                **{k: summary[k] for k in ("model", "input", "tokens", "frames", "fps", "clusters_per_token",
                                          "cluster_frames_mean", "diagonal_score", "cross_share")},
                "decoding": record.decoding}
+    if record.spatial is not None:
+        from signstudio.interpret.spatial import spatial_summary
+
+        payload["spatial"] = spatial_summary(record)
     shares = summary["cross_share"][layer]
     lines = [f"wrote {out}: {record.model}, {len(summary['tokens'])} output token(s) x {record.num_frames} "
              f"{'frame' if record.fps else 'source token'}(s), {len(record.cross)} decoder layer(s) x "
@@ -73,6 +88,14 @@ def cmd_attention(args: argparse.Namespace) -> int:
     diag = summary["diagonal_score"][layer]
     lines.append(f"  diagonal score {diag:.3f}" if diag is not None else "  diagonal score: undefined (one token)")
     lines.append("  cross-attention share per step: " + " ".join(f"{s:.2f}" for s in shares if s is not None))
+    if record.spatial is not None:
+        sp = payload["spatial"]
+        lines.append(f"  2D spatial attention: {record.spatial.shape[0]} frames x {record.spatial.shape[1]} head(s) x "
+                     f"{sp['grid']}x{sp['grid']} positions; a position attends {sp['mean_distance']:.2f} cells away "
+                     "on average; where each frame's attention peaks (row, column): "
+                     + " ".join(f"{r},{c}" for r, c in sp["peak_cells"]))
+    if args.spatial_png:
+        lines.append(f"wrote {args.spatial_png}")
     if args.png:
         lines.append(f"wrote {args.png}")
     if args.csv:
@@ -89,7 +112,8 @@ def _attention_study(args: argparse.Namespace) -> int:
 
     if args.input:
         raise InputError("give either an INPUT or --split, not both")
-    for name, value in (("--png", args.png), ("--csv", args.csv), ("--target", args.target), ("--head", args.head)):
+    for name, value in (("--png", args.png), ("--csv", args.csv), ("--target", args.target), ("--head", args.head),
+                        ("--spatial-png", args.spatial_png), ("--position", args.position)):
         if value is not None:
             raise InputError(f"{name} is for one INPUT, not for --split")
     out = check_output_file(args.output, (".json",), option="-o") if args.output is not None else None
@@ -125,7 +149,8 @@ def _attention_study(args: argparse.Namespace) -> int:
 def register(add) -> None:
     """Add ``attention`` to the parser (``add(name, func, help)``)."""
     sp = add("attention", cmd_attention, "record what a model attends to on one input (SignAttention analyses)")
-    sp.add_argument("input", nargs="?", help="a video or .pose file (sign-to-text model), or a text file (text model)")
+    sp.add_argument("input", nargs="?", help="a video or .pose file (sign-to-text model; a video for a video "
+                    "model), or a text file (text model)")
     sp.add_argument("-m", "--model", default=None, help="installed model name or checkpoint path "
                     "(default: boston104-signformer, which has an attention decoder)")
     sp.add_argument("-o", "--output", help="the attention record to write (.npz); with --split, a JSON summary (.json)")
@@ -134,6 +159,10 @@ def register(add) -> None:
     sp.add_argument("--forced", action="store_true", help="with --split: decode the references, not the model's output")
     sp.add_argument("--png", help="also write the cross-attention heatmap (tokens x frames) as PNG")
     sp.add_argument("--csv", help="also write the cross-attention matrix as CSV")
+    sp.add_argument("--spatial-png", help="a video model: also write every sampled frame with its 2D spatial "
+                    "attention drawn over it (PNG)")
+    sp.add_argument("--position", type=int, default=None, help="with --spatial-png: what this position of the 7x7 "
+                    "map attends (row * 7 + column; default: the mean over positions)")
     sp.add_argument("--layer", type=int, default=-1, help="decoder layer for the heatmap and analyses (default: last)")
     sp.add_argument("--head", type=int, default=None, help="one attention head (default: mean over heads)")
     sp.add_argument("--target", help="force this output (space-separated tokens) instead of decoding it")

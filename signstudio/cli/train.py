@@ -161,7 +161,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     task = progress("evaluate")
     try:
         res = evaluate_model(loaded, args.split, dataset=args.dataset, beam_size=args.beam_size,
-                             length_penalty=args.length_penalty, use_lm=not args.no_lm, task=task)
+                             length_penalty=args.length_penalty, use_lm=not args.no_lm, videos=args.videos,
+                             task=task)
     finally:
         task.close()
     if args.record:
@@ -176,9 +177,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if not args.show:
             res.pop("hypotheses")
     elif kind == "sign-recognition":
-        lines = [f"{loaded.name} on {args.split} (n={res['n']}): top-1 {res['top1']:.2f}%, top-5 {res['top5']:.2f}%; "
-                 f"sure enough to show a gloss on {res['shown']:.0f}% of clips"
-                 + (f" ({res['top1_of_shown']:.1f}% of those right)" if res['top1_of_shown'] is not None else "")]
+        lines = [f"{loaded.name} on {args.split} (n={res['n']}): top-1 {res['top1']:.2f}%, top-5 {res['top5']:.2f}%"]
+        if "shown" in res:
+            lines[0] += (f"; sure enough to show a gloss on {res['shown']:.0f}% of clips"
+                         + (f" ({res['top1_of_shown']:.1f}% of those right)" if res['top1_of_shown'] is not None else ""))
+        if res.get("missing") and "cached" in res:
+            lines.append(f"  {res['missing']} clips of the split left out: no cached maps or video found (--videos DIR)")
         if "wer" in res:
             lines.append(f"  continuous signing, {res['sequences']} sequences built from the {args.split} clips: "
                          f"WER {res['wer']:.3f} ({res['wer_shown']:.3f} showing only glosses above its threshold); "
@@ -225,6 +229,8 @@ def register(add) -> None:
     sp.add_argument("--record", action="store_true",
                     help="store the WER in the checkpoint's metrics (shown by `signstudio models`)")
     sp.add_argument("--no-lm", action="store_true", help="decode CTC without the gloss language model")
+    sp.add_argument("--videos", metavar="DIR", help="a video model: the folder of the split's VIDEO_ID.mp4 files "
+                    "(default: the feature cache, then the config's videos, then the shared wlasl100/videos)")
     sp.add_argument("--show", action="store_true", help="also list every reference and hypothesis")
     add_backend(sp)
     sp.add_argument("--json", action="store_true", help="print one JSON object with n and the metrics")

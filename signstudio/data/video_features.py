@@ -28,6 +28,20 @@ from signstudio.errors import InputError
 
 #: What a feature map is made from.
 STREAMS = ("rgb", "flow")
+#: What a model reads: one stream, or both with their maps concatenated along the channels.
+STREAM_CHOICES = ("flow", "rgb", "rgb+flow")
+
+
+def stream_parts(stream: str) -> tuple[str, ...]:
+    """The cached :data:`STREAMS` a model's ``stream`` (:data:`STREAM_CHOICES`) reads, in channel order.
+
+    Raises:
+        InputError: an unknown stream.
+    """
+    parts = tuple(stream.split("+"))
+    if stream not in STREAM_CHOICES:
+        raise InputError(f"unknown video stream {stream!r}; expected one of {', '.join(STREAM_CHOICES)}")
+    return parts
 
 
 @dataclass(frozen=True)
@@ -102,6 +116,12 @@ def read_frames(video: str | Path, frame_start: int = 1, frame_end: int = -1, si
     return frames
 
 
+def sample_indices(n: int, count: int) -> np.ndarray:
+    """``(count,)`` indices of ``count`` frames sampled evenly over ``n`` (first and last included;
+    repeated when the clip is shorter than ``count``)."""
+    return np.round(np.linspace(0, n - 1, count)).astype(int)
+
+
 def clip_images(frames: list[np.ndarray], count: int, streams: tuple[str, ...] = STREAMS) -> dict[str, np.ndarray]:
     """``{"rgb", "flow"}``: ``(count, S, S, 3)`` uint8 images of ``count`` frames sampled evenly from
     ``frames`` (RGB squares) and the flow from each to the next frame (to the previous one for
@@ -109,7 +129,7 @@ def clip_images(frames: list[np.ndarray], count: int, streams: tuple[str, ...] =
     from signstudio.capture.flow import dis_flow, flow_image
 
     n = len(frames)
-    picks = np.round(np.linspace(0, n - 1, count)).astype(int)
+    picks = sample_indices(n, count)
     grey = {}
     estimator = dis_flow()
 
@@ -131,13 +151,15 @@ def clip_images(frames: list[np.ndarray], count: int, streams: tuple[str, ...] =
 
 
 def load_clip_maps(folder: Path, video_id: str, stream: str) -> np.ndarray:
-    """The cached ``(T, C, 7, 7)`` float16 maps of one clip and stream.
+    """The cached ``(T, C, 7, 7)`` float16 maps of one clip and stream (:data:`STREAM_CHOICES`;
+    ``rgb+flow`` concatenates the two along ``C``).
 
     Raises:
-        InputError: the clip is not cached.
+        InputError: the clip is not cached, or an unknown stream.
     """
+    parts = stream_parts(stream)
     path = folder / f"{video_id}.npz"
     if not path.is_file():
         raise InputError(f"{video_id}: not in the feature cache {folder}; run `signstudio datasets features`")
     with np.load(path) as data:
-        return data[stream]
+        return data[parts[0]] if len(parts) == 1 else np.concatenate([data[p] for p in parts], axis=1)

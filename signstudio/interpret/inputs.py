@@ -10,7 +10,7 @@ from pathlib import Path
 from signstudio.errors import InputError, ModelError
 
 #: Model types whose attention can be recorded.
-SUPPORTED_TYPES = ("signformer", "text-transformer")
+SUPPORTED_TYPES = ("signformer", "text-transformer", "spatiotemporal")
 
 
 def check_recordable(loaded) -> None:

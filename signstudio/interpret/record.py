@@ -77,6 +77,10 @@ class AttentionRecord:
         fps: encoder frames per second (features are resampled to
             :data:`signstudio.pose.features.FEATURE_FPS`); 0 for a text model.
         source_tokens: for a text model the ``T`` source tokens, else empty.
+        spatial: a video model's 2D pixel-wise self-attention, ``(T, H_s, P, P)`` per sampled
+            frame (query position x key position of the ``P = 7 x 7`` map), or None
+            (:mod:`signstudio.interpret.spatial`); such a record has no ``encoder_self``.
+        frame_images: with ``spatial``, the ``(T, S, S, 3)`` uint8 RGB frames the model saw.
         decoding: how the output was found, e.g. ``"attention decoder over the whole input at once,
             beam 4, alpha 1"`` or ``"forced"`` (the Translate tab may read the same clip another
             way, e.g. CTC with a gloss LM: each says how it decoded).
@@ -96,6 +100,8 @@ class AttentionRecord:
     fps: float = 0.0
     source_tokens: list[str] = field(default_factory=list)
     decoding: str = ""
+    spatial: np.ndarray | None = None
+    frame_images: np.ndarray | None = None
 
     @property
     def num_heads(self) -> int:
@@ -134,7 +140,7 @@ class AttentionRecord:
         u, t = len(self.tokens), None
         if u == 0:
             raise ValueError("no output tokens")
-        if not self.cross or not self.encoder_self:
+        if not self.cross or not (self.encoder_self or self.spatial is not None):
             raise ValueError("no encoder or no cross-attention layers")
         if len(self.decoder_inputs) != u:
             raise ValueError(f"{len(self.decoder_inputs)} decoder inputs for {u} tokens")
@@ -159,6 +165,9 @@ class AttentionRecord:
             raise ValueError(f"frame_times has shape {self.frame_times.shape}, expected ({t},)")
         if self.source_tokens and t is not None and len(self.source_tokens) != t:
             raise ValueError(f"{len(self.source_tokens)} source tokens for {t} encoder positions")
+        from signstudio.interpret.spatial import check_spatial
+
+        check_spatial(self.spatial, self.frame_images, t)
 
 
 # --------------------------------------------------------------------------- file format
@@ -180,6 +189,7 @@ def save_record(record: AttentionRecord, path: str | Path) -> Path:
         "input": record.input, "tokens": list(record.tokens), "decoder_inputs": list(record.decoder_inputs),
         "source_tokens": list(record.source_tokens), "fps": float(record.fps), "decoding": record.decoding,
         "has_frame_times": record.frame_times is not None, "shapes": record.shapes(),
+        "has_spatial": record.spatial is not None,
     }
     arrays: dict[str, np.ndarray] = {"header": np.array(json.dumps(header))}
     for kind in ARRAY_KINDS:
@@ -187,6 +197,9 @@ def save_record(record: AttentionRecord, path: str | Path) -> Path:
             arrays[f"{kind}_{i}"] = np.asarray(a, dtype=np.float32)
     if record.frame_times is not None:
         arrays["frame_times"] = np.asarray(record.frame_times, dtype=np.float64)
+    if record.spatial is not None:
+        arrays["spatial"] = np.asarray(record.spatial, dtype=np.float32)
+        arrays["frame_images"] = np.asarray(record.frame_images, dtype=np.uint8)
     path = Path(path)
     with atomic_write(path) as f:
         np.savez_compressed(f, **arrays)
@@ -252,6 +265,20 @@ def load_record(path: str | Path) -> AttentionRecord:
                 if declared["frame_times"][1].kind not in "fiu":
                     raise InputError(f"{shown}: frame_times holds {declared['frame_times'][1]} values, not numbers")
                 frame_times = npz["frame_times"].astype(np.float64)
+            spatial = images = None
+            if header.get("has_spatial", False) is not False:
+                if header["has_spatial"] is not True:
+                    raise InputError(f"{shown}: the record's header field 'has_spatial' is not true/false")
+                for name, kinds in (("spatial", "fiu"), ("frame_images", "u")):
+                    if name not in declared:
+                        raise InputError(f"{shown}: attention record is missing {name}")
+                    if declared[name][1].kind not in kinds:
+                        raise InputError(f"{shown}: {name} holds {declared[name][1]} values, not "
+                                         f"{'numbers' if kinds == 'fiu' else '8-bit pixels'}")
+                spatial = npz["spatial"].astype(np.float32)
+                images = npz["frame_images"].astype(np.uint8)
+                if not np.isfinite(spatial).all():
+                    raise InputError(f"{shown}: spatial holds NaN or infinite attention weights")
     except InputError:
         raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, TypeError) as exc:
@@ -265,7 +292,8 @@ def load_record(path: str | Path) -> AttentionRecord:
     record = AttentionRecord(
         model=header["model"], model_type=header["model_type"], input=header["input"],
         tokens=list(header["tokens"]), decoder_inputs=list(header["decoder_inputs"]), frame_times=frame_times,
-        fps=header["fps"], source_tokens=list(header["source_tokens"]), decoding=header["decoding"], **lists)
+        fps=header["fps"], source_tokens=list(header["source_tokens"]), decoding=header["decoding"],
+        spatial=spatial, frame_images=images, **lists)
     try:
         record.validate()
     except ValueError as exc:
@@ -449,7 +477,7 @@ def record_file(path: str | Path, model_name: str | None = None, target: Sequenc
     """Record a model's attention on a file: what ``signstudio attention INPUT --model M`` runs.
 
     Args:
-        path: a video or `.pose` file for a sign-to-text model; a UTF-8 text file (one sentence:
+        path: a video or `.pose` file for a sign-to-text model (a video for a video model); a UTF-8 text file (one sentence:
             words for text-to-gloss, space-separated glosses for gloss-to-text) for a text model.
         model_name: an installed model's name or a checkpoint path (None: the default model), or
             an already loaded :class:`~signstudio.runtime.checkpoint.LoadedModel`.
@@ -461,11 +489,16 @@ def record_file(path: str | Path, model_name: str | None = None, target: Sequenc
         InputError, NoSignerError, Cancelled: as :func:`signstudio.runtime.clip.read_clip`; an
         empty text file.
     """
+    from signstudio.files import check_input_file
     from signstudio.runtime.clip import read_clip
     from signstudio.runtime.installed import load_installed
 
     loaded = model_name if hasattr(model_name, "model_type") else load_installed(model_name)
     check_recordable(loaded)
+    if loaded.model_type == "spatiotemporal":
+        from signstudio.interpret.spatial import record_video
+
+        return record_video(loaded, check_input_file(path, "video"), target, task)
     if loaded.model_type == "text-transformer":
         return record_text(loaded, read_text_file(path), target, str(path))
     return record_clip(loaded, read_clip(path, task), target)

@@ -41,20 +41,23 @@ def sign_splits(loaded: LoadedModel, dataset: str | None = None) -> dict[str, li
 
 def evaluate_model(loaded: LoadedModel, split: str = "test", *, dataset: str | None = None,
                    beam_size: int | None = None, length_penalty: float | None = None, use_lm: bool = True,
-                   task: TaskHandle | None = None) -> dict[str, Any]:
+                   videos: str | None = None, task: TaskHandle | None = None) -> dict[str, Any]:
     """Score ``loaded`` on ``split`` of its own dataset.
 
     Args:
         beam_size, length_penalty: override the checkpoint's tuned decoding (sign-to-text and
             text models). use_lm: decode CTC with the stored gloss LM (sign-to-text).
         dataset: score a sign-to-text model on another named dataset.
+        videos: a folder of the split's videos (a video model; see
+            :func:`signstudio.runtime.video.evaluate_video`).
 
     Returns:
         JSON-ready: ``{"model", "task", "split", "n", "seconds", ...}`` plus, by task,
         ``wer, wer_ctc, wer_ctc_lm, wer_decoder, dataset, hypotheses`` (sign-to-text);
         ``bleu1..4, chrf, rouge_l, direction, beam_size, length_penalty, examples`` (text);
         ``dtw_mje, length_ratio, language, examples`` (gloss-to-pose); ``top1, top5, shown,
-        top1_of_shown, threshold`` (a landmark recogniser: ``task`` is ``"sign-recognition"``).
+        top1_of_shown, threshold`` (a landmark recogniser: ``task`` is ``"sign-recognition"``);
+        ``top1, top5, missing, cached`` (a video model, also ``"sign-recognition"``).
 
     Raises:
         InputError: unknown split, missing data. ModelError: a model that cannot be scored.
@@ -64,10 +67,13 @@ def evaluate_model(loaded: LoadedModel, split: str = "test", *, dataset: str | N
         raise InputError(f"unknown split {split!r}; known: {', '.join(SPLITS)}")
     kind = model_task(loaded.model_type, loaded.features)
     t0 = time.perf_counter()
+    from signstudio.runtime import video
     from signstudio.runtime.recognize import FEATURE_KIND, evaluate_recognizer
 
     if loaded.features.get("kind") == FEATURE_KIND:
         out = {"task": "sign-recognition", **evaluate_recognizer(loaded, split)}
+    elif loaded.features.get("kind") == video.FEATURE_KIND:
+        out = {"task": "sign-recognition", **video.evaluate_video(loaded, split, videos, task)}
     elif kind == "sign-to-text":
         from signstudio.runtime.sign2text import evaluate_examples, runnable
 

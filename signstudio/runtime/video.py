@@ -85,24 +85,27 @@ class VideoTranslator:
         self.class_ids = np.array([loaded.text_vocab.stoi[g] for g in self.classes])
         self.backbone = load_backbone(self.settings.backbone, self.settings.weights or None)
 
-    def maps(self, video) -> tuple[np.ndarray, int, dict[str, float]]:
-        """``((T, C, 7, 7) maps of the model's stream, frames in the video, seconds per stage)``.
+    def maps(self, video, frame_start: int = 1, frame_end: int = -1) -> tuple[np.ndarray, int, dict[str, float]]:
+        """``((T, C, 7, 7) maps of the model's stream, frames read, seconds per stage)`` of the
+        video's frames ``frame_start..frame_end`` (1-based, inclusive; -1: to the end).
 
         Raises:
             InputError: an unreadable video.
         """
         import time
 
-        from signstudio.data.video_features import clip_images, read_frames
+        from signstudio.data.video_features import clip_images, read_frames, stream_parts
         from signstudio.runtime.video_cache import feature_maps
 
+        parts = stream_parts(self.stream)
         t0 = time.perf_counter()
-        frames = read_frames(video, size=self.settings.size)
+        frames = read_frames(video, frame_start, frame_end, size=self.settings.size)
         t1 = time.perf_counter()
-        images = clip_images(frames, self.settings.frames, (self.stream,))[self.stream]
+        images = clip_images(frames, self.settings.frames, parts)
         t2 = time.perf_counter()
-        maps = feature_maps(self.backbone, images, self.settings.backbone)
-        return maps, len(frames), {"read": t1 - t0, self.stream: t2 - t1, "backbone": time.perf_counter() - t2}
+        maps = np.concatenate([feature_maps(self.backbone, images[p], self.settings.backbone) for p in parts], axis=1)
+        seconds = {"read": t1 - t0, "flow": t2 - t1 if "flow" in parts else 0.0, "backbone": time.perf_counter() - t2}
+        return maps, len(frames), seconds
 
     def translate_video(self, video, task=None):
         """The sign of one clip as a :class:`~signstudio.runtime.translator.Translation` (one gloss,
@@ -126,9 +129,70 @@ class VideoTranslator:
         segment = {"gloss": gloss, "start": 0, "end": frames, "confidence": round(float(probs[0]), 4),
                    "alternatives": [{"gloss": self.classes[int(i)], "confidence": round(float(p), 4)}
                                     for i, p in zip(order, probs)]}
-        how = (f"one sign: {self.settings.frames} frames of {'optical flow' if self.stream == 'flow' else 'RGB'} "
+        inputs = {"flow": "optical flow", "rgb": "RGB", "rgb+flow": "RGB and optical flow"}[self.stream]
+        how = (f"one sign: {self.settings.frames} frames of {inputs} "
                f"through {self.settings.backbone}, the decoder's first word over {len(self.classes)} glosses")
         return Translation(text=gloss, glosses=[gloss], model=self.name, frames=frames,
                            seconds={"pose": 0.0, **{k: round(v, 3) for k, v in seconds.items()},
                                     "total": round(time.perf_counter() - t0, 3)},
                            segments=[segment], decoding=how)
+
+
+def evaluate_video(loaded, split: str = "test", videos=None, task=None) -> dict:
+    """Top-1 / top-5 accuracy (percent, per clip) of a video model on a split of its WLASL folder
+    (the stored ``data.path``, else the shared ``wlasl100``).
+
+    A clip's maps come from the feature cache when it holds them (the same settings), else from
+    its video, looked for in ``videos``, the config's ``data.videos``, the WLASL folder's
+    ``videos/`` and the shared ``wlasl100/videos``; clips with neither are left out and counted in
+    ``missing``.
+
+    Returns:
+        ``{"model", "split", "n", "missing", "cached", "top1", "top5", "folder"}``.
+
+    Raises:
+        InputError: no WLASL folder, or no clip of the split with maps or a video.
+        Cancelled: the task was cancelled.
+    """
+    from pathlib import Path
+
+    from signstudio.data.prepare import find_video
+    from signstudio.data.video_features import cache_folder, load_clip_maps
+    from signstudio.data.wlasl import load_wlasl_folder, wlasl_folder
+    from signstudio.errors import InputError
+    from signstudio.paths import data_dir
+    from signstudio.tasks import NullTask, check_cancelled
+
+    task = task or NullTask()
+    data = (loaded.config or {}).get("data") or {}
+    folder = wlasl_folder(data.get("path", ""))
+    if not folder.is_dir():
+        folder = data_dir() / "wlasl100"
+    splits, _ = load_wlasl_folder(folder)
+    clips = splits.get(split, [])
+    translator = VideoTranslator(loaded)
+    cache = cache_folder(translator.settings)
+    places = [Path(p).expanduser() for p in (videos, data.get("videos")) if p]
+    places += [folder / "videos", data_dir() / "wlasl100" / "videos"]
+    trim = bool(data.get("trim", False))
+    task.set_total(len(clips), unit="clip")
+    items, cached = [], 0
+    for clip in clips:
+        check_cancelled(task)
+        if (cache / f"{clip.video_id}.npz").is_file():
+            items.append((load_clip_maps(cache, clip.video_id, translator.stream), clip.label))
+            cached += 1
+        else:
+            video = next((v for v in (find_video(p, clip.video_id) for p in places if p.is_dir()) if v), None)
+            if video is not None:
+                span = (clip.frame_start, clip.frame_end) if trim else (1, -1)
+                items.append((translator.maps(video, *span)[0], clip.label))
+        task.advance(1)
+    if not items:
+        raise InputError(f"no {split} clip of {folder} has cached maps or a video in "
+                         f"{', '.join(str(p) for p in places)}; pass --videos DIR")
+    logp = np.concatenate([class_log_probs(loaded.model, [m for m, _ in items[i : i + 32]], translator.class_ids)
+                           for i in range(0, len(items), 32)])
+    acc = top_k_accuracy(logp, np.array([label for _, label in items]))
+    return {"model": loaded.name, "split": split, "n": len(items), "missing": len(clips) - len(items),
+            "cached": cached, "top1": acc["top1"], "top5": acc["top5"], "folder": str(folder)}

@@ -144,6 +144,10 @@ def record_job(path: str | Path, model: str | None) -> Job:
             task.set_status("Recording the attention…")
             return AttentionRun(record_text(loaded, read_text_file(source), input_name=str(source)),
                                 source=str(source))
+        if loaded.model_type == "spatiotemporal":  # reads the frames itself; the panel shows them
+            from signstudio.interpret.spatial import record_video
+
+            return AttentionRun(record_video(loaded, source, task=task), source=str(source))
         clip = _read_clip(source, task)
         check_cancelled(task)
         task.set_status("Recording the attention…")

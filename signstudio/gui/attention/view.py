@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFrame, QHBoxLayout
                                QVBoxLayout, QWidget)
 
 from signstudio.gui.attention.plots import CROSS_BRUSH, SELF_BRUSH, AttentionHeatmap, ContributionPlot
+from signstudio.gui.attention.spatial import SpatialPanel
 from signstudio.gui.frames import FrameCache
 from signstudio.gui.player import ClipPlayer
 from signstudio.gui.preferences import set_role
@@ -35,6 +36,8 @@ INTRO = (
     "<p>You will see, for each output token, which frames it attended to (a heatmap over time), "
     "how well tokens and frames line up (the diagonal score), and how much each decoding step "
     "relied on the video rather than on the tokens it had already produced.</p>"
+    "<p>A <b>video model</b> (the spatio-temporal transformer) also shows its 2D spatial "
+    "attention over each frame: which parts of the picture each part looks at.</p>"
     "<p>Click a token to jump to the frames it looked at. Records can be saved as <b>.npz</b> "
     "and opened again; heatmaps can be exported as PNG or CSV.</p>")
 CLIP_PLACEHOLDER = "The clip of the recorded video or .pose file plays here."
@@ -151,6 +154,8 @@ class AttentionView(QSplitter):
         self.clip_stack = QStackedWidget()
         self.clip_stack.addWidget(self.player)
         self.clip_stack.addWidget(self.source_view)
+        self.spatial_panel = SpatialPanel()
+        self.clip_stack.addWidget(self.spatial_panel)
 
         tokens_label = QLabel("Output tokens (click one to see what it looked at)")
         bold = QFont(tokens_label.font())
@@ -203,7 +208,11 @@ class AttentionView(QSplitter):
         session = self.session
         record = session.record
         text_model = session.text_model
-        self.clip_stack.setCurrentWidget(self.source_view if text_model else self.player)
+        spatial = getattr(record, "spatial", None) is not None
+        self.clip_stack.setCurrentWidget(self.spatial_panel if spatial else
+                                         self.source_view if text_model else self.player)
+        if spatial:
+            self.spatial_panel.set_record(record)
         item = self.token_list.headerItem()
         item.setText(3, "From source" if text_model else "From video")
         item.setToolTip(3, "Share of the cross-attention in what attention adds at this step "
@@ -211,9 +220,10 @@ class AttentionView(QSplitter):
         item.setToolTip(2, "The source token this token attends most" if text_model
                         else "The cluster of frames (seconds) this token attends most")
         cols = "source" if text_model else "frames"
-        _refill(self.kind_combo, [(f"Cross: tokens × {cols}", "cross"),
-                                  ("Decoder self: tokens × tokens", "decoder_self"),
-                                  (f"Encoder self: {cols} × {cols}", "encoder_self")], "cross")
+        kinds = [(f"Cross: tokens × {cols}", "cross"), ("Decoder self: tokens × tokens", "decoder_self")]
+        if record.encoder_self:  # a video model's encoder attention is spatial (the panel), not frames x frames
+            kinds.append((f"Encoder self: {cols} × {cols}", "encoder_self"))
+        _refill(self.kind_combo, kinds, "cross")
         _refill(self.head_combo, [("mean of heads", -1)] + [(f"{h}", h) for h in range(record.num_heads)], -1)
         self._fill_layers()
         self.refresh(keep_token=False)
@@ -299,10 +309,12 @@ class AttentionView(QSplitter):
                               head=None if head is None or head < 0 else int(head))
         self.refresh(keep_token=True)
 
-    def _cell_clicked(self, row: int, _col: int) -> None:
+    def _cell_clicked(self, row: int, col: int) -> None:
         session = self.session
         if session.record is None:
             return
+        if session.kind == "cross" and getattr(session.record, "spatial", None) is not None:
+            self.spatial_panel.show_frame(col)  # the frame's 2D attention beside its cross-attention
         if session.kind != "encoder_self":
             self.select_token(row, jump=True)
             return
@@ -469,11 +481,12 @@ def summary_html(record: Any, source: str) -> str:
         bits.append("on " + (Path(source).name if is_file else f"“{ellipsize(source, 60)}”"))
     if timed:
         seconds = record.num_frames / record.fps if record.fps > 0 else 0.0
-        bits.append(f"{record.num_frames} frames at {record.fps:g} fps ({seconds:.2f} s)")
+        bits.append(f"{record.num_frames} frames at {record.fps:.3g} fps ({seconds:.2f} s)")
     else:
         bits.append(f"{record.num_frames} source tokens")
-    bits.append(f"{len(record.encoder_self)} encoder / {len(record.cross)} decoder layers, "
-                f"{record.num_heads} heads")
+    encoder = ("a 2D spatial encoder layer" if getattr(record, "spatial", None) is not None
+               else f"{len(record.encoder_self)} encoder")
+    bits.append(f"{encoder} / {len(record.cross)} decoder layers, {record.num_heads} heads")
     # Break lines only between the parts, never inside one.
     details = " · ".join(html.escape(b).replace(" ", "&nbsp;") for b in bits)
     # How the output was found, on its own line: the Translate tab may decode the same clip

@@ -5,7 +5,7 @@ WLASL, chosen on val by top-1 accuracy.
 Data: the clips of a WLASL split file (``data.path``: a WLASL folder with ``nslt_N.json`` and the
 metadata), read as cached backbone maps (:mod:`signstudio.data.video_features`; ``data.videos``
 names the folder of ``VIDEO_ID.mp4`` files, whose missing maps are computed first), the ``rgb``
-or optical-``flow`` stream (``data.stream``: the paper's ablation). Each clip is one gloss and its
+or optical-``flow`` stream (``data.stream``: the paper's ablation), or both (``rgb+flow``). Each clip is one gloss and its
 text is the gloss word, so the CTC head learns the gloss over the frames and the decoder writes
 the word. Loss: ``ctc_weight * CTC + ce_weight * CE`` (label-smoothed). Augmentation on the cached
 maps: a random run of at least ``min_frames`` of the clip's frames, and frames dropped at random.
@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from signstudio.data.video_features import STREAMS, FrameSettings, cache_folder, load_clip_maps
+from signstudio.data.video_features import STREAM_CHOICES, FrameSettings, cache_folder, load_clip_maps, stream_parts
 from signstudio.runtime.video_cache import build_wlasl_cache
 from signstudio.data.vocabulary import Vocabulary
 from signstudio.data.wlasl import class_names, find_wlasl_files, load_wlasl, wlasl_folder
@@ -44,14 +44,14 @@ class VideoData(DataConfig):
     path: str = "wlasl100"  # a WLASL folder with the split file and metadata (absolute, or a prepared dataset's name)
     videos: str = ""  # the folder of VIDEO_ID.mp4 files (only needed for clips not in the feature cache yet)
     trim: bool = False  # the videos are untrimmed sources: keep each clip's frame_start..frame_end
-    stream: str = "flow"  # what the backbone reads: "flow" (optical flow images, the paper) or "rgb"
+    stream: str = "flow"  # what the backbone reads: "flow" (optical flow images, the paper), "rgb", or "rgb+flow" (both maps, concatenated)
     frames: int = 16  # frames sampled per clip
     backbone: str = "efficientnet-lite0"  # frozen ImageNet CNN: efficientnet-lite0 (shipped weights) or resnet18
     weights: str = ""  # the backbone's weights file ("" for the default; resnet18 needs torchvision's .pth)
     language: str = "ase"  # sign language code of the glosses
 
     LIMITS = {"frames": (2, 512)}
-    CHOICES = {"dataset": ("wlasl",), "stream": STREAMS, "backbone": tuple(CHANNELS)}
+    CHOICES = {"dataset": ("wlasl",), "stream": STREAM_CHOICES, "backbone": tuple(CHANNELS)}
 
     def settings(self) -> FrameSettings:
         """The feature-cache settings these fields describe."""
@@ -106,7 +106,7 @@ class VideoRecipe(Recipe):
         self.train_size = len(self.sets["train"])
         self.vocab = _class_vocabulary(self.classes)
         self.class_ids = np.array([self.vocab.stoi[g] for g in self.classes])
-        model = replace(cfg.model, input_channels=CHANNELS[data.backbone], text_vocab_size=len(self.vocab.itos),
+        model = replace(cfg.model, input_channels=CHANNELS[data.backbone] * len(stream_parts(data.stream)), text_vocab_size=len(self.vocab.itos),
                         gloss_vocab_size=len(self.vocab.itos) if cfg.train.ctc_weight > 0 else 0)
         return replace(cfg, model=model)
 
