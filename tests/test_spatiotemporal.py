@@ -4,6 +4,7 @@ single training loop, trained on real WLASL video."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from dataclasses import replace
@@ -236,3 +237,134 @@ def test_phoenix_frame_folders_and_sentence_lists_load_real_frames(data_dir, tmp
         load_sentence_list(tmp_path / "col")
     with pytest.raises(InputError, match="no PHOENIX-2014-T frame folder"):
         load_phoenix_frames(tmp_path / "col", "dev")
+
+
+def test_evaluate_scores_a_video_model_from_its_videos_or_the_cache_alike(trained, tiny_wlasl, monkeypatch, capsys):
+    """`signstudio evaluate RUN --split dev` computes the maps of the 6 dev clips from their videos
+    when nothing is cached, and reads them from the cache when it is there: the same top-1/top-5."""
+    from signstudio.cli import main
+
+    _, cache, run = trained
+    monkeypatch.setenv("SIGNSTUDIO_CACHE", str(run / "empty-cache"))
+    assert main(["evaluate", str(run), "--split", "dev", "--json"]) == 0
+    fresh = json.loads(capsys.readouterr().out)
+    assert (fresh["task"], fresh["n"], fresh["cached"], fresh["missing"]) == ("sign-recognition", 6, 0, 0)
+    monkeypatch.setenv("SIGNSTUDIO_CACHE", str(cache.parent.parent))
+    assert main(["evaluate", str(run), "--split", "dev", "--json"]) == 0
+    cached = json.loads(capsys.readouterr().out)
+    assert cached["cached"] == 6 and (cached["top1"], cached["top5"]) == (fresh["top1"], fresh["top5"])
+    assert 0 <= fresh["top1"] <= fresh["top5"] <= 100
+
+
+def test_both_streams_concatenate_along_the_channels(trained, tiny_wlasl):
+    """`stream: rgb+flow` reads the RGB and flow maps of a clip as one (T, 2C, 7, 7) array; an
+    unknown stream is one line."""
+    from signstudio.data.video_features import load_clip_maps, stream_parts
+    from signstudio.errors import InputError
+
+    _, cache, _ = trained
+    vid = next(cache.glob("*.npz")).stem
+    rgb, flow = load_clip_maps(cache, vid, "rgb"), load_clip_maps(cache, vid, "flow")
+    both = load_clip_maps(cache, vid, "rgb+flow")
+    assert both.shape == (4, 2 * rgb.shape[1], 7, 7)
+    assert np.array_equal(both[:, : rgb.shape[1]], rgb) and np.array_equal(both[:, rgb.shape[1]:], flow)
+    assert stream_parts("rgb+flow") == ("rgb", "flow")
+    with pytest.raises(InputError, match="unknown video stream 'depth'"):
+        stream_parts("depth")
+
+
+@pytest.fixture(scope="module")
+def video_record(trained, tiny_wlasl, tmp_path_factory):
+    """`signstudio attention VIDEO -m RUN -o rec.npz --spatial-png sheet.png --json` on a training
+    clip: ``(payload, record path, sheet path, the clip's gloss)``."""
+    from signstudio.cli import main
+    from signstudio.data.wlasl import load_wlasl
+
+    folder, _, run = trained
+    _, videos = tiny_wlasl
+    clip = next(c for c in load_wlasl(folder / "nslt_100.json", folder / "WLASL100.json") if c.split == "train")
+    out = tmp_path_factory.mktemp("video-attention")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("sys.stdout", io.StringIO())
+        import sys
+
+        assert main(["attention", str(videos / f"{clip.video_id}.mp4"), "-m", str(run), "-o", str(out / "rec.npz"),
+                     "--spatial-png", str(out / "sheet.png"), "--json"]) == 0
+        payload = json.loads(sys.stdout.getvalue())
+    return payload, out / "rec.npz", out / "sheet.png", clip.gloss.upper()
+
+
+def test_attention_records_the_2d_spatial_attention_of_every_frame(video_record, trained):
+    """The record holds each sampled frame's 7x7 x 7x7 attention (rows sum to 1) and the frames it
+    came from, survives a save/load round trip, and the PNG draws all 4 frames; the output token
+    is what translate names; the map of one position differs from another's."""
+    from signstudio.interpret.record import load_record
+    from signstudio.interpret.spatial import spatial_map
+
+    payload, path, sheet, gloss = video_record
+    record = load_record(path)
+    assert record.tokens == [gloss, "</s>"] and record.spatial.shape == (4, 1, 49, 49)
+    assert np.allclose(record.spatial.sum(-1), 1.0, atol=1e-4)
+    assert record.frame_images.shape == (4, 224, 224, 3) and record.cross[0].shape == (4, 2, 4)
+    assert payload["spatial"]["grid"] == 7 and len(payload["spatial"]["peak_cells"]) == 4
+    assert cv2.imread(str(sheet)).shape == (224, 4 * 224, 3)
+    a, b = spatial_map(record, 0, 0), spatial_map(record, 0, 48)
+    assert a.shape == (7, 7) and abs(a.sum() - 1) < 1e-4 and not np.allclose(a, b)
+    assert np.allclose(spatial_map(record, 0), record.spatial[0, 0].mean(0).reshape(7, 7))
+
+
+def test_attention_refuses_landmarks_for_a_video_model_and_spatial_png_for_others(trained, capsys):
+    """A .pose for a video model, and --spatial-png for a model without 2D attention: one line, exit 2."""
+    from helpers import require_model
+
+    from signstudio.cli import main
+
+    _, _, run = trained
+    pose = run / "clip.pose"
+    pose.write_bytes(b"")
+    assert main(["attention", str(pose), "-m", str(run), "-o", str(run / "a.npz")]) == 2
+    assert "reads video frames, not landmarks" in capsys.readouterr().err
+    require_model("boston104-signformer")
+    assert main(["attention", str(pose), "-m", "boston104-signformer", "-o", str(run / "a.npz"),
+                 "--spatial-png", str(run / "a.png")]) == 2
+    err = capsys.readouterr().err
+    assert "--spatial-png draws a video model's 2D spatial attention" in err and "Traceback" not in err
+    assert not (run / "a.npz").exists()
+
+
+def test_a_record_that_claims_spatial_attention_must_hold_it(video_record, tmp_path):
+    """A record whose header says it has spatial attention but lacks the arrays is one line."""
+    from signstudio.errors import InputError
+    from signstudio.interpret.record import load_record
+
+    _, path, _, _ = video_record
+    with np.load(path) as npz:
+        arrays = {k: npz[k] for k in npz.files if k != "spatial"}
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **arrays)
+    with pytest.raises(InputError, match="missing spatial"):
+        load_record(bad)
+
+
+@pytest.mark.gui
+def test_the_attention_tab_draws_a_frames_spatial_attention_over_it(video_record, shown_widgets):
+    """The Attention tab shows a video record's frame with its 2D attention: the frame slider, a
+    query position and a click on the cross-attention heatmap's frame all change what is drawn."""
+    pytest.importorskip("pytestqt")
+    from signstudio.gui.attention import AttentionTab
+    from signstudio.interpret.record import load_record
+
+    _, path, _, gloss = video_record
+    tab = shown_widgets(AttentionTab)
+    assert tab.load_record_object(load_record(path))
+    panel = tab.analysis.spatial_panel
+    assert tab.clip_stack.currentWidget() is panel and not panel.image.pixmap().isNull()
+    kinds = [tab.kind_combo.itemData(i) for i in range(tab.kind_combo.count())]
+    assert kinds == ["cross", "decoder_self"]  # no frames x frames encoder attention to show
+    mean = panel.displayed_map()
+    panel.set_position(24)
+    assert not np.allclose(panel.displayed_map(), mean) and "row 4, column 4" in panel.caption.text()
+    tab.analysis._cell_clicked(0, 2)
+    assert panel.slider.value() == 2 and panel.caption.text().startswith("Frame 3 of 4")
+    summary = tab.summary_label.text().replace("&nbsp;", " ")
+    assert gloss in summary and "2D spatial encoder layer" in summary
