@@ -23,6 +23,7 @@ from signstudio.data.vocabulary import Vocabulary
 from signstudio.decoding import DecodingOptions
 from signstudio.errors import ModelError
 from signstudio.models.registry import build_model, count_parameters
+from signstudio.runtime.bundle import ModelBundle
 from signstudio.runtime.installed import checkpoint_file
 
 FORMAT = "signstudio-checkpoint"
@@ -30,28 +31,9 @@ VERSION = 1
 
 
 @dataclass
-class LoadedModel:
-    """A model rebuilt from a checkpoint, in eval mode, with what it needs to run.
-
-    Attributes:
-        features: what the model reads, e.g. ``{"kind": "hand_nose_tracks", "fps": 30.0,
-            "num_features": 12}`` or ``{"kind": "tokens", "direction": "text2gloss", ...}``.
-        config: the experiment config it was trained with (``ExperimentConfig.to_dict()``).
-        decoding: the tuned :class:`DecodingOptions`.
-        gloss_lm: a :class:`signstudio.lm.GlossLM` if the model decodes CTC with a gloss LM.
-    """
-
-    name: str
-    model_type: str
-    model: torch.nn.Module
-    gloss_vocab: Vocabulary | None
-    text_vocab: Vocabulary | None
-    features: dict[str, Any]
-    metrics: dict[str, Any]
-    config: dict[str, Any]
-    path: Path
-    decoding: DecodingOptions = dataclasses.field(default_factory=DecodingOptions)
-    gloss_lm: Any = None
+class LoadedModel(ModelBundle):
+    """A model rebuilt from a checkpoint, in eval mode, with what it needs to run (the fields of
+    :class:`~signstudio.runtime.bundle.ModelBundle`; ``model`` an ``nn.Module``)."""
 
     @property
     def parameters(self) -> int:

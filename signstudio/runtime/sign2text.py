@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,28 +33,9 @@ MAX_WINDOW = 600
 WINDOW_OVERLAP = 60
 
 
-@dataclass
-class Sign2TextModel:
-    """What decoding needs of a sign-to-text model, whichever backend runs it: the same fields as
-    :class:`~signstudio.runtime.checkpoint.LoadedModel`, with ``model`` a network of
-    :func:`~signstudio.runtime.nets.signformer_net` (an ONNX export's graphs here)."""
-
-    name: str
-    model_type: str
-    model: Any
-    gloss_vocab: Vocabulary | None
-    text_vocab: Vocabulary | None
-    features: dict[str, Any]
-    metrics: dict[str, Any]
-    config: dict[str, Any]
-    path: Path
-    decoding: DecodingOptions = field(default_factory=DecodingOptions)
-    gloss_lm: Any = None
-
-
 def runnable(loaded):
     """``loaded`` itself (PyTorch), or for an :class:`~signstudio.runtime.onnx.OnnxModel` of a
-    Signformer-family model a :class:`Sign2TextModel` whose ``model`` is its graphs
+    Signformer-family model a :class:`~signstudio.runtime.bundle.ModelBundle` whose ``model`` is its graphs
     (:class:`~signstudio.runtime.onnx.OnnxSignformer`), with the vocabularies, decoding options
     and gloss LM its sidecar holds: both decode with the same searches."""
     if getattr(loaded, "backend", "torch") != "onnx":
@@ -65,7 +44,9 @@ def runnable(loaded):
 
     side = loaded.sidecar
     vocabs = side.get("vocabularies") or {}
-    return Sign2TextModel(
+    from signstudio.runtime.bundle import ModelBundle
+
+    return ModelBundle(
         name=loaded.name, model_type=loaded.model_type, model=OnnxSignformer(loaded),
         gloss_vocab=Vocabulary(vocabs["gloss"]) if "gloss" in vocabs else None,
         text_vocab=Vocabulary(vocabs["text"]) if "text" in vocabs else None,
