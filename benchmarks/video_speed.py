@@ -42,7 +42,8 @@ def main() -> None:
         from signstudio.runtime.installed import load_installed
 
         loaded = load_installed(args.model, backend="torch")
-        model, settings = loaded.model, FrameSettings(frames=int(loaded.features["frames"]))
+        model = loaded.model
+        settings = FrameSettings(frames=int(loaded.features["frames"]), flow=loaded.features.get("flow", FrameSettings.flow))
         stream, what = loaded.features["stream"], args.model
     else:
         model, settings, stream, what = _random_model(1), FrameSettings(), "flow", "random weights"
@@ -55,7 +56,7 @@ def main() -> None:
         t0 = time.perf_counter()
         frames = read_frames(video, size=settings.size)
         t1 = time.perf_counter()
-        images = clip_images(frames, settings.frames, ("rgb", "flow"))  # flow timed for every model
+        images = clip_images(frames, settings.frames, ("rgb", "flow"), settings.to_next_sample)  # flow timed for all
         t2 = time.perf_counter()
         maps = np.concatenate([feature_maps(backbone, images[p], settings.backbone) for p in parts], axis=1)
         t3 = time.perf_counter()

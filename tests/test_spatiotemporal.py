@@ -368,3 +368,19 @@ def test_the_attention_tab_draws_a_frames_spatial_attention_over_it(video_record
     assert panel.slider.value() == 2 and panel.caption.text().startswith("Frame 3 of 4")
     summary = tab.summary_label.text().replace("&nbsp;", " ")
     assert gloss in summary and "2D spatial encoder layer" in summary
+
+
+def test_flow_to_the_next_sampled_frame_sees_more_motion_and_has_its_own_cache(data_dir):
+    """On a real clip, the flow from each of 16 sampled frames to the next sampled one moves more
+    pixels than the flow to the next video frame, and the two settings never share a cache folder."""
+    from signstudio.data.video_features import FLOW_PAIRS, FrameSettings, clip_images, read_frames
+
+    video = data_dir / "wlasl100" / "videos" / "07092.mp4"
+    if not video.is_file():
+        pytest.skip("the WLASL100 sample videos are not in the data folder")
+    frames = read_frames(video)
+    near = clip_images(frames, 16, ("flow",))["flow"][..., 2].astype(float)
+    far = clip_images(frames, 16, ("flow",), to_next_sample=True)["flow"][..., 2].astype(float)
+    assert far.mean() > 1.5 * near.mean() > 0
+    a, b = FrameSettings(), FrameSettings(flow=FLOW_PAIRS["next-sample"])
+    assert b.to_next_sample and not a.to_next_sample and a.key != b.key

@@ -95,6 +95,11 @@ def prepare_parser() -> argparse.ArgumentParser:
                    "where training configs find it by name)")
     w.add_argument("--split-file", help="nslt_N.json (default: found in VIDEO_DIR or beside it)")
     w.add_argument("--metadata", help="WLASL_v0.3.json or WLASL100.json (default: found beside the split file)")
+    w.add_argument("--flow", choices=("next-frame", "next-sample"), default="next-frame",
+                   help="each sampled frame's optical flow goes to the next video frame (default) or to the next "
+                   "sampled frame")
+    w.add_argument("--streams", choices=("rgb+flow", "rgb", "flow"), default="rgb+flow",
+                   help="what to cache (default: both)")
     w.add_argument("--workers", type=int, help="parallel processes (default: one per core)")
     w.add_argument("--trim", action="store_true",
                    help="keep only the metadata's frame_start..frame_end of each video (untrimmed source videos)")
@@ -106,7 +111,7 @@ def prepare_parser() -> argparse.ArgumentParser:
 def cmd_features_wlasl(args: argparse.Namespace) -> int:
     """Backbone maps of the RGB frames and optical flow of every clip of a WLASL split, cached for
     the video models (:mod:`signstudio.data.video_features`), resumable and in parallel."""
-    from signstudio.data.video_features import FrameSettings
+    from signstudio.data.video_features import FLOW_PAIRS, FrameSettings, stream_parts
     from signstudio.runtime.video_cache import build_wlasl_cache
     from signstudio.data.wlasl import find_wlasl_files
 
@@ -115,13 +120,15 @@ def cmd_features_wlasl(args: argparse.Namespace) -> int:
     if not 2 <= args.frames <= 512:
         raise InputError(f"--frames must be between 2 and 512, got {args.frames}")
     split_file, metadata = find_wlasl_files(args.video_dir, args.split_file, args.metadata)
-    settings = FrameSettings(frames=args.frames, backbone=args.backbone, weights=args.weights or "")
+    settings = FrameSettings(frames=args.frames, backbone=args.backbone, weights=args.weights or "",
+                             flow=FLOW_PAIRS[args.flow])
     from signstudio.models.backbones import load_backbone
 
     load_backbone(settings.backbone, settings.weights or None)  # a bad backbone is one line, before any work
     task = progress("features")
     try:
-        report = build_wlasl_cache(args.video_dir, split_file, metadata, settings, args.workers, args.trim, task)
+        report = build_wlasl_cache(args.video_dir, split_file, metadata, settings, args.workers, args.trim, task,
+                                   streams=stream_parts(args.streams))
     finally:
         task.close()
     payload = {"cache": str(report.folder), "done": report.done, "skipped": report.skipped,
@@ -155,6 +162,11 @@ def features_parser() -> argparse.ArgumentParser:
     w.add_argument("--backbone", choices=BACKBONES, default="efficientnet-lite0",
                    help="frozen ImageNet CNN (default: efficientnet-lite0, shipped with its weights)")
     w.add_argument("--weights", help="the backbone's weights file (resnet18: torchvision's resnet18-*.pth)")
+    w.add_argument("--flow", choices=("next-frame", "next-sample"), default="next-frame",
+                   help="each sampled frame's optical flow goes to the next video frame (default) or to the next "
+                   "sampled frame")
+    w.add_argument("--streams", choices=("rgb+flow", "rgb", "flow"), default="rgb+flow",
+                   help="what to cache (default: both)")
     w.add_argument("--workers", type=int, help="parallel processes (default: one per core)")
     w.add_argument("--trim", action="store_true",
                    help="keep only the metadata's frame_start..frame_end of each video (untrimmed source videos)")

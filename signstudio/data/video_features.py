@@ -28,6 +28,10 @@ from signstudio.errors import InputError
 
 #: What a feature map is made from.
 STREAMS = ("rgb", "flow")
+#: Which frame each sampled frame's flow goes to: the next video frame (motion over 1/25 s), or
+#: the next sampled frame (the motion between what the model sees, several frames apart), by the
+#: :attr:`FrameSettings.flow` name that keys the cache.
+FLOW_PAIRS = {"next-frame": "dis-medium-clip20", "next-sample": "dis-medium-clip20-to-next-sample"}
 #: What a model reads: one stream, or both with their maps concatenated along the channels.
 STREAM_CHOICES = ("flow", "rgb", "rgb+flow")
 
@@ -53,7 +57,8 @@ class FrameSettings:
         size: side of the square input in pixels (224: a 7x7 map).
         backbone: :data:`signstudio.models.backbones.BACKBONES` name.
         weights: the backbone's weights file ("" for the default).
-        flow: the flow method and its encoding (fixed: DIS, preset MEDIUM, clipped at 20 px).
+        flow: the flow method and its encoding (DIS, preset MEDIUM, clipped at 20 px), to the
+            next frame or to the next sampled frame (:data:`FLOW_PAIRS`).
     """
 
     frames: int = 16
@@ -61,6 +66,11 @@ class FrameSettings:
     backbone: str = "efficientnet-lite0"
     weights: str = ""
     flow: str = "dis-medium-clip20"
+
+    @property
+    def to_next_sample(self) -> bool:
+        """True when each sampled frame's flow goes to the next sampled frame (:data:`FLOW_PAIRS`)."""
+        return self.flow == FLOW_PAIRS["next-sample"]
 
     @property
     def key(self) -> str:
@@ -122,10 +132,12 @@ def sample_indices(n: int, count: int) -> np.ndarray:
     return np.round(np.linspace(0, n - 1, count)).astype(int)
 
 
-def clip_images(frames: list[np.ndarray], count: int, streams: tuple[str, ...] = STREAMS) -> dict[str, np.ndarray]:
+def clip_images(frames: list[np.ndarray], count: int, streams: tuple[str, ...] = STREAMS,
+                to_next_sample: bool = False) -> dict[str, np.ndarray]:
     """``{"rgb", "flow"}``: ``(count, S, S, 3)`` uint8 images of ``count`` frames sampled evenly from
-    ``frames`` (RGB squares) and the flow from each to the next frame (to the previous one for
-    the last frame of a clip); only the ``streams`` asked for."""
+    ``frames`` (RGB squares) and the flow from each to the next frame, or with ``to_next_sample``
+    to the next sampled frame (the last one's: from the sampled frame before it); only the
+    ``streams`` asked for."""
     from signstudio.capture.flow import dis_flow, flow_image
 
     n = len(frames)
@@ -143,8 +155,11 @@ def clip_images(frames: list[np.ndarray], count: int, streams: tuple[str, ...] =
         out["rgb"] = np.stack([frames[i] for i in picks])
     if "flow" in streams:
         flows = []
-        for i in picks:
-            a, b = (i, i + 1) if i + 1 < n else (max(i - 1, 0), i)
+        for k, i in enumerate(picks):
+            if to_next_sample:
+                a, b = (i, picks[k + 1]) if k + 1 < len(picks) else (picks[max(k - 1, 0)], i)
+            else:
+                a, b = (i, i + 1) if i + 1 < n else (max(i - 1, 0), i)
             flows.append(flow_image(gray(a), gray(b), estimator))
         out["flow"] = np.stack(flows)
     return out
@@ -162,4 +177,8 @@ def load_clip_maps(folder: Path, video_id: str, stream: str) -> np.ndarray:
     if not path.is_file():
         raise InputError(f"{video_id}: not in the feature cache {folder}; run `signstudio datasets features`")
     with np.load(path) as data:
+        lacking = [p for p in parts if p not in data.files]
+        if lacking:
+            raise InputError(f"{video_id}: the feature cache {folder} holds no {' or '.join(lacking)} maps; "
+                             f"run `signstudio datasets features` with --streams {stream}")
         return data[parts[0]] if len(parts) == 1 else np.concatenate([data[p] for p in parts], axis=1)

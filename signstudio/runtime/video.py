@@ -79,7 +79,8 @@ class VideoTranslator:
 
         f = loaded.features
         self.loaded, self.name = loaded, loaded.name
-        self.settings = FrameSettings(frames=int(f["frames"]), backbone=f["backbone"], weights=f.get("weights", ""))
+        self.settings = FrameSettings(frames=int(f["frames"]), backbone=f["backbone"], weights=f.get("weights", ""),
+                                      flow=f.get("flow", FrameSettings.flow))
         self.stream = f["stream"]
         self.classes = list(f["classes"])
         self.class_ids = np.array([loaded.text_vocab.stoi[g] for g in self.classes])
@@ -101,7 +102,7 @@ class VideoTranslator:
         t0 = time.perf_counter()
         frames = read_frames(video, frame_start, frame_end, size=self.settings.size)
         t1 = time.perf_counter()
-        images = clip_images(frames, self.settings.frames, parts)
+        images = clip_images(frames, self.settings.frames, parts, self.settings.to_next_sample)
         t2 = time.perf_counter()
         maps = np.concatenate([feature_maps(self.backbone, images[p], self.settings.backbone) for p in parts], axis=1)
         seconds = {"read": t1 - t0, "flow": t2 - t1 if "flow" in parts else 0.0, "backbone": time.perf_counter() - t2}

@@ -34,7 +34,8 @@ def feature_maps(backbone, images: np.ndarray, name: str, batch: int = 16) -> np
 _WORKER: dict = {}
 
 
-def _cache_clip(video: str, target: str, frame_start: int, frame_end: int, settings: dict) -> tuple[str, str]:
+def _cache_clip(video: str, target: str, frame_start: int, frame_end: int, settings: dict,
+                streams: tuple[str, ...] = STREAMS) -> tuple[str, str]:
     """Compute and write one clip's maps (a worker process's job): ``(status, message)``."""
     import torch
 
@@ -45,8 +46,8 @@ def _cache_clip(video: str, target: str, frame_start: int, frame_end: int, setti
             from signstudio.models.backbones import load_backbone
 
             _WORKER["backbone"] = load_backbone(s.backbone, s.weights or None)
-        images = clip_images(read_frames(video, frame_start, frame_end, s.size), s.frames)
-        maps = {k: feature_maps(_WORKER["backbone"], images[k], s.backbone) for k in STREAMS}
+        images = clip_images(read_frames(video, frame_start, frame_end, s.size), s.frames, streams, s.to_next_sample)
+        maps = {k: feature_maps(_WORKER["backbone"], images[k], s.backbone) for k in streams}
         with atomic_write(target) as f:
             np.savez(f, **maps)
         return "done", ""
@@ -69,7 +70,7 @@ class CacheReport:
 
 def build_wlasl_cache(video_dir: str | Path, split_file: str | Path, metadata: str | Path,
                       settings: FrameSettings | None = None, workers: int | None = None, trim: bool = False,
-                      task: TaskHandle | None = None) -> CacheReport:
+                      task: TaskHandle | None = None, streams: tuple[str, ...] = STREAMS) -> CacheReport:
     """Cache the maps of every clip of a WLASL split file whose video is in ``video_dir``.
 
     Args:
@@ -102,7 +103,8 @@ def build_wlasl_cache(video_dir: str | Path, split_file: str | Path, metadata: s
     task.set_total(len(jobs), unit="clip")
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        futures = {pool.submit(_cache_clip, v, t, a, b, asdict(settings)): vid for vid, v, t, a, b in jobs}
+        futures = {pool.submit(_cache_clip, v, t, a, b, asdict(settings), tuple(streams)): vid
+                   for vid, v, t, a, b in jobs}
         for future in as_completed(futures):
             status, message = future.result()
             if status == "done":

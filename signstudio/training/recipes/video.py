@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from signstudio.data.video_features import STREAM_CHOICES, FrameSettings, cache_folder, load_clip_maps, stream_parts
+from signstudio.data.video_features import FLOW_PAIRS, STREAM_CHOICES, FrameSettings, cache_folder, load_clip_maps, stream_parts
 from signstudio.runtime.video_cache import build_wlasl_cache
 from signstudio.data.vocabulary import Vocabulary
 from signstudio.data.wlasl import class_names, find_wlasl_files, load_wlasl, wlasl_folder
@@ -46,16 +46,18 @@ class VideoData(DataConfig):
     trim: bool = False  # the videos are untrimmed sources: keep each clip's frame_start..frame_end
     stream: str = "flow"  # what the backbone reads: "flow" (optical flow images, the paper), "rgb", or "rgb+flow" (both maps, concatenated)
     frames: int = 16  # frames sampled per clip
+    flow: str = "next-frame"  # each sampled frame's flow goes to the next video frame, or to the "next-sample"
     backbone: str = "efficientnet-lite0"  # frozen ImageNet CNN: efficientnet-lite0 (shipped weights) or resnet18
     weights: str = ""  # the backbone's weights file ("" for the default; resnet18 needs torchvision's .pth)
     language: str = "ase"  # sign language code of the glosses
 
     LIMITS = {"frames": (2, 512)}
-    CHOICES = {"dataset": ("wlasl",), "stream": STREAM_CHOICES, "backbone": tuple(CHANNELS)}
+    CHOICES = {"dataset": ("wlasl",), "stream": STREAM_CHOICES, "backbone": tuple(CHANNELS), "flow": tuple(FLOW_PAIRS)}
 
     def settings(self) -> FrameSettings:
         """The feature-cache settings these fields describe."""
-        return FrameSettings(frames=self.frames, backbone=self.backbone, weights=self.weights)
+        return FrameSettings(frames=self.frames, backbone=self.backbone, weights=self.weights,
+                             flow=FLOW_PAIRS[self.flow])
 
 
 @dataclass
@@ -155,7 +157,7 @@ class VideoRecipe(Recipe):
     def save(self, path: Path, model: torch.nn.Module, metrics: dict[str, Any]) -> None:
         data = self.cfg.data
         features = {"kind": FEATURE_KIND, "stream": data.stream, "frames": data.frames, "backbone": data.backbone,
-                    "weights": data.weights, "size": 224, "classes": list(self.classes), "language": data.language}
+                    "weights": data.weights, "flow": data.settings().flow, "size": 224, "classes": list(self.classes), "language": data.language}
         save_model(path, name=self.cfg.name, model_type=self.cfg.model_type, model=model, gloss_vocab=self.vocab,
                    text_vocab=self.vocab, features=features, metrics=metrics, config=self.cfg.to_dict())
 
