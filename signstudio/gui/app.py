@@ -102,7 +102,7 @@ def wait_until_idle(window: MainWindow, timeout: float = 300.0) -> bool:
 
 def screenshot(path: str | os.PathLike, size: tuple[int, int] = (1280, 800),
                open_path: str | os.PathLike | None = None, tab: int = 0,
-               timeout: float = 300.0) -> Path:
+               timeout: float = 300.0, model: str | None = None) -> Path:
     """Open the window at ``size``, optionally translate ``open_path``, and save a PNG of it.
 
     Args:
@@ -113,6 +113,7 @@ def screenshot(path: str | os.PathLike, size: tuple[int, int] = (1280, 800),
             paused on the middle frame.
         tab: index of the tab to show (0 Translate, 1 Produce, 2 Attention, 3 Train).
         timeout: the longest to wait for the Translate tab, in seconds.
+        model: the model the Translate tab runs (default: its default).
 
     Returns:
         The path written. Raises ``RuntimeError`` if Qt could not write the image.
@@ -125,6 +126,8 @@ def screenshot(path: str | os.PathLike, size: tuple[int, int] = (1280, 800),
         window.show()
         _wait_for(window.translate_tab.models_ready, 30.0)
         _process_events_for(0.3)
+        if model is not None and not window.translate_tab.model_combo.select(model):
+            raise RuntimeError(f"the Translate tab does not offer the model {model!r}")
         if open_path is not None:
             translate = window.translate_tab
             translate.open_path(str(open_path))

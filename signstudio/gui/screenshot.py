@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         from signstudio.gui.app import screenshot
 
         out = screenshot(args.out, size=(width, height), open_path=args.open_path, tab=args.tab,
-                         timeout=args.timeout)
+                         timeout=args.timeout, model=args.model)
     print(out)
     return 0
 

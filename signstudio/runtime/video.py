@@ -128,8 +128,7 @@ class VideoTranslator:
         probs = np.exp(logp[order])
         gloss = self.classes[int(order[0])]
         segment = {"gloss": gloss, "start": 0, "end": frames, "confidence": round(float(probs[0]), 4),
-                   "alternatives": [{"gloss": self.classes[int(i)], "confidence": round(float(p), 4)}
-                                    for i, p in zip(order, probs)]}
+                   "alternatives": [[self.classes[int(i)], round(float(p), 4)] for i, p in zip(order, probs)]}
         inputs = {"flow": "optical flow", "rgb": "RGB", "rgb+flow": "RGB and optical flow"}[self.stream]
         how = (f"one sign: {self.settings.frames} frames of {inputs} "
                f"through {self.settings.backbone}, the decoder's first word over {len(self.classes)} glosses")

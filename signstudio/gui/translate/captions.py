@@ -434,6 +434,9 @@ def meta_line(translation: Any, extraction: Any = None) -> str:
     if isinstance(pose_s, (int, float)):
         bits.append(f"landmarks {pose_s:.1f} s")
     seconds = getattr(translation, "seconds", None) or {}
+    if isinstance(seconds, dict) and "backbone" in seconds:  # a video model reads the frames itself
+        frames_s = sum(float(seconds.get(k, 0.0)) for k in ("read", "flow", "backbone"))
+        bits.append(f"frames, flow and CNN maps {frames_s:.1f} s")
     if isinstance(seconds, dict) and "model" in seconds:
         bits.append(f"translation {seconds['model'] * 1000:.0f} ms")
     return " · ".join(bits)
