@@ -384,3 +384,26 @@ def test_flow_to_the_next_sampled_frame_sees_more_motion_and_has_its_own_cache(d
     assert far.mean() > 1.5 * near.mean() > 0
     a, b = FrameSettings(), FrameSettings(flow=FLOW_PAIRS["next-sample"])
     assert b.to_next_sample and not a.to_next_sample and a.key != b.key
+
+
+@pytest.mark.gui
+def test_the_translate_tab_names_a_clips_sign_with_a_video_model(trained, tiny_wlasl, shown_widgets, qtbot,
+                                                                  monkeypatch):
+    """In the window, a video model picked in the Translate tab reads the opened video itself and
+    shows the training clip's gloss with its candidates, without an error."""
+    pytest.importorskip("pytestqt")
+    from signstudio.data.wlasl import load_wlasl
+    from signstudio.gui.translate.tab import TranslateTab
+
+    folder, _, run = trained
+    _, videos = tiny_wlasl
+    clip = next(c for c in load_wlasl(folder / "nslt_100.json", folder / "WLASL100.json") if c.split == "train")
+    monkeypatch.setenv("SIGNSTUDIO_USER_MODELS", str(run.parent))
+    tab = shown_widgets(TranslateTab)
+    qtbot.waitUntil(tab.models_ready, timeout=60_000)
+    assert tab.model_combo.select(run.name)
+    with qtbot.waitSignal(tab.translation_ready, timeout=180_000):
+        assert tab.open_path(videos / f"{clip.video_id}.mp4")
+    translation = tab.translation()
+    assert translation.glosses == [clip.gloss.upper()] and not tab.error_text()
+    assert len(translation.segments[0]["alternatives"]) == 5
