@@ -407,3 +407,37 @@ def test_the_translate_tab_names_a_clips_sign_with_a_video_model(trained, tiny_w
     translation = tab.translation()
     assert translation.glosses == [clip.gloss.upper()] and not tab.error_text()
     assert len(translation.segments[0]["alternatives"]) == 5
+
+
+def test_a_video_model_exports_to_onnx_and_translates_without_torch(trained, tiny_wlasl, tmp_path):
+    """`signstudio export RUN` writes the backbone and the model as ONNX graphs; onnxruntime gives
+    PyTorch's class scores on a real clip; with PyTorch unimportable (a runtime-only install),
+    `translate` names the same gloss from the video."""
+    import subprocess
+    import sys
+
+    from signstudio.cli import main
+    from signstudio.data.wlasl import load_wlasl
+    from signstudio.runtime.installed import load_installed
+    from signstudio.runtime.video import VideoTranslator
+
+    folder, _, run = trained
+    _, videos = tiny_wlasl
+    model = tmp_path / "video-model"
+    shutil.copytree(run, model, ignore=shutil.ignore_patterns("*.pose", "*.npz", "*cache*", "train_state.pt"))
+    assert main(["export", str(model)]) == 0
+    assert {p.name for p in (model / "onnx").iterdir()} == {"backbone.onnx", "video.onnx", "export.json"}
+    clip = next(c for c in load_wlasl(folder / "nslt_100.json", folder / "WLASL100.json") if c.split == "train")
+    video = videos / f"{clip.video_id}.mp4"
+    by_torch = VideoTranslator(load_installed(str(model)))
+    by_onnx = VideoTranslator(load_installed(str(model), backend="onnx"))
+    maps_t, maps_o = by_torch.maps(video)[0], by_onnx.maps(video)[0]
+    assert np.abs(maps_t.astype(np.float32) - maps_o.astype(np.float32)).max() < 0.02  # float16 maps
+    scores_t = by_torch.net.class_log_probs([maps_t], by_torch.class_ids)
+    scores_o = by_onnx.net.class_log_probs([maps_t], by_onnx.class_ids)
+    assert np.abs(scores_t - scores_o).max() < 1e-3
+    block = "import sys; sys.modules.update(torch=None, accelerate=None); from signstudio.cli import main; "
+    proc = subprocess.run([sys.executable, "-c", block + f"sys.exit(main(['translate', {str(video)!r}, '-m', "
+                           f"{str(model)!r}, '--json']))"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout)["glosses"] == [clip.gloss.upper()]

@@ -13,7 +13,9 @@ Families (every registered one; the graphs are described in :mod:`signstudio.run
 landmark recognisers (``recognizer.onnx``); Signformer and SignAttention, and the text-to-gloss /
 gloss-to-text transformers (``encoder.onnx`` and ``decoder_step.onnx``, a decoder step with a
 key/value cache, :class:`~signstudio.models.incremental.DecoderStepGraph`); SignLLM
-(:mod:`signstudio.export.signllm`: an encoder and a counter-decoding step per group). A decoder
+(:mod:`signstudio.export.signllm`: an encoder and a counter-decoding step per group); the
+spatio-temporal video model (:mod:`signstudio.export.video`: its frozen backbone and the model to
+the decoder's first word). A decoder
 step is checked on its first step (an empty cache) and on a longer cache than it was exported
 with.
 
@@ -40,6 +42,7 @@ import torch
 
 from signstudio.errors import ModelError, SignStudioError
 from signstudio.export.signllm import signllm_graphs
+from signstudio.export.video import video_graphs
 from signstudio.models.incremental import DecoderStepGraph, cross_cache
 from signstudio.runtime.checkpoint import LoadedModel, load_model, read_metadata
 from signstudio.runtime.installed import model_task, resolve_model
@@ -197,7 +200,7 @@ def _text_graphs(loaded: LoadedModel) -> dict[str, dict[str, Any]]:
 
 
 _FAMILIES = {"recognizer": _recognizer_graphs, "signformer": _signformer_graphs, "text-transformer": _text_graphs,
-             "signllm": signllm_graphs}
+             "signllm": signllm_graphs, "spatiotemporal": video_graphs}
 
 
 @dataclasses.dataclass

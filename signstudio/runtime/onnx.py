@@ -54,7 +54,7 @@ SIDECAR = "export.json"
 #: Backends a user can ask for: "onnx" is the INT8 export where there is one, else fp32.
 BACKENDS = ("auto", "onnx", "onnx-fp32", "onnx-int8", "torch")
 #: Model types :mod:`signstudio.export.onnx` can export (the others always run in PyTorch).
-EXPORTABLE = ("recognizer", "signformer", "text-transformer", "signllm")
+EXPORTABLE = ("recognizer", "signformer", "text-transformer", "signllm", "spatiotemporal")
 
 
 def backend_label(loaded) -> str:

@@ -16,16 +16,22 @@ import numpy as np
 FEATURE_KIND = "video_maps"
 
 
+def pad_clips(clips: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``(B, T_max, C, 7, 7)`` float16 array of ``(T_i, C, 7, 7)`` maps, zero-padded, and ``(B,)``
+    int64 frame counts."""
+    lengths = np.array([len(c) for c in clips], dtype=np.int64)
+    out = np.zeros((len(clips), int(lengths.max()), *clips[0].shape[1:]), dtype=np.float16)
+    for i, c in enumerate(clips):
+        out[i, : len(c)] = c
+    return out, lengths
+
+
 def pad_maps(clips: Sequence[np.ndarray]):
-    """``(B, T_max, C, 7, 7)`` float16 tensor of ``(T_i, C, 7, 7)`` maps, zero-padded, and ``(B,)``
-    frame counts."""
+    """:func:`pad_clips` as PyTorch tensors."""
     import torch
 
-    lengths = torch.tensor([len(c) for c in clips])
-    out = torch.zeros((len(clips), int(lengths.max()), *clips[0].shape[1:]), dtype=torch.float16)
-    for i, c in enumerate(clips):
-        out[i, : len(c)] = torch.from_numpy(np.ascontiguousarray(c))
-    return out, lengths
+    maps, lengths = pad_clips(clips)
+    return torch.from_numpy(maps), torch.from_numpy(lengths)
 
 
 def class_log_probs(model, clips: Sequence[np.ndarray], class_ids: np.ndarray) -> np.ndarray:
@@ -60,12 +66,58 @@ def top_k_accuracy(log_probs: np.ndarray, labels: np.ndarray) -> dict[str, float
             "top5": round(float(hits[:, :5].any(1).mean() * 100), 2)}
 
 
+class TorchVideoNet:
+    """The frozen backbone and the model in PyTorch (the checkpoint itself).
+
+    Raises:
+        ModelError: the backbone's weights are missing.
+    """
+
+    def __init__(self, loaded, settings) -> None:
+        from signstudio.models.backbones import load_backbone
+
+        self.model, self.backbone_name = loaded.model, settings.backbone
+        self.backbone = load_backbone(settings.backbone, settings.weights or None)
+
+    def backbone_maps(self, images: np.ndarray) -> np.ndarray:
+        """``(N, C, 7, 7)`` float16 maps of ``(N, 224, 224, 3)`` uint8 images."""
+        from signstudio.runtime.video_cache import feature_maps
+
+        return feature_maps(self.backbone, images, self.backbone_name)
+
+    def class_log_probs(self, clips: Sequence[np.ndarray], class_ids: np.ndarray) -> np.ndarray:
+        """See :func:`class_log_probs`."""
+        return class_log_probs(self.model, clips, class_ids)
+
+
+class OnnxVideoNet:
+    """The same in onnxruntime: an export's ``backbone`` and ``video`` graphs
+    (:mod:`signstudio.export.video`), without PyTorch."""
+
+    def __init__(self, model) -> None:
+        self.onnx = model
+
+    def backbone_maps(self, images: np.ndarray, batch: int = 16) -> np.ndarray:
+        """``(N, C, 7, 7)`` float16 maps of ``(N, 224, 224, 3)`` uint8 images."""
+        return np.concatenate([self.onnx.run("backbone", {"images": np.ascontiguousarray(images[i : i + batch])})["maps"]
+                               for i in range(0, len(images), batch)]).astype(np.float16)
+
+    def class_log_probs(self, clips: Sequence[np.ndarray], class_ids: np.ndarray) -> np.ndarray:
+        """See :func:`class_log_probs`."""
+        maps, lengths = pad_clips(clips)
+        first = self.onnx.run("video", {"maps": maps.astype(np.float32), "lengths": lengths})["first_word"]
+        logits = first[:, np.asarray(class_ids)].astype(np.float64)
+        logits -= logits.max(1, keepdims=True)
+        return (logits - np.log(np.exp(logits).sum(1, keepdims=True))).astype(np.float32)
+
+
 class VideoTranslator:
     """A loaded video model (:data:`FEATURE_KIND`) that names the sign of a clip.
 
     The clip's frames are sampled as in training (:class:`~signstudio.data.video_features.FrameSettings`
     from the checkpoint), the optical flow computed, both through the frozen backbone, and the
-    classes scored by the decoder's first word (:func:`class_log_probs`).
+    classes scored by the decoder's first word (:func:`class_log_probs`), in PyTorch
+    (:class:`TorchVideoNet`) or, for an ONNX export, in onnxruntime (:class:`OnnxVideoNet`).
 
     Raises:
         ModelError: the backbone's weights are missing.
@@ -75,7 +127,6 @@ class VideoTranslator:
 
     def __init__(self, loaded) -> None:
         from signstudio.data.video_features import FrameSettings
-        from signstudio.models.backbones import load_backbone
 
         f = loaded.features
         self.loaded, self.name = loaded, loaded.name
@@ -83,8 +134,14 @@ class VideoTranslator:
                                       flow=f.get("flow", FrameSettings.flow))
         self.stream = f["stream"]
         self.classes = list(f["classes"])
-        self.class_ids = np.array([loaded.text_vocab.stoi[g] for g in self.classes])
-        self.backbone = load_backbone(self.settings.backbone, self.settings.weights or None)
+        if getattr(loaded, "backend", "torch") == "onnx":
+            from signstudio.data.vocabulary import Vocabulary
+
+            vocab = Vocabulary(loaded.sidecar["vocabularies"]["text"])
+            self.net = OnnxVideoNet(loaded)
+        else:
+            vocab, self.net = loaded.text_vocab, TorchVideoNet(loaded, self.settings)
+        self.class_ids = np.array([vocab.stoi[g] for g in self.classes])
 
     def maps(self, video, frame_start: int = 1, frame_end: int = -1) -> tuple[np.ndarray, int, dict[str, float]]:
         """``((T, C, 7, 7) maps of the model's stream, frames read, seconds per stage)`` of the
@@ -96,7 +153,6 @@ class VideoTranslator:
         import time
 
         from signstudio.data.video_features import clip_images, read_frames, stream_parts
-        from signstudio.runtime.video_cache import feature_maps
 
         parts = stream_parts(self.stream)
         t0 = time.perf_counter()
@@ -104,7 +160,7 @@ class VideoTranslator:
         t1 = time.perf_counter()
         images = clip_images(frames, self.settings.frames, parts, self.settings.to_next_sample)
         t2 = time.perf_counter()
-        maps = np.concatenate([feature_maps(self.backbone, images[p], self.settings.backbone) for p in parts], axis=1)
+        maps = np.concatenate([self.net.backbone_maps(images[p]) for p in parts], axis=1)
         seconds = {"read": t1 - t0, "flow": t2 - t1 if "flow" in parts else 0.0, "backbone": time.perf_counter() - t2}
         return maps, len(frames), seconds
 
@@ -122,7 +178,7 @@ class VideoTranslator:
         t0 = time.perf_counter()
         maps, frames, seconds = self.maps(video)
         t1 = time.perf_counter()
-        logp = class_log_probs(self.loaded.model, [maps], self.class_ids)[0]
+        logp = self.net.class_log_probs([maps], self.class_ids)[0]
         seconds["model"] = time.perf_counter() - t1
         order = np.argsort(-logp)[:5]
         probs = np.exp(logp[order])
@@ -191,7 +247,7 @@ def evaluate_video(loaded, split: str = "test", videos=None, task=None) -> dict:
     if not items:
         raise InputError(f"no {split} clip of {folder} has cached maps or a video in "
                          f"{', '.join(str(p) for p in places)}; pass --videos DIR")
-    logp = np.concatenate([class_log_probs(loaded.model, [m for m, _ in items[i : i + 32]], translator.class_ids)
+    logp = np.concatenate([translator.net.class_log_probs([m for m, _ in items[i : i + 32]], translator.class_ids)
                            for i in range(0, len(items), 32)])
     acc = top_k_accuracy(logp, np.array([label for _, label in items]))
     return {"model": loaded.name, "split": split, "n": len(items), "missing": len(clips) - len(items),
