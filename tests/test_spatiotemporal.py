@@ -441,3 +441,23 @@ def test_a_video_model_exports_to_onnx_and_translates_without_torch(trained, tin
                            f"{str(model)!r}, '--json']))"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout)["glosses"] == [clip.gloss.upper()]
+
+
+def test_the_shipped_video_model_reproduces_its_card_on_the_shared_test_clips(data_dir, tmp_path, monkeypatch,
+                                                                             capsys):
+    """`signstudio evaluate wlasl100-video-rgb --split test` from the 20 shared WLASL100 test videos
+    (no feature cache: every map computed from the video) gives the card's 30.0 / 60.0, in
+    onnxruntime (the default) and in PyTorch alike."""
+    from helpers import require_model
+
+    from signstudio.cli import main
+
+    require_model("wlasl100-video-rgb")
+    if len(list((data_dir / "wlasl100" / "videos").glob("*.mp4"))) < 20:
+        pytest.skip("the 20 WLASL100 test videos are not in the data folder")
+    monkeypatch.setenv("SIGNSTUDIO_CACHE", str(tmp_path / "cache"))
+    for backend in ("auto", "torch"):
+        assert main(["evaluate", "wlasl100-video-rgb", "--split", "test", "--backend", backend, "--json"]) == 0
+        res = json.loads(capsys.readouterr().out)
+        assert (res["n"], res["cached"], res["top1"], res["top5"]) == (20, 0, 30.0, 60.0), res
+    assert res["backend"] == "torch"
