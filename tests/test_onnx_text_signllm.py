@@ -222,9 +222,9 @@ def test_a_corrupt_decoder_step_is_one_line(tmp_path):
 
 
 def test_every_shipped_model_has_an_up_to_date_export():
-    """All seven shipped models run in onnxruntime: each export matches its checkpoint and lists
+    """Every shipped model runs in onnxruntime: each export matches its checkpoint and lists
     the model without PyTorch; INT8 is shipped (hence the default) for the five whose card metric
-    it keeps within half a point (benchmarks/int8_quality.py), fp32 for the WLASL100 recognisers."""
+    it keeps within half a point (benchmarks/int8_quality.py), fp32 for the WLASL100 recognisers and the video model."""
     from signstudio.runtime.onnx import EXPORT_FOLDERS, export_metadata, find_export, stale_reason
 
     shipped = sorted(p.parent for p in MODELS.glob("*/model.pt"))
