@@ -75,6 +75,20 @@ def main() -> None:
     print(f"  model            {med[3]:7.2f} ms per sampled frame")
     print(f"  end to end       {np.median(totals) * 1000:7.1f} ms per clip; {frames_read / sum(totals):.1f} video "
           "frames per second of wall time")
+    if args.model:  # the default backend: the ONNX export in onnxruntime, on the last clip's images
+        from signstudio.runtime.video import OnnxVideoNet
+
+        net = OnnxVideoNet(load_installed(args.model, backend="onnx"))
+        last = np.concatenate([net.backbone_maps(images[p]) for p in parts], axis=1)
+        net.class_log_probs([last], ids)  # sessions made before timing
+        t0 = time.perf_counter()
+        for p in parts:
+            net.backbone_maps(images[p])
+        t1 = time.perf_counter()
+        net.class_log_probs([last], ids)
+        t2 = time.perf_counter()
+        print(f"  onnxruntime      backbone {(t1 - t0) / (n * len(parts)) * 1000:.2f} ms per image, model "
+              f"{(t2 - t1) / n * 1000:.2f} ms per sampled frame (its own thread count)")
     maps = np.random.default_rng(0).standard_normal((settings.frames, 1280, 7, 7)).astype(np.float16)
     for heads in (1, 4):
         net = _random_model(heads).eval()
