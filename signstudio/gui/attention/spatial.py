@@ -44,6 +44,8 @@ class SpatialPanel(QWidget):
         self.head_combo = QComboBox()
         self.head_combo.setAccessibleName("Spatial attention head")
         self.head_combo.currentIndexChanged.connect(self._changed)
+        for combo in (self.position_combo, self.head_combo):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
         self.frame_label = QLabel("")
