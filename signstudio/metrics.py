@@ -36,6 +36,21 @@ def wer(references: Sequence[Sequence[str]], hypotheses: Sequence[Sequence[str]]
     return float(jiwer.wer([" ".join(r) for r in references], [" ".join(h) for h in hypotheses]))
 
 
+def bleu_slt(references: Sequence[str], hypotheses: Sequence[str]) -> float:
+    """Corpus BLEU-4 as slt (Camgoz et al. 2020, ``signjoey/metrics.py`` ``bleu``) and the
+    Progressive Transformers code that reuses it compute it: sacrebleu's ``raw_corpus_bleu`` on
+    the text as given (no tokenisation, no lowercasing), "floor" smoothing with a floor of 0 and the
+    effective n-gram order. 0-100.
+
+    Beside :func:`bleu` (our headline: 13a tokenisation, exponential smoothing, lowercased) it
+    shows how much of a gap to a published number is the metric.
+    """
+    from sacrebleu.metrics import BLEU
+
+    metric = BLEU(tokenize="none", smooth_method="floor", smooth_value=0.0, effective_order=True, force=True)
+    return float(metric.corpus_score(list(hypotheses), [list(references)]).score)
+
+
 def bleu(references: Sequence[str], hypotheses: Sequence[str]) -> dict[str, float]:
     """Corpus BLEU-1..4 and chrF with sacrebleu on lowercased text (as slt/Signformer report).
 

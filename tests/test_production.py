@@ -199,6 +199,8 @@ def test_shipped_text_to_gloss_reproduces_its_model_card(data_dir, capsys):
     assert res["n"] == 642
     assert res["bleu4"] == pytest.approx(recorded, abs=0.01)
     assert res["bleu4"] > 10.0 and res["rouge_l"] > 45.0
+    # slt's untokenised BLEU counts each "__ON__" the model writes as one token, not five (the card)
+    assert res["bleu4_slt"] == pytest.approx(16.53, abs=0.01)
 
 
 @pytest.mark.skipif(not SHIPPED_T2G.is_file(), reason="the phoenix14t-text2gloss model is not installed")
@@ -222,6 +224,7 @@ def test_shipped_gloss_to_text_reproduces_its_model_card(data_dir, capsys):
     assert res["n"] == 642 and res["direction"] == "gloss2text"
     assert res["bleu4"] == pytest.approx(recorded, abs=0.01)
     assert res["bleu4"] > 19.26  # above Camgoz et al. 2018's Gloss2Text
+    assert res["bleu4_slt"] == pytest.approx(res["bleu4"], abs=0.01)  # lowercased, tokenised text: no gap
 
 
 @pytest.mark.skipif(not SHIPPED_G2T.is_file(), reason="the phoenix14t-gloss2text model is not installed")
@@ -235,3 +238,16 @@ def test_recognised_glosses_become_a_german_sentence(capsys):
     assert main(["translate", "--glosses", "MORGEN", "--text-model", "phoenix14t-text2gloss"]) == 2
     assert main(["translate", "--glosses", "MORGEN"]) == 2
     assert "not a gloss-to-text model" in capsys.readouterr().err
+
+
+def test_slt_bleu_scores_text_as_given_where_sacrebleu_13a_splits_it():
+    """BLEU-4 as slt computes it: untokenised, floor smoothing 0. A hypothesis one token longer
+    than its reference scores (4/5 * 3/4 * 2/3 * 1/2) ** (1/4); "__ON__" is one token for slt but
+    five for 13a, so an output that adds it to every reference scores higher by slt's BLEU."""
+    from signstudio.metrics import bleu, bleu_slt
+
+    assert bleu_slt(["A B C D"], ["A B C D E"]) == pytest.approx(100 * 0.2 ** 0.25, abs=1e-6)
+    refs = ["MORGEN REGEN NORD", "SONNTAG REGEN TEIL GEWITTER", "ABER FREUEN"]
+    assert bleu_slt(refs, refs) == pytest.approx(100.0)
+    marked = ["__ON__ " + r for r in refs]
+    assert bleu_slt(refs, marked) > bleu(refs, marked)["bleu4"] + 10

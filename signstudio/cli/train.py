@@ -193,7 +193,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         lines = [f"{loaded.name} ({res['direction']}) on {args.split} (n={res['n']}, beam {res['beam_size']}): "
                  f"BLEU-4 {res['bleu4']:.2f}, ROUGE-L {res['rouge_l']:.2f}, chrF {res['chrf']:.2f}, "
-                 f"BLEU-1 {res['bleu1']:.2f}"]
+                 f"BLEU-1 {res['bleu1']:.2f}; BLEU-4 as slt scores it (untokenised): {res['bleu4_slt']:.2f}"]
         for ex in res["examples"] if args.show else []:
             lines.append(f"  src: {ex['source']}\n  ref: {ex['reference']}\n  out: {ex['output']}")
         if not args.show:

@@ -20,7 +20,7 @@ from signstudio.data.phoenix import PHOENIX_LANGUAGE, TextGlossPair, load_phoeni
 from signstudio.data.vocabulary import Vocabulary
 from signstudio.decoding import beam_search, greedy_decode, sequence_log_probs
 from signstudio.errors import ConfigError, InputError, ModelError
-from signstudio.metrics import bleu, rouge_l
+from signstudio.metrics import bleu, bleu_slt, rouge_l
 from signstudio.runtime.installed import load_installed
 from signstudio.runtime.reliability import Reliability, assess, output_confidence
 
@@ -145,10 +145,11 @@ def output_limit(max_output_length: int, source_length: int) -> int:
 
 
 def score(references: Sequence[Sequence[str]], hypotheses: Sequence[Sequence[str]]) -> dict[str, float]:
-    """BLEU-1..4 and chrF (sacrebleu) and ROUGE-L (rouge-score), all 0-100, on lowercased tokens."""
+    """BLEU-1..4 and chrF (sacrebleu) and ROUGE-L (rouge-score), all 0-100, on lowercased tokens;
+    and ``bleu4_slt``, BLEU-4 as slt computes it (:func:`signstudio.metrics.bleu_slt`)."""
     refs = [" ".join(r) for r in references]
     hyps = [" ".join(h) for h in hypotheses]
-    return {**bleu(refs, hyps), "rouge_l": rouge_l(refs, hyps)}
+    return {**bleu(refs, hyps), "rouge_l": rouge_l(refs, hyps), "bleu4_slt": bleu_slt(refs, hyps)}
 
 
 @dataclass
@@ -299,7 +300,7 @@ def evaluate_text_model(loaded, split: str = "test", beam_size: int | None = Non
     """Decode a split of the model's dataset and score it (BLEU-1..4, chrF, ROUGE-L).
 
     Returns ``{"model", "split", "n", "direction", "beam_size", "length_penalty", "bleu4", ...,
-    "rouge_l", "examples": [first five {"source", "reference", "output"}]}``.
+    "rouge_l", "bleu4_slt", "examples": [first five {"source", "reference", "output"}]}``.
 
     Raises:
         InputError: unknown split or missing data.
