@@ -166,8 +166,8 @@ def record_video(loaded, video: str | Path, target: Sequence[str] | None = None,
     tr = VideoTranslator(loaded)
     if task is not None:
         task.set_status("Reading the frames and computing the maps…")
-    maps, count, _ = tr.maps(video)
-    frames = read_frames(video, size=tr.settings.size)
+    frames = read_frames(video, size=tr.settings.size)  # read once: the maps and the record's images
+    maps, _ = tr.frame_maps(frames)
     picks = sample_indices(len(frames), tr.settings.frames)
     model, vocab = loaded.model, loaded.text_vocab
     model.eval()

@@ -152,17 +152,26 @@ class VideoTranslator:
         """
         import time
 
-        from signstudio.data.video_features import clip_images, read_frames, stream_parts
+        from signstudio.data.video_features import read_frames
 
-        parts = stream_parts(self.stream)
         t0 = time.perf_counter()
         frames = read_frames(video, frame_start, frame_end, size=self.settings.size)
+        maps, seconds = self.frame_maps(frames)
+        return maps, len(frames), {"read": time.perf_counter() - t0 - sum(seconds.values()), **seconds}
+
+    def frame_maps(self, frames: list[np.ndarray]) -> tuple[np.ndarray, dict[str, float]]:
+        """``((T, C, 7, 7) maps, seconds per stage)`` of a clip's ``(S, S, 3)`` RGB squares: the
+        model's sampled frames (and flow) through the backbone."""
+        import time
+
+        from signstudio.data.video_features import clip_images, stream_parts
+
+        parts = stream_parts(self.stream)
         t1 = time.perf_counter()
         images = clip_images(frames, self.settings.frames, parts, self.settings.to_next_sample)
         t2 = time.perf_counter()
         maps = np.concatenate([self.net.backbone_maps(images[p]) for p in parts], axis=1)
-        seconds = {"read": t1 - t0, "flow": t2 - t1 if "flow" in parts else 0.0, "backbone": time.perf_counter() - t2}
-        return maps, len(frames), seconds
+        return maps, {"flow": t2 - t1 if "flow" in parts else 0.0, "backbone": time.perf_counter() - t2}
 
     def translate_video(self, video, task=None):
         """The sign of one clip as a :class:`~signstudio.runtime.translator.Translation` (one gloss,
