@@ -20,7 +20,7 @@ if [ ! -f .venv/.signstudio-installed ] || [ pyproject.toml -nt .venv/.signstudi
   step 3/3 "installing SignStudio and its dependencies (first time: about 4-5 minutes; each package is listed below)"
   # pip's own progress (one line per package, download bars); its "already satisfied" lines are dropped.
   set +o pipefail
-  .venv/bin/python -m pip install --progress-bar on -e ".[train,test]" 2>&1 \
+  .venv/bin/python -m pip install --progress-bar on -e ".[train,test,llm]" 2>&1 \
     | { grep --line-buffered -v "^Requirement already satisfied" || true; }
   status=${PIPESTATUS[0]}
   set -o pipefail

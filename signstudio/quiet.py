@@ -151,3 +151,35 @@ def python_stderr_apart() -> Iterator[None]:
                 sys.stderr = original
             with contextlib.suppress(Exception):
                 moved.close()
+
+
+@contextlib.contextmanager
+def transformers_quiet() -> Iterator[None]:
+    """``transformers``/``peft`` without their warnings, log lines and loading progress bars (unless
+    verbose): a user sees SignStudio's own line about a language model, not a wall of them."""
+    if verbose():
+        yield
+        return
+    import logging
+    import warnings
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    names = ("transformers", "peft", "accelerate", "huggingface_hub")
+    levels = {n: logging.getLogger(n).level for n in names}
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for n in names:
+            logging.getLogger(n).setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            for n, level in levels.items():
+                logging.getLogger(n).setLevel(level)

@@ -100,6 +100,11 @@ def prepare_parser() -> argparse.ArgumentParser:
                    "sampled frame")
     w.add_argument("--streams", choices=("rgb+flow", "rgb", "flow"), default="rgb+flow",
                    help="what to cache (default: both)")
+    w.add_argument("--spamo", action="store_true",
+                   help="SpaMo's features instead (S2 multi-scale spatial vectors and motion windows)")
+    w.add_argument("--scales", type=int, nargs="+", default=[1, 2], help="--spamo: S2 scales (default 1 2)")
+    w.add_argument("--clip-vision", help="--spamo: a local CLIPVisionModel folder as the spatial encoder")
+    w.add_argument("--videomae", help="--spamo: a local VideoMAEModel folder as the motion encoder")
     w.add_argument("--workers", type=int, help="parallel processes (default: one per core)")
     w.add_argument("--trim", action="store_true",
                    help="keep only the metadata's frame_start..frame_end of each video (untrimmed source videos)")
@@ -120,8 +125,15 @@ def cmd_features_wlasl(args: argparse.Namespace) -> int:
     if not 2 <= args.frames <= 512:
         raise InputError(f"--frames must be between 2 and 512, got {args.frames}")
     split_file, metadata = find_wlasl_files(args.video_dir, args.split_file, args.metadata)
-    settings = FrameSettings(frames=args.frames, backbone=args.backbone, weights=args.weights or "",
-                             flow=FLOW_PAIRS[args.flow])
+    if args.spamo:
+        from signstudio.data.spamo_features import SpaMoFeatureSettings
+
+        settings = SpaMoFeatureSettings(frames=args.frames, scales=tuple(args.scales), backbone=args.backbone,
+                                        weights=args.weights or "", clip_vision=args.clip_vision or "",
+                                        videomae=args.videomae or "")
+    else:
+        settings = FrameSettings(frames=args.frames, backbone=args.backbone, weights=args.weights or "",
+                                 flow=FLOW_PAIRS[args.flow])
     from signstudio.models.backbones import load_backbone
 
     load_backbone(settings.backbone, settings.weights or None)  # a bad backbone is one line, before any work
@@ -134,7 +146,8 @@ def cmd_features_wlasl(args: argparse.Namespace) -> int:
     payload = {"cache": str(report.folder), "done": report.done, "skipped": report.skipped,
                "missing": report.missing, "failed": [{"video_id": v, "reason": r} for v, r in report.failed],
                "seconds": round(report.seconds, 1)}
-    lines = [f"cached the maps of {report.done} clips in {report.folder} in {report.seconds / 60:.1f} min"
+    what = "SpaMo features" if args.spamo else "maps"
+    lines = [f"cached the {what} of {report.done} clips in {report.folder} in {report.seconds / 60:.1f} min"
              + (f" ({report.skipped} were cached before)" if report.skipped else "")]
     if report.missing:
         lines.append(f"  {len(report.missing)} clips have no video in {args.video_dir}")
@@ -167,6 +180,11 @@ def features_parser() -> argparse.ArgumentParser:
                    "sampled frame")
     w.add_argument("--streams", choices=("rgb+flow", "rgb", "flow"), default="rgb+flow",
                    help="what to cache (default: both)")
+    w.add_argument("--spamo", action="store_true",
+                   help="SpaMo's features instead (S2 multi-scale spatial vectors and motion windows)")
+    w.add_argument("--scales", type=int, nargs="+", default=[1, 2], help="--spamo: S2 scales (default 1 2)")
+    w.add_argument("--clip-vision", help="--spamo: a local CLIPVisionModel folder as the spatial encoder")
+    w.add_argument("--videomae", help="--spamo: a local VideoMAEModel folder as the motion encoder")
     w.add_argument("--workers", type=int, help="parallel processes (default: one per core)")
     w.add_argument("--trim", action="store_true",
                    help="keep only the metadata's frame_start..frame_end of each video (untrimmed source videos)")

@@ -168,7 +168,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.record:
         record_result(loaded, res)
     kind = res["task"]
-    if kind == "sign-to-text":
+    if "beams" in res:  # SpaMo: video -> text through an LLM
+        score = (f"exact-match top-1 {res['top1']:.2f}%" if "top1" in res
+                 else f"BLEU-4 {res['bleu4']:.2f}, chrF {res['chrf']:.2f}, ROUGE-L {res['rouge_l']:.2f}")
+        lines = [f"{loaded.name} on {args.split} (n={res['n']}, beam {res['beams']}): {score}"]
+        if res.get("missing"):
+            lines.append(f"  {res['missing']} clips of the split left out: no cached features or video (--videos DIR)")
+        for h in res["hypotheses"] if args.show else []:
+            lines.append(f"  ref: {h['reference']}\n  out: {h['hypothesis']}")
+        if not args.show:
+            res.pop("hypotheses")
+    elif kind == "sign-to-text":
         lines = [f"{loaded.name} on {res['dataset']} {args.split} (n={res['n']}): WER {res['wer']:.3f}"
                  + "".join(f", {k.replace('_', ' ')} {res[k]:.3f}" for k in ("wer_ctc", "wer_ctc_lm", "wer_decoder")
                            if k in res)]

@@ -127,3 +127,71 @@ def clip_frames(clip: FrameClip, size: int = 224) -> list[np.ndarray]:
             raise InputError(f"{path}: not a readable image")
         out.append(square(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), size))
     return out
+
+
+#: How2Sign's split names in its sentence files, as SignStudio's.
+HOW2SIGN_SPLITS = {"train": "train", "val": "dev", "dev": "dev", "test": "test"}
+
+
+def load_how2sign_videos(folder: str | Path, sentences: str | Path | None = None, fps: float = 24.0) -> list[FrameClip]:
+    """How2Sign clips as videos (``CLIP.mp4``, e.g. ``-d5dN54tH2E_0-1-rgb_front.mp4``) with their sentences.
+
+    Args:
+        folder: the videos (searched recursively).
+        sentences: the folder with the sentence files (default: ``folder``): ``{split}.files`` +
+            ``{split}.text`` or ``how2sign_realigned_{split}.csv`` give each clip's split (``val``
+            is dev); ``openpose_sentences.tsv`` has no split (train).
+        fps: the videos' frame rate (How2Sign: 24; the video's own is used when it is read).
+
+    Raises:
+        InputError: no sentence file, or none of its clips has a video.
+    """
+    from signstudio.data.how2sign import read_sentences
+
+    folder = Path(folder)
+    source = Path(sentences) if sentences is not None else folder
+    texts: dict[str, tuple[str, str]] = {}
+    used = None
+    for split, ours in HOW2SIGN_SPLITS.items():
+        for listing in (source / f"{split}.files", source / f"how2sign_realigned_{split}.csv"):
+            if listing.is_file():
+                used = listing
+                texts.update({n: (t, ours) for n, t in _split_sentences(listing).items()})
+    if used is None:
+        found, used = read_sentences(source)
+        texts = {n: (t, "train") for n, (t, _) in found.items()}
+    if used is None:
+        raise InputError(f"{source}: no How2Sign sentences (SPLIT.files + SPLIT.text, "
+                         "how2sign_realigned_SPLIT.csv or openpose_sentences.tsv)")
+    videos = {p.stem: p for p in folder.rglob("*.mp4")}
+    out = [FrameClip(name, split, [], text.lower().split(), video=videos[name], fps=fps)
+           for name, (text, split) in sorted(texts.items()) if name in videos]
+    if not out:
+        raise InputError(f"{folder}: none of the {len(texts)} clips in {used.name} has a video (CLIP.mp4)")
+    return out
+
+
+def _split_sentences(listing: Path) -> dict[str, str]:
+    """``{clip: sentence}`` of one How2Sign ``{split}.files`` (with its ``.text``) or
+    ``how2sign_realigned_{split}.csv``.
+
+    Raises:
+        InputError: a ``.files`` without its ``.text`` or of another length.
+    """
+    from signstudio.data.how2sign import unquote
+
+    if listing.suffix == ".files":
+        text = listing.with_suffix(".text")
+        if not text.is_file():
+            raise InputError(f"{listing}: no matching {text.name}")
+        names, lines = listing.read_text(encoding="utf-8").splitlines(), text.read_text(encoding="utf-8").splitlines()
+        if len(names) != len(lines):
+            raise InputError(f"{listing} has {len(names)} lines but {text} has {len(lines)}")
+        return {n.strip(): unquote(t) for n, t in zip(names, lines) if n.strip()}
+    import csv
+
+    with open(listing, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f, delimiter="\t")
+        if not reader.fieldnames or not {"SENTENCE_NAME", "SENTENCE"} <= set(reader.fieldnames):
+            raise InputError(f"{listing}:1: expected tab-separated columns SENTENCE_NAME and SENTENCE")
+        return {row["SENTENCE_NAME"].strip(): (row["SENTENCE"] or "").strip() for row in reader}

@@ -79,14 +79,20 @@ class FrameSettings:
         return f"{self.backbone}-{self.frames}f-" + hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
-def cache_folder(settings: FrameSettings) -> Path:
-    """``$SIGNSTUDIO_CACHE`` (or the platform's per-user cache folder) ``/video-features/<key>``."""
+def cache_root() -> Path:
+    """``$SIGNSTUDIO_CACHE``, or the platform's per-user cache folder."""
     root = os.environ.get("SIGNSTUDIO_CACHE")
     if not root:
         from platformdirs import user_cache_dir
 
         root = user_cache_dir("signstudio")
-    return Path(root).expanduser() / "video-features" / settings.key
+    return Path(root).expanduser()
+
+
+def cache_folder(settings) -> Path:
+    """:func:`cache_root` ``/video-features/<key>`` of a :class:`FrameSettings` (or any settings
+    with a ``key``)."""
+    return cache_root() / "video-features" / settings.key
 
 
 def square(frame: np.ndarray, size: int) -> np.ndarray:

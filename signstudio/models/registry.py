@@ -19,6 +19,7 @@ from signstudio.models.recognizer import RecognizerConfig, SignRecognizer
 from signstudio.models.seq2seq import TextTransformer, TextTransformerConfig
 from signstudio.models.signformer import Signformer, SignformerConfig
 from signstudio.models.signllm import SignLLM, SignLLMConfig
+from signstudio.models.spamo import SpaMo, SpaMoConfig
 from signstudio.models.spatiotemporal import SpatioTemporalConfig, SpatioTemporalTransformer
 
 
@@ -51,6 +52,7 @@ REGISTRY: dict[str, ModelFamily] = {
                               "sign-to-text"),
     "spatiotemporal": ModelFamily(SpatioTemporalConfig, SpatioTemporalTransformer,
                                   "signstudio.training.recipes.video:VideoRecipe", "sign-to-text"),
+    "spamo": ModelFamily(SpaMoConfig, SpaMo, "signstudio.training.recipes.spamo:SpaMoRecipe", "sign-to-text"),
 }
 
 #: Named configurations, with vocabulary sizes of their corpora (training replaces them with the

@@ -67,13 +67,15 @@ def evaluate_model(loaded: LoadedModel, split: str = "test", *, dataset: str | N
         raise InputError(f"unknown split {split!r}; known: {', '.join(SPLITS)}")
     kind = model_task(loaded.model_type, loaded.features)
     t0 = time.perf_counter()
-    from signstudio.runtime import video
+    from signstudio.runtime import spamo, video
     from signstudio.runtime.recognize import FEATURE_KIND, evaluate_recognizer
 
     if loaded.features.get("kind") == FEATURE_KIND:
         out = {"task": "sign-recognition", **evaluate_recognizer(loaded, split)}
     elif loaded.features.get("kind") == video.FEATURE_KIND:
         out = {"task": "sign-recognition", **video.evaluate_video(loaded, split, videos, task)}
+    elif loaded.features.get("kind") == spamo.FEATURE_KIND:
+        out = {"task": kind, **spamo.evaluate_spamo(loaded, split, videos, beam_size or None, task)}
     elif kind == "sign-to-text":
         from signstudio.runtime.sign2text import evaluate_examples, runnable
 

@@ -65,6 +65,12 @@ def translator_for(loaded):
         from signstudio.runtime.video import VideoTranslator
 
         return VideoTranslator(loaded)
+    from signstudio.runtime.spamo import FEATURE_KIND as SPAMO_KIND
+
+    if loaded.features.get("kind") == SPAMO_KIND:
+        from signstudio.runtime.spamo import SpaMoTranslator
+
+        return SpaMoTranslator(loaded)
     from signstudio.runtime.sign2text import Translator
 
     return Translator(loaded)

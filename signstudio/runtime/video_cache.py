@@ -55,6 +55,22 @@ def _cache_clip(video: str, target: str, frame_start: int, frame_end: int, setti
         return "failed", f"{type(exc).__name__}: {exc}"
 
 
+def _cache_spamo_clip(video: str, target: str, frame_start: int, frame_end: int, settings: dict,
+                      streams: tuple[str, ...] = ()) -> tuple[str, str]:
+    """Compute and write one clip's SpaMo features (a worker process's job): ``(status, message)``."""
+    from signstudio.data.spamo_features import SpaMoFeatureSettings, SpaMoFeaturizer
+
+    try:
+        if "spamo" not in _WORKER:
+            _WORKER["spamo"] = SpaMoFeaturizer(SpaMoFeatureSettings(**settings), onnx=True, threads=1)
+        features = _WORKER["spamo"].video(video, frame_start, frame_end)
+        with atomic_write(target) as f:
+            np.savez(f, **features)
+        return "done", ""
+    except Exception as exc:  # one bad clip must not stop the run
+        return "failed", f"{type(exc).__name__}: {exc}"
+
+
 @dataclass
 class CacheReport:
     """What :func:`build_wlasl_cache` did: the folder, clips done now / already cached / failed
@@ -71,7 +87,8 @@ class CacheReport:
 def build_wlasl_cache(video_dir: str | Path, split_file: str | Path, metadata: str | Path,
                       settings: FrameSettings | None = None, workers: int | None = None, trim: bool = False,
                       task: TaskHandle | None = None, streams: tuple[str, ...] = STREAMS) -> CacheReport:
-    """Cache the maps of every clip of a WLASL split file whose video is in ``video_dir``.
+    """Cache the maps of every clip of a WLASL split file whose video is in ``video_dir``; with
+    :class:`~signstudio.data.spamo_features.SpaMoFeatureSettings`, SpaMo's features instead.
 
     Args:
         trim: keep only the metadata's ``frame_start..frame_end`` of each video (untrimmed source
@@ -83,7 +100,13 @@ def build_wlasl_cache(video_dir: str | Path, split_file: str | Path, metadata: s
     from signstudio.data.prepare import find_video
     from signstudio.data.wlasl import load_wlasl
 
+    from signstudio.data.spamo_features import SpaMoFeatureSettings, SpaMoFeaturizer
+
     settings = settings or FrameSettings()
+    job = _cache_clip
+    if isinstance(settings, SpaMoFeatureSettings):
+        job = _cache_spamo_clip
+        SpaMoFeaturizer(settings, onnx=True)  # the backbone's ONNX export, once, before the workers
     task = task or NullTask()
     folder = cache_folder(settings)
     folder.mkdir(parents=True, exist_ok=True)
@@ -103,7 +126,7 @@ def build_wlasl_cache(video_dir: str | Path, split_file: str | Path, metadata: s
     task.set_total(len(jobs), unit="clip")
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        futures = {pool.submit(_cache_clip, v, t, a, b, asdict(settings), tuple(streams)): vid
+        futures = {pool.submit(job, v, t, a, b, asdict(settings), tuple(streams)): vid
                    for vid, v, t, a, b in jobs}
         for future in as_completed(futures):
             status, message = future.result()

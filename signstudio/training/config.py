@@ -137,6 +137,8 @@ def _section(cls, values: Any, where: str):
         expected = type(fields[key].default)
         if expected is float and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = float(value)
+        elif expected is tuple and isinstance(value, list):
+            value = tuple(value)
         elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"{where}.{key} must be {expected.__name__}, got {value!r}")
         out[key] = value
@@ -240,6 +242,10 @@ def check_architecture(model_type: str, model_cfg) -> None:
 
     from signstudio.models.registry import build_model
 
+    precheck = getattr(type(model_cfg), "check_without_building", None)
+    if precheck is not None:  # a model around a pretrained one (SpaMo's LLM) is not built twice
+        precheck(model_cfg)
+        return
     # Vocabulary sizes come from the data later; stand-ins let the rest of the shape be checked.
     sizes = {f.name: 8 for f in dataclasses.fields(model_cfg)
              if f.name.endswith("_vocab_size") and not getattr(model_cfg, f.name)}

@@ -1,0 +1,259 @@
+"""SpaMo (issue 14): frozen spatial/motion features of real video, the Sign Adapter, VT-Align, an
+LLM with LoRA, through the one training loop — with tiny randomly initialised Hugging Face models
+(tests/tiny_llm.py) so the full path runs in seconds."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from tiny_llm import tiny_causal, tiny_seq2seq
+
+pytest.importorskip("transformers")
+pytest.importorskip("peft")
+
+
+def _frames(data_dir, count: int = 12, size: int = 448):
+    from signstudio.data.video_features import read_frames
+
+    video = sorted((data_dir / "wlasl100" / "videos").glob("*.mp4"))[0]
+    return read_frames(video, size=size)[:count]
+
+
+def test_sign_adapter_joins_spatial_and_motion_along_time_and_pools_by_four():
+    from signstudio.models.spamo import SignAdapter
+
+    torch.manual_seed(0)
+    adapter = SignAdapter(spatial_dim=20, motion_dim=12, width=16, hidden=24, kernel=5).eval()
+    tokens, mask = adapter(torch.randn(2, 16, 20), torch.tensor([16, 6]), torch.randn(2, 3, 12), torch.tensor([3, 1]))
+    assert tokens.shape == (2, 4, 24)
+    assert mask.sum(1).tolist() == [19 // 4, 7 // 4]
+    # Padding beyond a clip's length does not change its own tokens' count, and one step of
+    # max-pooling per block halves time twice (a clip shorter than 4 positions still gets one token).
+    short, smask = adapter(torch.randn(1, 1, 20), torch.tensor([1]), torch.randn(1, 1, 12), torch.tensor([1]))
+    assert short.shape == (1, 1, 24) and smask.tolist() == [[True]]
+
+
+def test_vt_align_pulls_matching_pairs_together_with_clips_logit_scale():
+    from signstudio.models.spamo import SpaMoConfig, vt_align_loss
+
+    assert math.isclose(SpaMoConfig().init_logit_scale, 2.6592, abs_tol=1e-4)
+    g = torch.Generator().manual_seed(0)
+    text = torch.randn(6, 32, generator=g)
+    scale = torch.tensor(SpaMoConfig().init_logit_scale)
+    matched = vt_align_loss(text + 0.1 * torch.randn(6, 32, generator=g), text, scale)
+    shuffled = vt_align_loss(text[torch.tensor([1, 2, 3, 4, 5, 0])], text, scale)
+    assert matched < 0.5 < math.log(6) < shuffled
+    # Symmetric: swapping the two sides gives the same loss.
+    v = torch.randn(6, 32, generator=g)
+    assert torch.isclose(vt_align_loss(v, text, scale), vt_align_loss(text, v, scale))
+
+
+def test_s2_crops_tile_the_frame_at_twice_the_size_and_motion_windows_overlap(data_dir):
+    import cv2
+
+    from signstudio.data.spamo_features import motion_windows, s2_crops
+
+    frame = _frames(data_dir, 1)[0]
+    one, four = s2_crops(frame, 1), s2_crops(frame, 2)
+    assert one.shape == (1, 224, 224, 3) and four.shape == (4, 224, 224, 3)
+    np.testing.assert_array_equal(four[3], frame[224:, 224:])  # the 448 frame's bottom-right quarter
+    np.testing.assert_array_equal(one[0], cv2.resize(frame, (224, 224), interpolation=cv2.INTER_AREA))
+    assert motion_windows(40, 16, 8) == [(0, 16), (8, 24), (16, 32), (24, 40)]
+    assert motion_windows(30, 16, 8) == [(0, 16), (8, 24), (14, 30)]  # the last window ends at the clip's end
+    assert motion_windows(10, 16, 8) == [(0, 10)]
+
+
+def test_the_onnx_backbone_matches_pytorch_on_real_frames(data_dir, tmp_path):
+    from signstudio.data.spamo_features import s2_crops
+    from signstudio.models.encoders import BackboneEncoder
+
+    crops = np.concatenate([s2_crops(f, 2) for f in _frames(data_dir, 2)])
+    onnx = BackboneEncoder(onnx=True, cache=tmp_path)
+    assert len(list((tmp_path / "backbones").glob("*.onnx"))) == 1
+    a, b = onnx(crops), BackboneEncoder(onnx=False)(crops)
+    assert a.shape == (8, 1280)
+    assert np.abs(a - b).max() < 1e-3 * max(1.0, float(np.abs(b).max()))
+
+
+@pytest.fixture(scope="module")
+def tiny_wlasl(tmp_path_factory):
+    """The 20 WLASL100 test videos of the data folder as a small WLASL split (14 train, 6 val)."""
+    from signstudio.paths import data_dir
+
+    source = data_dir() / "wlasl100"
+    videos = sorted((source / "videos").glob("*.mp4"))
+    if len(videos) < 10:
+        pytest.skip("the WLASL100 sample videos are not in the data folder")
+    root = tmp_path_factory.mktemp("wlasl-spamo")
+    split = json.loads((source / "nslt_100.json").read_text())
+    ids = [v.stem for v in videos if v.stem in split]
+    small = {vid: {**split[vid], "subset": "train" if i < 14 else "val"} for i, vid in enumerate(ids)}
+    (root / "nslt_100.json").write_text(json.dumps(small))
+    shutil.copy(source / "WLASL100.json", root / "WLASL100.json")
+    return root, source / "videos"
+
+
+@pytest.fixture(scope="module")
+def spamo_run(tiny_wlasl, tmp_path_factory):
+    """`fit` with the SpaMo recipe and a tiny Gemma-3 on the tiny split, features computed from the
+    videos into a temporary cache: ``(run folder, cache root, llm folder, config)``."""
+    from signstudio.training.config import load_config
+    from signstudio.training.loop import fit
+
+    folder, videos = tiny_wlasl
+    root = tmp_path_factory.mktemp("spamo-run")
+    llm = tiny_causal(root / "llm")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SIGNSTUDIO_CACHE", str(root / "cache"))
+        cfg = load_config("resources/configs/wlasl100-spamo.yaml")
+        cfg = replace(cfg, model=replace(cfg.model, llm=str(llm), adapter_dim=32, beams=2, lora_dropout=0.0),
+                      data=replace(cfg.data, path=str(folder), videos=str(videos), frames=4),
+                      train=replace(cfg.train, epochs=80, batch_size=7, eval_every=80, warmup_steps=4,
+                                    learning_rate=1e-2, align_warmup_steps=4))
+        result = fit(cfg, output=root / "run")
+    return result, root, llm, cfg
+
+
+def test_spamo_trains_on_real_wlasl_video_through_the_one_loop(spamo_run):
+    from signstudio.data.spamo_features import SpaMoFeatureSettings
+    from signstudio.data.video_features import cache_folder
+
+    result, root, _, cfg = spamo_run
+    assert result.metrics["dev_n"] == 6
+    rows = [json.loads(line) for line in (result.output / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["lm"] < 1.0  # the 14 train words are learnt (a tiny LLM from scratch starts near ln V)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SIGNSTUDIO_CACHE", str(root / "cache"))
+        cache = cache_folder(SpaMoFeatureSettings(frames=4))
+    files = sorted(cache.glob("*.npz"))
+    assert len(files) == 20
+    with np.load(files[0]) as f:
+        assert f["spatial"].shape == (4, 2 * 1280) and f["motion"].shape[1] == 1280
+        assert f["spatial"].dtype == np.float16 and np.isfinite(f["spatial"]).all()
+    # Only the adapter, the logit scale and LoRA are saved: the LLM stays in its folder.
+    state = torch.load(result.output / "model.pt", weights_only=False)["state_dict"]
+    assert any(k.startswith("adapter.") for k in state) and "logit_scale" in state
+    lora = [k for k in state if k.startswith("llm.")]
+    assert lora and all("lora_" in k for k in lora)
+    assert any("q_proj" in k for k in lora) and any("v_proj" in k for k in lora)
+
+
+def test_a_spamo_checkpoint_rebuilds_from_the_llm_folder_and_translates_a_video(spamo_run, tiny_wlasl, capsys):
+    from signstudio.cli import main
+    from signstudio.runtime.spamo import evaluate_spamo
+    from signstudio.runtime.translator import load_translator
+
+    result, root, _, _ = spamo_run
+    _, videos = tiny_wlasl
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SIGNSTUDIO_CACHE", str(root / "cache"))
+        translator = load_translator(str(result.output / "model.pt"))
+        train_video = sorted(videos.glob("*.mp4"))[0]
+        out = translator.translate_video(train_video)
+        assert out.frames > 10 and out.seconds["features"] > 0
+        res = evaluate_spamo(translator.loaded, "train")
+        assert res["n"] == 14 and res["top1"] >= 50.0  # memorised words come back by beam search
+        # The first train clip is the first video: one clip alone reads as it does in a padded batch.
+        assert out.text == res["hypotheses"][0]["hypothesis"]
+        assert main(["translate", str(train_video), "-m", str(result.output / "model.pt")]) == 0
+    printed = capsys.readouterr().out
+    assert "SpaMo" in printed and "with LoRA" in printed
+
+
+def test_spamo_resumes_after_a_cancel_as_if_never_stopped(spamo_run, tmp_path):
+    """Cancelled inside its VT-Align warm-up and resumed: the warm-up step counter and the
+    adapter/LoRA weights end exactly as in an uninterrupted run."""
+    from signstudio.tasks import Cancelled, RecordingTask
+    from signstudio.training.loop import fit
+
+    result, root, _, cfg = spamo_run
+    short = replace(cfg, train=replace(cfg.train, epochs=3, eval_every=1, align_warmup_steps=3))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SIGNSTUDIO_CACHE", str(root / "cache"))
+        fit(short, output=tmp_path / "whole")
+        with pytest.raises(Cancelled):
+            fit(short, RecordingTask(cancel_after=3), output=tmp_path / "broken")  # 2 batches per epoch
+        fit(short, resume=True, output=tmp_path / "broken")
+    a, b = (torch.load(tmp_path / r / "train_state.pt", weights_only=False) for r in ("whole", "broken"))
+    assert json.loads(a["extra"])["steps"] == json.loads(b["extra"])["steps"] == 6
+    assert set(a["model"]) == set(b["model"]) and all("lora_" in k for k in a["model"] if k.startswith("llm."))
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+
+
+@pytest.mark.parametrize("make", [tiny_causal, tiny_seq2seq], ids=["decoder-only", "seq2seq"])
+def test_lora_and_the_adapter_learn_to_write_words_from_real_features(make, spamo_run, tmp_path):
+    """Both LLM kinds: a few clips' real features -> their words, then beam search writes them."""
+    from signstudio.data.spamo_features import SpaMoFeatureSettings, load_spamo_features
+    from signstudio.data.video_features import cache_folder
+    from signstudio.models.spamo import SpaMo, SpaMoConfig
+    from signstudio.runtime.spamo import feature_batch
+
+    _, root, _, _ = spamo_run
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SIGNSTUDIO_CACHE", str(root / "cache"))
+        cache = cache_folder(SpaMoFeatureSettings(frames=4))
+    feats = [load_spamo_features(cache, p.stem) for p in sorted(cache.glob("*.npz"))[:3]]
+    words = ["book", "drink", "thin walk"]
+    torch.manual_seed(0)
+    model = SpaMo(SpaMoConfig(llm=str(make(tmp_path / "llm")), spatial_dim=2560, motion_dim=1280, adapter_dim=32,
+                              lora_dropout=0.0, beams=2, max_new_tokens=4))
+    frozen = [n for n, p in model.named_parameters() if not p.requires_grad]
+    assert frozen and all("lora_" not in n for n in frozen)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    batch = feature_batch(feats)
+    for _ in range(60):
+        visual, mask = model.visual(batch)
+        loss = model.lm_loss(visual, mask, words) + 0.1 * model.align_loss(visual, mask, words)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    assert model.generate(batch) == words
+    # Saved and loaded alone (adapter + LoRA), a fresh model around the same LLM folder writes the same.
+    again = SpaMo(model.config)
+    again.load_state_dict(model.state_dict())
+    assert again.eval().generate(batch) == words
+    with pytest.raises(RuntimeError, match="missing"):
+        again.load_state_dict({k: v for k, v in model.state_dict().items() if "lora_" not in k})
+
+
+def test_a_config_with_an_llm_that_is_not_there_is_one_line(tmp_path):
+    from signstudio.errors import ConfigError
+    from signstudio.training.config import parse_config_text
+
+    text = open("resources/configs/wlasl100-spamo.yaml", encoding="utf-8").read()
+    with pytest.raises(ConfigError, match="not a local Hugging Face model folder"):
+        parse_config_text(text.replace("llm: gemma-3-270m", f"llm: {tmp_path / 'nothing'}"))
+
+
+def test_how2sign_videos_load_with_their_real_sentences_and_splits(data_dir, tmp_path):
+    import cv2
+
+    from signstudio.data.frame_datasets import clip_frames, load_how2sign_videos
+
+    h2s = data_dir / "how2sign"
+    names = (h2s / "val.files").read_text().split()[:2]
+    texts = (h2s / "val.text").read_text().splitlines()[:2]
+    frames = _frames(data_dir, 6, size=224)
+    for name in names:
+        writer = cv2.VideoWriter(str(tmp_path / f"{name}.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 24, (224, 224))
+        for f in frames:
+            writer.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+        writer.release()
+    clips = load_how2sign_videos(tmp_path, h2s)
+    assert [c.id for c in clips] == sorted(names)
+    assert all(c.split == "dev" for c in clips)  # How2Sign's val
+    by_name = dict(zip(names, texts))
+    assert [" ".join(c.text) for c in clips] == [by_name[c.id].strip('"').lower() for c in clips]
+    assert len(clip_frames(clips[0], 448)) == 6
+    from signstudio.errors import InputError
+
+    with pytest.raises(InputError, match="has a video"):
+        load_how2sign_videos(h2s, h2s)  # sentences, but no videos
