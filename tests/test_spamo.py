@@ -70,14 +70,16 @@ def test_s2_crops_tile_the_frame_at_twice_the_size_and_motion_windows_overlap(da
     assert motion_windows(10, 16, 8) == [(0, 10)]
 
 
-def test_the_onnx_backbone_matches_pytorch_on_real_frames(data_dir, tmp_path):
+def test_the_onnx_backbone_matches_pytorch_on_real_frames(data_dir, tmp_path, monkeypatch):
     from signstudio.data.spamo_features import s2_crops
+    from signstudio.export.video import ensure_backbone_onnx
     from signstudio.models.encoders import BackboneEncoder
 
+    monkeypatch.setenv("SIGNSTUDIO_CACHE", str(tmp_path))
     crops = np.concatenate([s2_crops(f, 2) for f in _frames(data_dir, 2)])
-    onnx = BackboneEncoder(onnx=True, cache=tmp_path)
-    assert len(list((tmp_path / "backbones").glob("*.onnx"))) == 1
-    a, b = onnx(crops), BackboneEncoder(onnx=False)(crops)
+    path = ensure_backbone_onnx()
+    assert path.parent == tmp_path / "backbones" and ensure_backbone_onnx() == path  # once
+    a, b = BackboneEncoder(onnx_path=path)(crops), BackboneEncoder()(crops)
     assert a.shape == (8, 1280)
     assert np.abs(a - b).max() < 1e-3 * max(1.0, float(np.abs(b).max()))
 

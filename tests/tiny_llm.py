@@ -48,7 +48,7 @@ def tiny_seq2seq(folder: Path, seed: int = 0) -> Path:
     tok = _tokenizer(folder, {"pad_token": "<pad>", "eos_token": "</s>"})
     torch.manual_seed(seed)
     config = T5Config(vocab_size=len(tok), d_model=32, d_kv=16, d_ff=64, num_layers=1, num_decoder_layers=1,
-                      num_heads=2, initializer_factor=5.0, pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
+                      num_heads=2, pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
                       decoder_start_token_id=tok.pad_token_id)
     T5ForConditionalGeneration(config).save_pretrained(folder)
     return folder

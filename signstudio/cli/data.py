@@ -137,6 +137,10 @@ def cmd_features_wlasl(args: argparse.Namespace) -> int:
     from signstudio.models.backbones import load_backbone
 
     load_backbone(settings.backbone, settings.weights or None)  # a bad backbone is one line, before any work
+    if args.spamo:
+        from signstudio.export.video import ensure_backbone_onnx
+
+        ensure_backbone_onnx(settings.backbone, settings.weights)  # the workers run it in onnxruntime
     task = progress("features")
     try:
         report = build_wlasl_cache(args.video_dir, split_file, metadata, settings, args.workers, args.trim, task,

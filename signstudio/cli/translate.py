@@ -78,6 +78,10 @@ def cmd_translate(args: argparse.Namespace) -> int:
         translator = load_translator(args.model, args.backend, notes)
         for line in notes:
             say_note(line)
+        if hasattr(translator, "use_onnx_backbone"):  # SpaMo: its CNN in onnxruntime, exported once
+            from signstudio.export.video import ensure_backbone_onnx
+
+            translator.use_onnx_backbone(ensure_backbone_onnx(translator.settings.backbone, translator.settings.weights))
         task = progress("pose")
         try:
             result = translate_file(args.input, translator, task)

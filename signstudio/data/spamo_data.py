@@ -1,5 +1,6 @@
 """The clips a SpaMo recipe trains on (:mod:`signstudio.training.recipes.spamo`), from any of its
-datasets, and computing their missing features (:mod:`signstudio.data.spamo_features`).
+datasets (their features: :mod:`signstudio.data.spamo_features`; computing the missing ones:
+:func:`signstudio.runtime.video_cache.cache_spamo_items`).
 
 - ``wlasl``: each clip's text is its English gloss word (WLASL's lower-case gloss, e.g. ``"book"``);
   WLASL's ``val`` is dev.
@@ -13,12 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from signstudio.atomic import atomic_write
 from signstudio.data.frame_datasets import FrameClip
-from signstudio.errors import InputError
-from signstudio.tasks import NullTask, TaskHandle, check_cancelled
 
 
 @dataclass(frozen=True)
@@ -61,40 +57,3 @@ def load_items(data) -> list[SpaMoItem]:
     else:
         clips = frame_datasets.load_how2sign_videos(data.path, data.annotations or None)
     return [SpaMoItem(c.id.replace("/", "__"), c.split, " ".join(c.text), clip=c) for c in clips]
-
-
-def cache_items(data, items: list[SpaMoItem], settings, task: TaskHandle | None = None) -> int:
-    """Compute and cache the features of ``items`` (WLASL: in parallel from ``data.videos``);
-    returns how many were written.
-
-    Raises:
-        InputError: WLASL clips are missing and ``data.videos`` is not set.
-        Cancelled: the task was cancelled (what was written stays).
-    """
-    from signstudio.data.video_features import cache_folder
-
-    task = task or NullTask()
-    if data.dataset == "wlasl":
-        if not data.videos:
-            return 0
-        from signstudio.data.wlasl import find_wlasl_files, wlasl_folder
-        from signstudio.runtime.video_cache import build_wlasl_cache
-
-        split_file, metadata = find_wlasl_files(wlasl_folder(data.path))
-        return build_wlasl_cache(data.videos, split_file, metadata, settings, trim=data.trim, task=task).done
-    from signstudio.data.frame_datasets import clip_frames
-    from signstudio.data.spamo_features import SpaMoFeaturizer
-
-    featurizer = SpaMoFeaturizer(settings, onnx=True)
-    folder = cache_folder(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    task.set_total(len(items), unit="clip")
-    for it in items:
-        check_cancelled(task)
-        if it.clip is None:
-            raise InputError(f"{it.key}: no frames to compute features from")
-        features = featurizer.clip(clip_frames(it.clip, featurizer.size))
-        with atomic_write(folder / f"{it.key}.npz") as f:
-            np.savez(f, **features)
-        task.advance(1)
-    return len(items)

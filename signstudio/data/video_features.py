@@ -89,6 +89,13 @@ def cache_root() -> Path:
     return Path(root).expanduser()
 
 
+def backbone_onnx_path(name: str, weights: str = "") -> Path:
+    """Where the backbone's one-off ONNX export is kept: ``<cache>/backbones/<name>-<hash>.onnx``
+    (the hash of the name and the weights file)."""
+    tag = hashlib.sha256(f"{name}|{weights}".encode()).hexdigest()[:10]
+    return cache_root() / "backbones" / f"{name}-{tag}.onnx"
+
+
 def cache_folder(settings) -> Path:
     """:func:`cache_root` ``/video-features/<key>`` of a :class:`FrameSettings` (or any settings
     with a ``key``)."""

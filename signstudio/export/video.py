@@ -10,6 +10,7 @@ backbone and the model, so a runtime-only install translates a video without PyT
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -66,3 +67,27 @@ def video_graphs(loaded) -> dict[str, dict[str, Any]]:
             "video": {"module": _FirstWordGraph(loaded.model), "inputs": ["maps", "lengths"], "outputs": ["first_word"],
                       "example": maps(2, 16), "checks": [maps(3, 11)],
                       "dynamic": {"maps": {0: "B", 1: "T"}, "lengths": {0: "B"}}}}
+
+
+def ensure_backbone_onnx(name: str = "efficientnet-lite0", weights: str = "") -> Path:
+    """The backbone's ONNX export in the cache (:func:`~signstudio.data.video_features.backbone_onnx_path`),
+    written (atomically) the first time: what SpaMo's features run in onnxruntime.
+
+    Raises:
+        ModelError: the backbone's weights are missing.
+    """
+    from signstudio.atomic import atomic_path
+    from signstudio.data.video_features import backbone_onnx_path
+    from signstudio.export.onnx import _quiet_export
+    from signstudio.models.backbones import load_backbone
+
+    path = backbone_onnx_path(name, weights)
+    if path.is_file():
+        return path
+    graph = _BackboneGraph(load_backbone(name, weights or None).eval(), name)
+    example = (torch.randint(0, 256, (2, 224, 224, 3), dtype=torch.uint8),)
+    spec = {"inputs": ["images"], "outputs": ["maps"], "dynamic": {"images": {0: "B"}}}
+    with atomic_path(path) as tmp:
+        _quiet_export(graph, example, tmp, spec)
+    return path
+

@@ -3,8 +3,8 @@ encoder that turns a frame into one vector and a motion encoder that turns a sho
 
 - :class:`BackboneEncoder`: the offline default, the ImageNet CNN of
   :mod:`signstudio.models.backbones` (EfficientNet-Lite0) with its 7x7 map averaged, run in
-  onnxruntime (a one-off ONNX export of the backbone kept in the user's cache: 6.5x faster than
-  PyTorch on this CPU, 112 vs 17 images/s at 224x224 on two threads) or in PyTorch;
+  onnxruntime from its ONNX export (6.5x faster than PyTorch on this CPU, 112 vs 17 images/s at
+  224x224 on two threads) or in PyTorch;
 - :class:`ClipEncoder`: a local Hugging Face ``CLIPVisionModel`` folder (the paper's CLIP ViT-L/14),
   its pooled CLS output;
 - :class:`VideoMAEEncoder`: a local ``VideoMAEModel`` folder (the paper's motion encoder), the mean
@@ -16,7 +16,6 @@ Hugging Face folders load with ``local_files_only``.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -52,8 +51,8 @@ class BackboneEncoder:
     Args:
         name: :data:`signstudio.models.backbones.BACKBONES` name.
         weights: a user's weights file ('' for the default).
-        onnx: run the backbone in onnxruntime (exported once to ``cache``); else in PyTorch.
-        cache: folder for the ONNX export (default: the feature cache's root).
+        onnx_path: the backbone's ONNX export (``images (N, 224, 224, 3) uint8 -> maps``), run in
+            onnxruntime; None: PyTorch.
         threads: intra-op threads.
 
     Raises:
@@ -62,20 +61,19 @@ class BackboneEncoder:
 
     size = 224
 
-    def __init__(self, name: str = "efficientnet-lite0", weights: str = "", onnx: bool = True,
-                 cache: Path | None = None, threads: int = 1) -> None:
+    def __init__(self, name: str = "efficientnet-lite0", weights: str = "", onnx_path: Path | None = None,
+                 threads: int = 1) -> None:
         from signstudio.models.backbones import CHANNELS
 
         self.name, self.weights, self.dim = name, weights, CHANNELS[name]
         self._session = self._torch = None
-        if onnx:
+        if onnx_path is not None:
             import onnxruntime as ort
 
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads
             options.log_severity_level = 3
-            path = self.onnx_path(cache)
-            self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
         else:
             import torch
 
@@ -83,16 +81,6 @@ class BackboneEncoder:
 
             torch.set_num_threads(threads)
             self._torch = load_backbone(name, weights or None).eval()
-
-    def onnx_path(self, cache: Path | None) -> Path:
-        """The backbone's ONNX export in ``cache`` (made here the first time; needs PyTorch)."""
-        from signstudio.data.video_features import cache_root
-
-        tag = hashlib.sha256(f"{self.name}|{self.weights}".encode()).hexdigest()[:10]
-        path = (cache or cache_root()) / "backbones" / f"{self.name}-{tag}.onnx"
-        if not path.is_file():
-            export_backbone(self.name, self.weights, path)
-        return path
 
     def __call__(self, images: np.ndarray, batch: int = 32) -> np.ndarray:
         """``(N, 224, 224, 3)`` uint8 -> ``(N, C)`` float32."""
@@ -110,31 +98,6 @@ class BackboneEncoder:
                     maps = self._torch.features(normalise(torch.from_numpy(chunk), self.name)).numpy()
             out.append(maps.mean((2, 3)))
         return np.concatenate(out).astype(np.float32)
-
-
-def export_backbone(name: str, weights: str, path: Path) -> Path:
-    """Write the backbone's ``images (N, 224, 224, 3) uint8 -> maps (N, C, 7, 7)`` graph to ``path``
-    (atomically).
-
-    Raises:
-        ModelError: the weights are missing, or PyTorch is not installed.
-    """
-    try:
-        import torch
-    except ImportError as exc:
-        raise ModelError("exporting the backbone needs PyTorch (pip install 'signstudio[train]')") from exc
-    from signstudio.atomic import atomic_path
-    from signstudio.export.onnx import _quiet_export
-    from signstudio.export.video import _BackboneGraph
-    from signstudio.models.backbones import load_backbone
-
-    graph = _BackboneGraph(load_backbone(name, weights or None).eval(), name)
-    example = (torch.randint(0, 256, (2, 224, 224, 3), dtype=torch.uint8),)
-    spec = {"inputs": ["images"], "outputs": ["maps"], "dynamic": {"images": {0: "B"}}}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        _quiet_export(graph, example, tmp, spec)
-    return path
 
 
 class ClipEncoder:

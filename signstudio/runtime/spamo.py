@@ -1,5 +1,5 @@
 """Translating sign video with a SpaMo checkpoint (:mod:`signstudio.models.spamo`): the clip's
-frozen features (:class:`~signstudio.data.spamo_features.SpaMoFeaturizer`, the checkpoint's
+frozen features (:class:`~signstudio.runtime.spamo_features.SpaMoFeaturizer`, the checkpoint's
 settings), the Sign Adapter, and the LLM with its LoRA weights generating the text.
 
 SpaMo needs PyTorch, ``transformers`` and ``peft`` (the ``train`` extra) and its LLM: the
@@ -65,11 +65,19 @@ class SpaMoTranslator:
     reads_video = True
 
     def __init__(self, loaded) -> None:
-        from signstudio.data.spamo_features import SpaMoFeaturizer
+        from signstudio.runtime.spamo_features import SpaMoFeaturizer
 
         self.loaded, self.name, self.model = loaded, loaded.name, loaded.model.eval()
         self.settings = feature_settings(loaded)
         self.featurizer = SpaMoFeaturizer(self.settings, onnx=True, threads=1)
+
+    def use_onnx_backbone(self, path) -> None:
+        """Run the CNN backbone in onnxruntime from its export at ``path`` (see
+        :mod:`signstudio.runtime.spamo_features`)."""
+        from signstudio.runtime.spamo_features import SpaMoFeaturizer
+
+        if getattr(self.featurizer.spatial, "_session", None) is None and path.is_file():
+            self.featurizer = SpaMoFeaturizer(self.settings, onnx=True, threads=1)
 
     def features(self, video, frame_start: int = 1, frame_end: int = -1) -> tuple[dict[str, np.ndarray], int, float]:
         """``(features, frames read, seconds)`` of a video's frames (1-based, -1: to the end).

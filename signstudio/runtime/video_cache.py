@@ -14,6 +14,7 @@ import numpy as np
 
 from signstudio.atomic import atomic_write
 from signstudio.data.video_features import STREAMS, FrameSettings, cache_folder, clip_images, read_frames
+from signstudio.errors import InputError
 from signstudio.tasks import NullTask, TaskHandle, check_cancelled
 
 
@@ -58,7 +59,8 @@ def _cache_clip(video: str, target: str, frame_start: int, frame_end: int, setti
 def _cache_spamo_clip(video: str, target: str, frame_start: int, frame_end: int, settings: dict,
                       streams: tuple[str, ...] = ()) -> tuple[str, str]:
     """Compute and write one clip's SpaMo features (a worker process's job): ``(status, message)``."""
-    from signstudio.data.spamo_features import SpaMoFeatureSettings, SpaMoFeaturizer
+    from signstudio.data.spamo_features import SpaMoFeatureSettings
+    from signstudio.runtime.spamo_features import SpaMoFeaturizer
 
     try:
         if "spamo" not in _WORKER:
@@ -100,13 +102,10 @@ def build_wlasl_cache(video_dir: str | Path, split_file: str | Path, metadata: s
     from signstudio.data.prepare import find_video
     from signstudio.data.wlasl import load_wlasl
 
-    from signstudio.data.spamo_features import SpaMoFeatureSettings, SpaMoFeaturizer
+    from signstudio.data.spamo_features import SpaMoFeatureSettings
 
     settings = settings or FrameSettings()
-    job = _cache_clip
-    if isinstance(settings, SpaMoFeatureSettings):
-        job = _cache_spamo_clip
-        SpaMoFeaturizer(settings, onnx=True)  # the backbone's ONNX export, once, before the workers
+    job = _cache_spamo_clip if isinstance(settings, SpaMoFeatureSettings) else _cache_clip
     task = task or NullTask()
     folder = cache_folder(settings)
     folder.mkdir(parents=True, exist_ok=True)
@@ -141,3 +140,37 @@ def build_wlasl_cache(video_dir: str | Path, split_file: str | Path, metadata: s
                 check_cancelled(task)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def cache_spamo_items(data, items: list, settings, task: TaskHandle | None = None) -> int:
+    """Compute and cache the SpaMo features of ``items`` (:class:`~signstudio.data.spamo_data.SpaMoItem`
+    of a SpaMo ``data:`` section; WLASL: in parallel from ``data.videos``); returns how many were written.
+
+    Raises:
+        InputError: WLASL clips are missing and ``data.videos`` is not set.
+        Cancelled: the task was cancelled (what was written stays).
+    """
+    task = task or NullTask()
+    if data.dataset == "wlasl":
+        if not data.videos:
+            return 0
+        from signstudio.data.wlasl import find_wlasl_files, wlasl_folder
+
+        split_file, metadata = find_wlasl_files(wlasl_folder(data.path))
+        return build_wlasl_cache(data.videos, split_file, metadata, settings, trim=data.trim, task=task).done
+    from signstudio.data.frame_datasets import clip_frames
+    from signstudio.runtime.spamo_features import SpaMoFeaturizer
+
+    featurizer = SpaMoFeaturizer(settings, onnx=True)
+    folder = cache_folder(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    task.set_total(len(items), unit="clip")
+    for it in items:
+        check_cancelled(task)
+        if it.clip is None:
+            raise InputError(f"{it.key}: no frames to compute features from")
+        features = featurizer.clip(clip_frames(it.clip, featurizer.size))
+        with atomic_write(folder / f"{it.key}.npz") as f:
+            np.savez(f, **features)
+        task.advance(1)
+    return len(items)

@@ -101,8 +101,12 @@ class SpaMoRecipe(Recipe):
         cache = cache_folder(settings)
         missing = [it for it in items if not (cache / f"{it.key}.npz").is_file()]
         if missing:
+            from signstudio.export.video import ensure_backbone_onnx
+            from signstudio.runtime.video_cache import cache_spamo_items
+
             task.set_status(f"computing SpaMo features of {len(missing)} clips (once)")
-            spamo_data.cache_items(data, missing, settings, task)
+            ensure_backbone_onnx(settings.backbone, settings.weights)
+            cache_spamo_items(data, missing, settings, task)
         self.sets: dict[str, list[tuple[dict[str, np.ndarray], str]]] = {"train": [], "dev": []}
         task.set_status("reading the cached SpaMo features")
         for it in items:
