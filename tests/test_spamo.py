@@ -259,3 +259,37 @@ def test_how2sign_videos_load_with_their_real_sentences_and_splits(data_dir, tmp
 
     with pytest.raises(InputError, match="has a video"):
         load_how2sign_videos(h2s, h2s)  # sentences, but no videos
+
+
+def test_visual_tokens_map_back_to_the_frames_they_pool():
+    from signstudio.interpret.spamo import token_frames
+
+    picks = np.array([0, 10, 20, 30])  # 4 sampled frames of a 31-frame clip
+    a = token_frames(4, [(0, 16), (8, 24), (16, 31)], picks, tokens=1)
+    np.testing.assert_allclose(a, [[0.25, 0.25, 0.25, 0.25]])  # token 0 pools the 4 spatial positions
+    b = token_frames(2, [(0, 16), (8, 24), (16, 31)], picks, tokens=1)
+    # Token 0 pools frames 0 and 10 (spatial), then windows 0-16 (frames 0, 10) and 8-24 (10, 20).
+    np.testing.assert_allclose(b, [[0.375, 0.5, 0.125, 0.0]])
+
+
+def test_the_attention_tool_records_what_the_llm_read_in_each_frame(spamo_run, tiny_wlasl, tmp_path):
+    from signstudio.interpret.analysis import contributions
+    from signstudio.interpret.record import load_record, record_file, save_record
+
+    result, root, _, _ = spamo_run
+    video = sorted(tiny_wlasl[1].glob("*.mp4"))[0]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SIGNSTUDIO_CACHE", str(root / "cache"))
+        record = record_file(video, str(result.output / "model.pt"))
+    u, t = record.num_steps, record.num_frames
+    assert t == 4 and record.tokens[-1] == "</s>" and len(record.cross) == 2 and record.num_heads == 2
+    for c in record.cross:
+        assert c.shape == (2, u, 4)
+        np.testing.assert_allclose(c.sum(-1), 1.0, atol=1e-5)
+    assert np.all(np.diff(record.frame_times) > 0) and "visual tokens" in record.decoding
+    save_record(record, tmp_path / "rec.npz")
+    again = load_record(tmp_path / "rec.npz")
+    assert again.tokens == record.tokens and np.allclose(again.cross[1], record.cross[1])
+    parts = contributions(record.decoder_self[-1], record.decoder_self_values[-1], record.cross[-1],
+                          record.cross_values[-1])
+    assert np.all(np.isfinite(parts.cross_norm)) and np.all(parts.cross_norm > 0)

@@ -10,7 +10,7 @@ from pathlib import Path
 from signstudio.errors import InputError, ModelError
 
 #: Model types whose attention can be recorded.
-SUPPORTED_TYPES = ("signformer", "text-transformer", "spatiotemporal")
+SUPPORTED_TYPES = ("signformer", "text-transformer", "spatiotemporal", "spamo")
 
 
 def check_recordable(loaded) -> None:
@@ -44,11 +44,12 @@ def check_layer_head(loaded, layer: int, head: int | None = None) -> None:
     Raises:
         InputError: ``--layer``/``--head`` out of range (the message gives the model's counts).
     """
-    layers = len(getattr(loaded.model, "decoder", None) or ())
+    shape = getattr(loaded.model, "attention_shape", None)  # SpaMo: its LLM's layers and heads
+    layers = shape()[0] if shape else len(getattr(loaded.model, "decoder", None) or ())
     if not -layers <= layer < layers:
         raise InputError(f"--layer {layer}: model {loaded.name!r} has {layers} decoder layer(s) "
                          f"(0-{layers - 1}, or -1 for the last)")
-    heads = int(loaded.model.config.num_heads)
+    heads = shape()[1] if shape else int(loaded.model.config.num_heads)
     if head is not None and not 0 <= head < heads:
         raise InputError(f"--head {head}: model {loaded.name!r} has {heads} heads (0-{heads - 1})")
 

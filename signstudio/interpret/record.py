@@ -140,8 +140,8 @@ class AttentionRecord:
         u, t = len(self.tokens), None
         if u == 0:
             raise ValueError("no output tokens")
-        if not self.cross or not (self.encoder_self or self.spatial is not None):
-            raise ValueError("no encoder or no cross-attention layers")
+        if not self.cross:
+            raise ValueError("no cross-attention layers")
         if len(self.decoder_inputs) != u:
             raise ValueError(f"{len(self.decoder_inputs)} decoder inputs for {u} tokens")
         for i, a in enumerate(self.encoder_self):
@@ -499,6 +499,12 @@ def record_file(path: str | Path, model_name: str | None = None, target: Sequenc
         from signstudio.interpret.spatial import record_video
 
         return record_video(loaded, check_input_file(path, "video"), target, task)
+    if loaded.model_type == "spamo":
+        from signstudio.interpret.spamo import record_spamo
+
+        if target is not None:
+            raise InputError("--target: a SpaMo model's output is generated; record it without --target")
+        return record_spamo(loaded, check_input_file(path, "video"), task)
     if loaded.model_type == "text-transformer":
         return record_text(loaded, read_text_file(path), target, str(path))
     return record_clip(loaded, read_clip(path, task), target)

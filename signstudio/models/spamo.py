@@ -188,6 +188,20 @@ class SpaMo(nn.Module):
             raise RuntimeError(f"SpaMo state: missing {missing[:5]}, unexpected {unexpected[:5]}")
         return super().load_state_dict(state_dict, strict=False, assign=assign)
 
+    def attention_modules(self) -> list[tuple[nn.Module, nn.Module]]:
+        """Per LLM (decoder) layer: its self-attention and the attention that reads the visual
+        tokens (the same module for a decoder-only LLM; T5's cross-attention for seq2seq)."""
+        base = self.llm.get_base_model()
+        if self.seq2seq:
+            return [(b.layer[0].SelfAttention, b.layer[1].EncDecAttention) for b in base.get_decoder().block]
+        return [(layer.self_attn, layer.self_attn) for layer in base.model.layers]
+
+    def attention_shape(self) -> tuple[int, int]:
+        """``(layers, heads)`` of the attention :func:`signstudio.interpret.spamo.record_spamo` records."""
+        cfg = self.llm.get_base_model().config
+        cfg = getattr(cfg, "text_config", cfg)
+        return len(self.attention_modules()), int(getattr(cfg, "num_attention_heads", getattr(cfg, "num_heads", 1)))
+
     # -- pieces ----------------------------------------------------------------------------------
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         """``(B, U)`` token ids -> ``(B, U, H)`` the LLM's input embeddings (scaled as it scales them)."""

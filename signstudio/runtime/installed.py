@@ -68,8 +68,11 @@ class ModelInfo:
         what = {"sign-to-text": f"{lang or 'signing'} to glosses", "text-to-gloss": f"text to {lang} glosses",
                 "gloss-to-text": f"{lang} glosses to text", "gloss-to-pose": f"{lang} glosses to poses"}
         text = what.get(self.task, self.task)
-        if (self.features or {}).get("kind") == "video_maps":  # reads frames, not landmarks
+        kind = (self.features or {}).get("kind")
+        if kind == "video_maps":  # reads frames, not landmarks
             text = text.replace(" to glosses", " video to glosses", 1)
+        elif kind == "spamo_features":  # video to sentences through an LLM
+            text = f"{lang or 'sign'} video to {(self.features or {}).get('spoken_language', 'spoken')} text"
         if self.vocabulary:
             text += f", {self.vocabulary} {'words' if self.task == 'gloss-to-text' else 'glosses'}"
         return text + (f" ({data})" if data else "")

@@ -148,6 +148,10 @@ def record_job(path: str | Path, model: str | None) -> Job:
             from signstudio.interpret.spatial import record_video
 
             return AttentionRun(record_video(loaded, source, task=task), source=str(source))
+        if loaded.model_type == "spamo":  # the LLM's attention to its visual tokens, mapped to frames
+            from signstudio.interpret.spamo import record_spamo
+
+            return AttentionRun(record_spamo(loaded, source, task=task), source=str(source))
         clip = _read_clip(source, task)
         check_cancelled(task)
         task.set_status("Recording the attention…")
