@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import tempfile
 
 # Before anything imports Qt: without a display, Qt's default (xcb) platform aborts the process.
@@ -43,6 +45,25 @@ def small_phoenix(tmp_path, data_dir):
             lines = (src / f"{split}.{kind}").read_text(encoding="utf-8").splitlines()[:n]
             (folder / f"{split}.{kind}").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_wlasl(tmp_path_factory):
+    """The 20 WLASL100 test videos of the data folder as a small WLASL split (first 14 train, 6 val):
+    ``(WLASL folder, videos folder)``, for the video models' tests."""
+    from signstudio.paths import data_dir
+
+    source = data_dir() / "wlasl100"
+    videos = sorted((source / "videos").glob("*.mp4"))
+    if len(videos) < 10:
+        pytest.skip("the WLASL100 sample videos are not in the data folder")
+    root = tmp_path_factory.mktemp("wlasl-video")
+    split = json.loads((source / "nslt_100.json").read_text())
+    ids = [v.stem for v in videos if v.stem in split]
+    small = {vid: {**split[vid], "subset": "train" if i < 14 else "val"} for i, vid in enumerate(ids)}
+    (root / "nslt_100.json").write_text(json.dumps(small))
+    shutil.copy(source / "WLASL100.json", root / "WLASL100.json")
+    return root, source / "videos"
 
 
 # --- Qt widgets (the GUI modules; PySide6 is imported inside, so non-Qt tests never load it) ------

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from dataclasses import replace
 
 import numpy as np
@@ -82,24 +81,6 @@ def test_the_onnx_backbone_matches_pytorch_on_real_frames(data_dir, tmp_path, mo
     a, b = BackboneEncoder(onnx_path=path)(crops), BackboneEncoder()(crops)
     assert a.shape == (8, 1280)
     assert np.abs(a - b).max() < 1e-3 * max(1.0, float(np.abs(b).max()))
-
-
-@pytest.fixture(scope="module")
-def tiny_wlasl(tmp_path_factory):
-    """The 20 WLASL100 test videos of the data folder as a small WLASL split (14 train, 6 val)."""
-    from signstudio.paths import data_dir
-
-    source = data_dir() / "wlasl100"
-    videos = sorted((source / "videos").glob("*.mp4"))
-    if len(videos) < 10:
-        pytest.skip("the WLASL100 sample videos are not in the data folder")
-    root = tmp_path_factory.mktemp("wlasl-spamo")
-    split = json.loads((source / "nslt_100.json").read_text())
-    ids = [v.stem for v in videos if v.stem in split]
-    small = {vid: {**split[vid], "subset": "train" if i < 14 else "val"} for i, vid in enumerate(ids)}
-    (root / "nslt_100.json").write_text(json.dumps(small))
-    shutil.copy(source / "WLASL100.json", root / "WLASL100.json")
-    return root, source / "videos"
 
 
 @pytest.fixture(scope="module")
@@ -293,3 +274,29 @@ def test_the_attention_tool_records_what_the_llm_read_in_each_frame(spamo_run, t
     parts = contributions(record.decoder_self[-1], record.decoder_self_values[-1], record.cross[-1],
                           record.cross_values[-1])
     assert np.all(np.isfinite(parts.cross_norm)) and np.all(parts.cross_norm > 0)
+
+
+def test_the_papers_encoders_load_from_local_folders(data_dir, tmp_path):
+    """CLIP ViT (spatial) and VideoMAE (motion) folders, as a user who has them names them: tiny
+    random ones here, written and read back offline, through the same feature path."""
+    from transformers import CLIPVisionConfig, CLIPVisionModel, VideoMAEConfig, VideoMAEModel
+
+    from signstudio.data.spamo_features import SpaMoFeatureSettings
+    from signstudio.errors import ModelError
+    from signstudio.models.encoders import ClipEncoder
+    from signstudio.runtime.spamo_features import SpaMoFeaturizer
+
+    torch.manual_seed(0)
+    CLIPVisionModel(CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                                     image_size=224, patch_size=32)).save_pretrained(tmp_path / "clip")
+    VideoMAEModel(VideoMAEConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                                 image_size=224, patch_size=32, num_frames=4, tubelet_size=2)).save_pretrained(tmp_path / "mae")
+    settings = SpaMoFeatureSettings(frames=3, clip_vision=str(tmp_path / "clip"), videomae=str(tmp_path / "mae"),
+                                    motion_clip=8, motion_stride=4)
+    frames = _frames(data_dir, 16)
+    out = SpaMoFeaturizer(settings).clip(frames)
+    assert out["spatial"].shape == (3, 2 * 32)  # S2: scale 1 and the 2x2 crops, CLS vectors concatenated
+    assert out["motion"].shape == (3, 32)  # windows 0-8, 4-12, 8-16
+    assert np.isfinite(out["spatial"].astype(np.float32)).all() and out["spatial"].std() > 0
+    with pytest.raises(ModelError, match="no config.json"):
+        ClipEncoder(tmp_path / "nothing")

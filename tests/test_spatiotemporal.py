@@ -105,25 +105,6 @@ def test_pixel_attention_spans_the_whole_map_and_the_model_trains_both_losses():
 
 
 @pytest.fixture(scope="module")
-def tiny_wlasl(tmp_path_factory):
-    """The 20 WLASL100 test videos of the data folder as a small WLASL split (first 14 train, 6 val),
-    with the cache of their 4-frame maps in a temporary folder."""
-    from signstudio.paths import data_dir
-
-    source = data_dir() / "wlasl100"
-    videos = sorted((source / "videos").glob("*.mp4"))
-    if len(videos) < 10:
-        pytest.skip("the WLASL100 sample videos are not in the data folder")
-    root = tmp_path_factory.mktemp("wlasl-video")
-    split = json.loads((source / "nslt_100.json").read_text())
-    ids = [v.stem for v in videos if v.stem in split]
-    small = {vid: {**split[vid], "subset": "train" if i < 14 else "val"} for i, vid in enumerate(ids)}
-    (root / "nslt_100.json").write_text(json.dumps(small))
-    shutil.copy(source / "WLASL100.json", root / "WLASL100.json")
-    return root, source / "videos"
-
-
-@pytest.fixture(scope="module")
 def trained(tiny_wlasl, tmp_path_factory):
     """`fit` with the video recipe on the tiny split (4-frame maps cached in a temporary folder):
     ``(WLASL folder, cache folder, run folder)``."""

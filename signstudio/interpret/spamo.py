@@ -17,10 +17,14 @@ feeds the LLM its own output with attention weights returned (eager attention). 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from signstudio.errors import InputError, ModelError
+
+if TYPE_CHECKING:
+    import torch
 
 
 def token_frames(spatial_count: int, windows: list[tuple[int, int]], picks: np.ndarray, tokens: int) -> np.ndarray:

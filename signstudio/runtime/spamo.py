@@ -119,7 +119,8 @@ class SpaMoTranslator:
                            seconds={"pose": 0.0, "features": round(seconds, 3),
                                     "model": round(time.perf_counter() - t1, 3),
                                     "total": round(time.perf_counter() - t0, 3)},
-                           segments=[], decoding=how)
+                           segments=[], decoding=how,
+                           note="" if text else "the model generated no text for this clip")
 
 
 def evaluate_spamo(loaded, split: str = "test", videos=None, beams: int | None = None, task=None) -> dict:
