@@ -300,3 +300,30 @@ def test_the_papers_encoders_load_from_local_folders(data_dir, tmp_path):
     assert np.isfinite(out["spatial"].astype(np.float32)).all() and out["spatial"].std() > 0
     with pytest.raises(ModelError, match="no config.json"):
         ClipEncoder(tmp_path / "nothing")
+
+
+def test_the_window_translates_a_video_and_draws_the_llms_attention(spamo_run, tiny_wlasl, shown_widgets, qtbot,
+                                                                     monkeypatch, tmp_path):
+    """A SpaMo model picked in the Translate tab reads the opened video and shows the generated
+    text; its attention record opens in the Attention tab as token x frame heatmaps."""
+    pytest.importorskip("pytestqt")
+    from signstudio.gui.attention import AttentionTab
+    from signstudio.gui.translate.tab import TranslateTab
+    from signstudio.interpret.record import record_file
+
+    result, root, _, _ = spamo_run
+    video = sorted(tiny_wlasl[1].glob("*.mp4"))[0]
+    monkeypatch.setenv("SIGNSTUDIO_CACHE", str(root / "cache"))
+    monkeypatch.setenv("SIGNSTUDIO_USER_MODELS", str(result.output.parent))
+    tab = shown_widgets(TranslateTab)
+    qtbot.waitUntil(tab.models_ready, timeout=60_000)
+    assert tab.model_combo.select(result.output.name)
+    with qtbot.waitSignal(tab.translation_ready, timeout=180_000):
+        assert tab.open_path(video)
+    translation = tab.translation()
+    assert translation.text and not tab.error_text() and "SpaMo" in translation.decoding
+    attention = shown_widgets(AttentionTab)
+    assert attention.load_record_object(record_file(video, str(result.output / "model.pt")))
+    kinds = [attention.kind_combo.itemData(i) for i in range(attention.kind_combo.count())]
+    assert kinds == ["cross", "decoder_self"]
+    assert "visual tokens" in attention.summary_label.text().replace("&nbsp;", " ")

@@ -233,8 +233,8 @@ class AttentionSession:
             record.validate()
         except AttributeError as exc:
             raise ValueError(f"not an attention record ({exc})") from None
-        if not record.cross or not (record.encoder_self or record.spatial is not None):
-            raise ValueError("the record has no cross- or encoder self-attention")
+        if not record.cross:
+            raise ValueError("the record has no cross-attention")
         self.record = record
         self.kind, self.layer, self.head = "cross", len(record.cross) - 1, None
         self.token = self.query_row = None
