@@ -104,7 +104,7 @@ def evaluate_model(loaded: LoadedModel, split: str = "test", *, dataset: str | N
 
 
 #: The scores :func:`record_result` stores in a checkpoint, by task.
-RECORDED = {"sign-to-text": ("wer",),
+RECORDED = {"sign-to-text": ("wer", "top1", "bleu4", "chrf"),  # SpaMo: exact-match top-1 or BLEU-4
             "sign-recognition": ("top1", "top5", "wer", "wer_shown", "wer_streaming", "wer_streaming_shown"),
             "text-to-gloss": ("bleu4", "rouge_l"), "gloss-to-text": ("bleu4", "rouge_l"), "gloss-to-pose": ("dtw_mje",)}
 
