@@ -146,7 +146,7 @@ def load_how2sign_videos(folder: str | Path, sentences: str | Path | None = None
     Raises:
         InputError: no sentence file, or none of its clips has a video.
     """
-    from signstudio.data.how2sign import read_sentences
+    from signstudio.data.how2sign import read_sentences, split_sentences
 
     folder = Path(folder)
     source = Path(sentences) if sentences is not None else folder
@@ -156,7 +156,7 @@ def load_how2sign_videos(folder: str | Path, sentences: str | Path | None = None
         for listing in (source / f"{split}.files", source / f"how2sign_realigned_{split}.csv"):
             if listing.is_file():
                 used = listing
-                texts.update({n: (t, ours) for n, t in _split_sentences(listing).items()})
+                texts.update({n: (t, ours) for n, t in split_sentences(listing).items()})
     if used is None:
         found, used = read_sentences(source)
         texts = {n: (t, "train") for n, (t, _) in found.items()}
@@ -169,29 +169,3 @@ def load_how2sign_videos(folder: str | Path, sentences: str | Path | None = None
     if not out:
         raise InputError(f"{folder}: none of the {len(texts)} clips in {used.name} has a video (CLIP.mp4)")
     return out
-
-
-def _split_sentences(listing: Path) -> dict[str, str]:
-    """``{clip: sentence}`` of one How2Sign ``{split}.files`` (with its ``.text``) or
-    ``how2sign_realigned_{split}.csv``.
-
-    Raises:
-        InputError: a ``.files`` without its ``.text`` or of another length.
-    """
-    from signstudio.data.how2sign import unquote
-
-    if listing.suffix == ".files":
-        text = listing.with_suffix(".text")
-        if not text.is_file():
-            raise InputError(f"{listing}: no matching {text.name}")
-        names, lines = listing.read_text(encoding="utf-8").splitlines(), text.read_text(encoding="utf-8").splitlines()
-        if len(names) != len(lines):
-            raise InputError(f"{listing} has {len(names)} lines but {text} has {len(lines)}")
-        return {n.strip(): unquote(t) for n, t in zip(names, lines) if n.strip()}
-    import csv
-
-    with open(listing, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f, delimiter="\t")
-        if not reader.fieldnames or not {"SENTENCE_NAME", "SENTENCE"} <= set(reader.fieldnames):
-            raise InputError(f"{listing}:1: expected tab-separated columns SENTENCE_NAME and SENTENCE")
-        return {row["SENTENCE_NAME"].strip(): (row["SENTENCE"] or "").strip() for row in reader}

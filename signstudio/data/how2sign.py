@@ -192,24 +192,13 @@ def read_sentences(folder: str | Path) -> tuple[dict[str, tuple[str, int | None]
     if pairs:
         out = {}
         for files in pairs:
-            text = files.with_suffix(".text")
-            if not text.is_file():
-                raise InputError(f"{files}: no matching {text.name}")
-            names = files.read_text(encoding="utf-8").splitlines()
-            texts = text.read_text(encoding="utf-8").splitlines()
-            if len(names) != len(texts):
-                raise InputError(f"{files} has {len(names)} lines but {text} has {len(texts)}")
-            out.update({n.strip(): (unquote(t), None) for n, t in zip(names, texts)})
+            out.update({n: (t, None) for n, t in split_sentences(files).items()})
         return out, pairs[0]
     csvs = sorted(folder.glob("how2sign_realigned_*.csv"))
     if csvs:
         out = {}
         for path in csvs:
-            with open(path, newline="", encoding="utf-8") as f:
-                reader = csv.DictReader(f, delimiter="\t")
-                if not reader.fieldnames or not {"SENTENCE_NAME", "SENTENCE"} <= set(reader.fieldnames):
-                    raise InputError(f"{path}:1: expected tab-separated columns SENTENCE_NAME and SENTENCE")
-                out.update({row["SENTENCE_NAME"].strip(): ((row["SENTENCE"] or "").strip(), None) for row in reader})
+            out.update({n: (t, None) for n, t in split_sentences(path).items()})
         return out, csvs[0]
     return {}, None
 
@@ -275,3 +264,25 @@ def to_pose(clip: How2SignClip, width: int = HOW2SIGN_SIZE[0], height: int = HOW
     data = ma.masked_array(frames[:, None, :, :2].copy(), mask=hidden)
     body = NumPyPoseBody(fps=float(clip.fps), data=data, confidence=conf.copy())
     return Pose(openpose_header(width, height), body)
+
+
+def split_sentences(listing: Path) -> dict[str, str]:
+    """``{clip: sentence}`` of one How2Sign ``{split}.files`` (with its ``.text``) or
+    ``how2sign_realigned_{split}.csv``.
+
+    Raises:
+        InputError: a ``.files`` without its ``.text`` or of another length.
+    """
+    if listing.suffix == ".files":
+        text = listing.with_suffix(".text")
+        if not text.is_file():
+            raise InputError(f"{listing}: no matching {text.name}")
+        names, lines = listing.read_text(encoding="utf-8").splitlines(), text.read_text(encoding="utf-8").splitlines()
+        if len(names) != len(lines):
+            raise InputError(f"{listing} has {len(names)} lines but {text} has {len(lines)}")
+        return {n.strip(): unquote(t) for n, t in zip(names, lines) if n.strip()}
+    with open(listing, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f, delimiter="\t")
+        if not reader.fieldnames or not {"SENTENCE_NAME", "SENTENCE"} <= set(reader.fieldnames):
+            raise InputError(f"{listing}:1: expected tab-separated columns SENTENCE_NAME and SENTENCE")
+        return {row["SENTENCE_NAME"].strip(): (row["SENTENCE"] or "").strip() for row in reader}
