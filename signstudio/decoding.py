@@ -26,6 +26,7 @@ class DecodingOptions:
 
     beam_size: int = 4  # decoder beam
     length_penalty: float = 1.0  # GNMT alpha for the decoder beam
+    no_repeat_ngram: int = 0  # n > 0: the decoder never repeats an n-gram (0: off)
     ctc_beam_size: int = 10  # CTC prefix beam
     lm_weight: float = 0.5  # weight of the gloss LM in CTC prefix beam search
     insertion_bonus: float = 0.5  # added per gloss in CTC prefix beam search
@@ -54,13 +55,39 @@ def _strip(ids: list[int], eos: int) -> list[int]:
     return ids[: ids.index(eos)] if eos in ids else ids
 
 
+def repeated_ngram_tokens(prefix: Sequence[int], n: int) -> set[int]:
+    """Tokens that would repeat an n-gram already in ``prefix`` if they came next (n-gram
+    blocking, Paulus et al. 2018, Sec. 2.5): with ``n == 1`` every token of the prefix, with
+    ``n == 2`` every token that once followed the prefix's last token, and so on; empty for
+    ``n <= 0``."""
+    if n <= 0 or len(prefix) < n - 1:
+        return set()
+    if n == 1:
+        return set(prefix)
+    tail = list(prefix[len(prefix) - n + 1:])
+    return {prefix[i + n - 1] for i in range(len(prefix) - n + 1) if list(prefix[i : i + n - 1]) == tail}
+
+
+def _block(logp: np.ndarray, prefixes: Sequence[Sequence[int]], n: int) -> np.ndarray:
+    """``logp`` ``(n_hyp, V)`` with the tokens :func:`repeated_ngram_tokens` bans set to -inf."""
+    if n <= 0:
+        return logp
+    logp = logp.copy()
+    for row, prefix in enumerate(prefixes):
+        banned = list(repeated_ngram_tokens(prefix, n))
+        if banned:
+            logp[row, banned] = -np.inf
+    return logp
+
+
 def greedy_decode(decoder: StepDecoder, batch: int, max_length: int, bos: int = BOS,
-                  eos: int = EOS) -> list[list[int]]:
+                  eos: int = EOS, no_repeat_ngram: int = 0) -> list[list[int]]:
     """Pick the most probable token at every step, all ``batch`` sentences at once.
 
     Args:
         decoder: a :class:`StepDecoder` over ``batch`` sentences.
         max_length: most tokens generated per sentence (``</s>`` excluded).
+        no_repeat_ngram: n > 0 never repeats an n-gram (:func:`repeated_ngram_tokens`); 0: off.
 
     Returns:
         One token-id list per sentence, without ``<s>`` (or the language tag ``bos``) and ``</s>``.
@@ -71,6 +98,8 @@ def greedy_decode(decoder: StepDecoder, batch: int, max_length: int, bos: int = 
     out = []
     for _ in range(max_length):
         logp, state = decoder.step(state, tokens)
+        if no_repeat_ngram > 0 and out:
+            logp = _block(logp, np.stack(out, 1).tolist(), no_repeat_ngram)
         nxt = np.where(finished, eos, logp.argmax(-1)).astype(np.int64)
         out.append(nxt)
         tokens = nxt
@@ -87,13 +116,15 @@ def length_penalty(length: int, alpha: float) -> float:
 
 
 def beam_search(decoder: StepDecoder, batch: int, max_length: int, beam_size: int = 4, alpha: float = 1.0,
-                bos: int = BOS, eos: int = EOS) -> list[list[int]]:
+                bos: int = BOS, eos: int = EOS, no_repeat_ngram: int = 0) -> list[list[int]]:
     """The best hypothesis of :func:`beam_search_nbest` per sentence (see there)."""
-    return [hyps[0][1] for hyps in beam_search_nbest(decoder, batch, max_length, beam_size, alpha, bos, eos)]
+    return [hyps[0][1] for hyps in beam_search_nbest(decoder, batch, max_length, beam_size, alpha, bos, eos,
+                                                     no_repeat_ngram)]
 
 
 def beam_search_nbest(decoder: StepDecoder, batch: int, max_length: int, beam_size: int = 4,
-                      alpha: float = 1.0, bos: int = BOS, eos: int = EOS) -> list[list[tuple[float, list[int]]]]:
+                      alpha: float = 1.0, bos: int = BOS, eos: int = EOS,
+                      no_repeat_ngram: int = 0) -> list[list[tuple[float, list[int]]]]:
     """Beam search with the GNMT length penalty, one sentence at a time.
 
     Hypotheses are ranked by ``sum log p / length_penalty(len, alpha)``; a hypothesis ends at
@@ -105,6 +136,7 @@ def beam_search_nbest(decoder: StepDecoder, batch: int, max_length: int, beam_si
         decoder: a :class:`StepDecoder` over ``batch`` sentences.
         beam_size: hypotheses kept per step (>= 1).
         alpha: length-penalty strength (0: none).
+        no_repeat_ngram: n > 0 never repeats an n-gram (:func:`repeated_ngram_tokens`); 0: off.
 
     Returns:
         Per sentence, the ended hypotheses as ``(length-normalised score, token ids)``, best
@@ -124,6 +156,7 @@ def beam_search_nbest(decoder: StepDecoder, batch: int, max_length: int, beam_si
         ended: list[tuple[float, list[int]]] = []
         for step in range(max_length + 1):
             logp, state = decoder.step(state, tokens)  # (n, V)
+            logp = _block(logp, prefixes, no_repeat_ngram)
             if step == max_length:  # out of room: only </s> may follow
                 forced = np.full_like(logp, -np.inf)
                 forced[:, eos] = logp[:, eos]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from signstudio.errors import ConfigError, InputError, ModelError
 from signstudio.metrics import bleu, bleu_slt, rouge_l
 from signstudio.runtime.installed import load_installed
 from signstudio.runtime.reliability import Reliability, assess, output_confidence
+from signstudio.runtime.subwords import Subwords
 
 DIRECTIONS = ("text2gloss", "gloss2text")
 TEXT_DATASETS = ("phoenix14t",)
@@ -50,13 +51,33 @@ class Pair:
     target: list[str]
 
 
-def load_text_splits(dataset: str, direction: str, language: str = "", path: str = "") -> dict[str, list[Pair]]:
+#: An annotation marker among PHOENIX-2014-T's train glosses, not a sign: ``__ON__``, ``__OFF__``,
+#: ``__PU__``, ``__HOLD__``, ``__EMP__``, ``__LEFTHAND__``, ``__??REGEN__``... (about 7,600 in
+#: train; none in dev or test).
+MARKER = re.compile(r"^__.*__$")
+
+
+def clean_glosses(glosses: Sequence[str], markers: bool = True, repeats: bool = True) -> list[str]:
+    """``glosses`` without annotation markers (:data:`MARKER`) unless ``markers``, and with runs
+    of the same gloss merged into one (``REGEN REGEN`` -> ``REGEN``) unless ``repeats``."""
+    out = [g for g in glosses if markers or not MARKER.match(g)]
+    return out if repeats else [g for i, g in enumerate(out) if i == 0 or g != out[i - 1]]
+
+
+def load_text_splits(dataset: str, direction: str, language: str = "", path: str = "",
+                     markers: bool = True, repeats: bool = True) -> dict[str, list[Pair]]:
     """``{"train", "dev", "test"}`` token pairs of a text dataset in one direction.
 
     Args:
         dataset: one of :data:`TEXT_DATASETS`. direction: one of :data:`DIRECTIONS`.
         language: sign language code of the glosses (default: the dataset's own, ``gsg``).
         path: a folder of annotation files that replaces the dataset's location.
+        markers: keep annotation markers (:data:`MARKER`) in the train glosses; False drops
+            them (PHOENIX-2014-T's train glosses hold about 7,600, its dev and test glosses none).
+        repeats: keep runs of the same gloss in the train glosses; False merges them
+            (PHOENIX-2014-T's train glosses repeat a gloss in 2,849 of 7,096 sentences, e.g.
+            ``REGEN REGEN``; dev in 1 of 519, test in 4 of 642). Dev and test always stay as
+            distributed: they are the references scores are measured against.
 
     Raises:
         ConfigError: unknown dataset or direction. InputError: missing files.
@@ -69,6 +90,8 @@ def load_text_splits(dataset: str, direction: str, language: str = "", path: str
 
     def pairs(split: str) -> list[Pair]:
         rows: list[TextGlossPair] = load_phoenix_annotations(split, path or None)
+        if split == "train" and not (markers and repeats):
+            rows = [replace(r, glosses=clean_glosses(r.glosses, markers, repeats)) for r in rows]
         if direction == "text2gloss":
             return [Pair(r.id, r.text, r.glosses) for r in rows]
         return [Pair(r.id, [tag] + r.glosses, r.text) for r in rows]
@@ -112,8 +135,10 @@ def encode_sources(sources: Sequence[Sequence[str]], vocab: Vocabulary) -> tuple
 
 
 def translate_tokens(model, sources: Sequence[Sequence[str]], src_vocab: Vocabulary, tgt_vocab: Vocabulary,
-                     bos: int, beam_size: int = 1, alpha: float = 1.0, batch_size: int = 64) -> list[list[str]]:
-    """Decode token sequences: greedy (batched) when ``beam_size == 1``, else beam search.
+                     bos: int, beam_size: int = 1, alpha: float = 1.0, batch_size: int = 64,
+                     no_repeat_ngram: int = 0) -> list[list[str]]:
+    """Decode token sequences: greedy (batched) when ``beam_size == 1``, else beam search
+    (``no_repeat_ngram``: n-gram blocking, :func:`signstudio.decoding.repeated_ngram_tokens`).
 
     Args:
         model: a :class:`~signstudio.models.seq2seq.TextTransformer` (its decoder recomputes the
@@ -131,9 +156,9 @@ def translate_tokens(model, sources: Sequence[Sequence[str]], src_vocab: Vocabul
         decoder = net.decoder(net.encode(src, lengths))
         max_len = output_limit(net.max_output_length, int(lengths.max()))
         if beam_size <= 1:
-            ids = greedy_decode(decoder, len(src), max_len, bos=bos)
+            ids = greedy_decode(decoder, len(src), max_len, bos=bos, no_repeat_ngram=no_repeat_ngram)
         else:
-            ids = beam_search(decoder, len(src), max_len, beam_size, alpha, bos=bos)
+            ids = beam_search(decoder, len(src), max_len, beam_size, alpha, bos=bos, no_repeat_ngram=no_repeat_ngram)
         out.extend(tgt_vocab.decode(row) for row in ids)
     return out
 
@@ -188,6 +213,7 @@ class TextTranslator:
         self.tgt_vocab = self.net.gloss_vocab if f["target"] == "gloss" else self.net.text_vocab
         self.bos = self.tgt_vocab.stoi[f["bos"]]
         self.decoding = self.net.decoding
+        self.subwords = Subwords.from_features(f)
 
     @property
     def name(self) -> str:
@@ -195,12 +221,17 @@ class TextTranslator:
         return self.loaded.name
 
     def source_tokens(self, tokens: Sequence[str]) -> list[str]:
-        """``tokens`` as the encoder reads them (gloss2text: the language tag first)."""
+        """``tokens`` as the encoder reads them (gloss2text: the language tag first; text2gloss
+        with subwords: sentencepiece pieces)."""
         tokens = [str(t) for t in tokens]
         if self.direction == "gloss2text":
             tag = language_tag(self.language)
             return tokens if tokens[:1] == [tag] else [tag] + tokens
-        return tokens
+        return self.subwords.encode(tokens) if self.subwords else tokens
+
+    def output_tokens(self, tokens: list[str]) -> list[str]:
+        """Decoder tokens as words (gloss2text with subwords: pieces joined into words)."""
+        return self.subwords.decode(tokens) if self.subwords and self.direction == "gloss2text" else tokens
 
     def split(self, text: str) -> list[str]:
         """One sentence as tokens: words for text2gloss (:func:`tokenize`), glosses for gloss2text."""
@@ -209,8 +240,10 @@ class TextTranslator:
     def translate(self, sources: Sequence[Sequence[str]], beam_size: int | None = None) -> list[list[str]]:
         """Translate token lists (words for text2gloss, glosses for gloss2text) to token lists."""
         sources = [self.source_tokens(s) for s in sources]
-        return translate_tokens(self.net, sources, self.src_vocab, self.tgt_vocab, self.bos,
-                                beam_size or self.decoding.beam_size, self.decoding.length_penalty)
+        out = translate_tokens(self.net, sources, self.src_vocab, self.tgt_vocab, self.bos,
+                               beam_size or self.decoding.beam_size, self.decoding.length_penalty,
+                               no_repeat_ngram=self.decoding.no_repeat_ngram)
+        return [self.output_tokens(o) for o in out]
 
     def translate_text(self, text: str) -> list[str]:
         """One sentence of raw text (text2gloss) or space-separated glosses (gloss2text).
@@ -242,14 +275,15 @@ class TextTranslator:
         source = self.source_tokens(tokens)
         decoder = self.net.decoder(self.net.encode(*encode_sources([source], self.src_vocab)))
         max_len = output_limit(self.net.max_output_length, len(source))
-        beam = self.decoding.beam_size
+        beam, block = self.decoding.beam_size, self.decoding.no_repeat_ngram
         if beam <= 1:
-            ids = greedy_decode(decoder, 1, max_len, bos=self.bos)[0]
+            ids = greedy_decode(decoder, 1, max_len, bos=self.bos, no_repeat_ngram=block)[0]
         else:
-            ids = beam_search(decoder, 1, max_len, beam, self.decoding.length_penalty, bos=self.bos)[0]
+            ids = beam_search(decoder, 1, max_len, beam, self.decoding.length_penalty, bos=self.bos,
+                              no_repeat_ngram=block)[0]
         confidence = output_confidence(sequence_log_probs(decoder, 0, ids, bos=self.bos))
         reliability = assess(self.loaded.name, self.dataset, self.direction, source, self.src_vocab, confidence)
-        return CheckedOutput(self.tgt_vocab.decode(ids), reliability)
+        return CheckedOutput(self.output_tokens(self.tgt_vocab.decode(ids)), reliability)
 
 
 def load_sentence_model(name_or_path: str | Path) -> TextTranslator:
@@ -293,7 +327,8 @@ def model_text_splits(loaded) -> dict[str, list[Pair]]:
     """
     data: dict[str, Any] = (loaded.config or {}).get("data") or {}
     return load_text_splits(data.get("dataset", "phoenix14t"), loaded.features.get("direction", ""),
-                            data.get("language", ""), data.get("path", ""))
+                            data.get("language", ""), data.get("path", ""), data.get("markers", True),
+                            data.get("repeats", True))
 
 
 def evaluate_text_model(loaded, split: str = "test", beam_size: int | None = None) -> dict:

@@ -3,13 +3,19 @@
 One recipe serves both directions (``data.direction``); the sign language enters as a
 Prompt2LangGloss tag (SignLLM, Sec. 3): in ``text2gloss`` the decoder starts from ``<gsg>``
 instead of ``<s>``, in ``gloss2text`` the tag is the first source token. Loss: label-smoothed
-cross-entropy. Batches: length-bucketed (shuffled buckets of 20 batches sorted by source length).
-Dev: greedy BLEU-4 selects the checkpoint; after the last epoch the beam search length penalty is
-tuned on dev (beam ``train.beam_size``) and stored with the model.
+cross-entropy. With ``data.subwords`` the spoken-language side is sentencepiece pieces
+(:mod:`signstudio.runtime.subwords`), scored after joining them back into words. Batches: length-bucketed (shuffled buckets of 20 batches sorted by source length).
+Dev: greedy BLEU-4 selects the checkpoint. After the last epoch, with ``train.average_last`` N > 1,
+the weights of the last N dev evaluations are averaged (checkpoint averaging, Vaswani et al. 2017,
+Sec. 6.1) and replace the best checkpoint if their greedy dev BLEU-4 is higher; then the beam
+search is tuned on dev (beam ``train.beam_size``; the GNMT length penalty, and n-gram blocking
+``train.no_repeat_ngram`` against none) and stored with the model. The
+averaged snapshots live in memory: after a resume, only evaluations since the resume count.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +27,7 @@ from signstudio.data.phoenix import PHOENIX_LANGUAGE
 from signstudio.data.vocabulary import Vocabulary
 from signstudio.models.registry import count_parameters
 from signstudio.runtime.checkpoint import DecodingOptions, load_model, save_model
+from signstudio.runtime.subwords import Subwords
 from signstudio.runtime.text import (DIRECTIONS, TEXT_DATASETS, Pair, batch_pairs, language_tag, load_text_splits,
                                      score, translate_tokens)
 from signstudio.tasks import TaskHandle, check_cancelled
@@ -36,7 +43,11 @@ class TextData(DataConfig):
     direction: str = "text2gloss"  # "text2gloss" or "gloss2text"
     language: str = ""  # sign language code of the glosses (the Prompt2LangGloss tag), e.g. "gsg"
     path: str = ""  # a folder of annotation files that replaces the dataset's location
+    markers: bool = True  # keep annotation markers (__ON__, __OFF__, __PU__...) in the glosses; false drops them
+    repeats: bool = True  # keep runs of one gloss (REGEN REGEN); false merges them into one
+    subwords: int = 0  # spoken-language side as about N sentencepiece unigram pieces (0: whole words)
 
+    LIMITS = {"subwords": (0, 100_000)}
     CHOICES = {"direction": DIRECTIONS, "dataset": TEXT_DATASETS}
 
 
@@ -47,9 +58,12 @@ class TextTrain(TrainConfig):
     label_smoothing: float = 0.1  # on the cross-entropy
     beam_size: int = 4  # beam for the final dev tuning and the stored decoding options
     length_penalty: float = 1.0  # GNMT alpha (tuned on dev at the end; this value is one candidate)
+    average_last: int = 1  # average the weights of the last N dev evaluations at the end (1: off)
+    no_repeat_ngram: int = 0  # n-gram blocking tried against none when the search is tuned on dev (0: only none)
 
     LIMITS = {**TrainConfig.LIMITS, "label_smoothing": (0.0, 0.99), "beam_size": (1, 64),
-              "length_penalty": (0.0, None)}
+              "length_penalty": (0.0, None), "average_last": (1, 100),
+              "no_repeat_ngram": (0, 10)}
 
 
 def text_vocabularies(train: list[Pair], direction: str, tag: str) -> tuple[Vocabulary, Vocabulary]:
@@ -73,8 +87,14 @@ class TextRecipe(Recipe):
 
     def prepare(self, task: TaskHandle):
         d = self.cfg.data
-        splits = load_text_splits(d.dataset, d.direction, d.language, d.path)
+        splits = load_text_splits(d.dataset, d.direction, d.language, d.path, d.markers, d.repeats)
         self.train_set, self.dev_set = splits["train"], splits["dev"]
+        self.subwords = None
+        if d.subwords:
+            text_side = "source" if d.direction == "text2gloss" else "target"
+            self.subwords = Subwords.train((getattr(p, text_side) for p in self.train_set), d.subwords)
+            self.train_set = [replace(p, **{text_side: self.subwords.encode(getattr(p, text_side))})
+                              for p in self.train_set]
         self.train_size = len(self.train_set)
         self.language = d.language or PHOENIX_LANGUAGE
         tag = language_tag(self.language)
@@ -83,7 +103,10 @@ class TextRecipe(Recipe):
         src_key, tgt_key = ("text", "gloss") if d.direction == "text2gloss" else ("gloss", "text")
         self.features = {"kind": "tokens", "direction": d.direction, "language": self.language,
                          "source": src_key, "target": tgt_key, "bos": self.tgt_vocab.itos[self.bos]}
+        if self.subwords:
+            self.features["subwords"] = self.subwords.to_text()
         self.vocabs = {f"{src_key}_vocab": self.src_vocab, f"{tgt_key}_vocab": self.tgt_vocab}
+        self.snapshots: deque = deque(maxlen=self.cfg.train.average_last)
         return replace(self.cfg, model=replace(self.cfg.model, src_vocab_size=len(self.src_vocab),
                                                tgt_vocab_size=len(self.tgt_vocab)))
 
@@ -105,12 +128,18 @@ class TextRecipe(Recipe):
         loss = smoothed_nll(net(src, lengths, tin), tout, self.cfg.train.label_smoothing)
         return StepLoss(loss, {"loss": loss.item()})
 
-    def _dev(self, model, beam_size: int = 1, alpha: float = 1.0) -> dict[str, float]:
-        hyps = translate_tokens(model, [p.source for p in self.dev_set], self.src_vocab, self.tgt_vocab, self.bos,
-                                beam_size, alpha)
+    def _dev(self, model, beam_size: int = 1, alpha: float = 1.0, block: int = 0) -> dict[str, float]:
+        pieces = self.subwords and self.cfg.data.direction == "text2gloss"
+        sources = [self.subwords.encode(p.source) if pieces else p.source for p in self.dev_set]
+        hyps = translate_tokens(model, sources, self.src_vocab, self.tgt_vocab, self.bos,
+                                beam_size, alpha, no_repeat_ngram=block)
+        if self.subwords and not pieces:
+            hyps = [self.subwords.decode(h) for h in hyps]
         return score([p.target for p in self.dev_set], hyps)
 
     def evaluate(self, model: torch.nn.Module, epoch: int, task: TaskHandle) -> Evaluation:
+        if self.cfg.train.average_last > 1:
+            self.snapshots.append({k: v.detach().clone() for k, v in model.state_dict().items()})
         dev = self._dev(model)
         return Evaluation({"dev_bleu4": dev["bleu4"], "dev_rouge_l": dev["rouge_l"]}, {"dev_greedy": dev})
 
@@ -125,14 +154,36 @@ class TextRecipe(Recipe):
         tc = self.cfg.train
         loaded = load_model(out_dir / "model.pt")
         model.load_state_dict(loaded.model.state_dict())
-        tuned = (-1.0, tc.length_penalty, {})
-        for alpha in sorted({0.0, 0.6, 1.0, tc.length_penalty}):
+        dev_greedy, averaged = best[2]["dev_greedy"], 0
+        if len(self.snapshots) > 1:
             check_cancelled(task)
-            task.set_status(f"tuning the length penalty on dev: alpha {alpha}")
-            dev = self._dev(model, tc.beam_size, alpha)
-            if dev["bleu4"] > tuned[0]:
-                tuned = (dev["bleu4"], alpha, dev)
-        metrics = {"dev": tuned[2], "dev_greedy": best[2]["dev_greedy"], "epoch": best[1],
+            task.set_status(f"averaging the last {len(self.snapshots)} evaluations' weights")
+            best_state = {k: v.clone() for k, v in model.state_dict().items()}
+            model.load_state_dict(average_weights(list(self.snapshots)))
+            dev = self._dev(model)
+            if dev["bleu4"] > dev_greedy["bleu4"]:
+                dev_greedy, averaged = dev, len(self.snapshots)
+            else:
+                model.load_state_dict(best_state)
+        tuned = (-1.0, (tc.length_penalty, tc.no_repeat_ngram), {})
+        for block in sorted({0, tc.no_repeat_ngram}):
+            for alpha in sorted({0.0, 0.6, 1.0, tc.length_penalty}):
+                check_cancelled(task)
+                task.set_status(f"tuning the search on dev: length penalty {alpha}, n-gram blocking {block}")
+                dev = self._dev(model, tc.beam_size, alpha, block)
+                if dev["bleu4"] > tuned[0]:
+                    tuned = (dev["bleu4"], (alpha, block), dev)
+        metrics = {"dev": tuned[2], "dev_greedy": dev_greedy, "epoch": best[1], "averaged": averaged,
                    "parameters": count_parameters(model)}
-        self.save(out_dir / "model.pt", model, metrics, DecodingOptions(beam_size=tc.beam_size, length_penalty=tuned[1]))
+        decoding = DecodingOptions(beam_size=tc.beam_size, length_penalty=tuned[1][0], no_repeat_ngram=tuned[1][1])
+        self.save(out_dir / "model.pt", model, metrics, decoding)
         return metrics
+
+
+def average_weights(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The element-wise mean of state dicts with the same keys and shapes (integer buffers are
+    taken from the last)."""
+    out = {}
+    for key, last in states[-1].items():
+        out[key] = (torch.stack([s[key] for s in states]).mean(0) if last.is_floating_point() else last.clone())
+    return out
