@@ -93,6 +93,9 @@ def test_resume_refuses_a_changed_config_and_a_missing_state(tmp_path, data_dir)
                                 "train": {**TINY_BOSTON["train"], "epochs": 2}})
     with pytest.raises(ConfigError, match="config changed.*d_model"):
         fit(changed, resume=True, output=out)
+    # A new name only relabels the run: it resumes (nothing left to train here).
+    fit(config_from_dict({**cfg.to_dict(), "name": "renamed"}), resume=True, output=out)
+    assert json.loads((out / "train_summary.json").read_text())["name"] == "renamed"
 
 
 def test_signllm_resume_after_cancel_matches_an_uninterrupted_run(tmp_path, data_dir):

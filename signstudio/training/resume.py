@@ -118,7 +118,8 @@ def restore_train_state(out_dir: str | Path, *, config: dict[str, Any], model: t
 
     Raises:
         ConfigError: no state file, an unreadable or foreign file, or a config that differs from
-            the one the run started with (the message names the differing keys).
+            the one the run started with in anything but its ``name`` (the message names the
+            differing keys).
     """
     path = Path(out_dir) / STATE_FILE
     if not path.is_file():
@@ -139,7 +140,8 @@ def restore_train_state(out_dir: str | Path, *, config: dict[str, Any], model: t
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"{path}: a damaged training state ({type(exc).__name__}: {exc}); "
                           "start the run again with --overwrite") from None
-    changed = _diff(saved, json.loads(_json(config)))
+    # The name only labels the run's files: a renamed config resumes the same training.
+    changed = [k for k in _diff(saved, json.loads(_json(config))) if k != "name"]
     if changed:
         raise ConfigError(f"cannot resume: the config changed since the run started ({', '.join(changed[:5])}); "
                           "start a new run or restore the old config")
