@@ -96,6 +96,16 @@ def test_resume_refuses_a_changed_config_and_a_missing_state(tmp_path, data_dir)
     # A new name only relabels the run: it resumes (nothing left to train here).
     fit(config_from_dict({**cfg.to_dict(), "name": "renamed"}), resume=True, output=out)
     assert json.loads((out / "train_summary.json").read_text())["name"] == "renamed"
+    # A run saved before a setting existed resumes when the setting is at its default.
+    state = torch.load(out / "train_state.pt", weights_only=True)
+    saved = json.loads(state["config"])
+    del saved["train"]["grad_clip"]
+    state["config"] = json.dumps(saved)
+    torch.save(state, out / "train_state.pt")
+    fit(cfg, resume=True, output=out)
+    with pytest.raises(ConfigError, match="config changed.*grad_clip"):
+        fit(config_from_dict({**cfg.to_dict(), "train": {**cfg.to_dict()["train"], "grad_clip": 0.5}}),
+            resume=True, output=out)
 
 
 def test_signllm_resume_after_cancel_matches_an_uninterrupted_run(tmp_path, data_dir):

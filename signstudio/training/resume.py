@@ -112,6 +112,17 @@ def _diff(a: Any, b: Any, where: str = "") -> list[str]:
     return [] if a == b else [where]
 
 
+def _with_defaults(saved: dict[str, Any]) -> dict[str, Any]:
+    """``saved`` (a run's stored config) with the settings it predates filled in at their defaults;
+    as stored if it no longer parses (then the diff names what changed)."""
+    from signstudio.training.config import config_from_dict
+
+    try:
+        return json.loads(_json(config_from_dict(saved).to_dict()))
+    except Exception:  # noqa: BLE001 - a config this version cannot read is compared as stored
+        return saved
+
+
 def restore_train_state(out_dir: str | Path, *, config: dict[str, Any], model: torch.nn.Module,
                         optimizer: torch.optim.Optimizer, scheduler, rng: np.random.Generator) -> ResumePoint:
     """Load ``<out_dir>/train_state.pt`` into the given model, optimiser, scheduler and RNGs.
@@ -140,8 +151,9 @@ def restore_train_state(out_dir: str | Path, *, config: dict[str, Any], model: t
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"{path}: a damaged training state ({type(exc).__name__}: {exc}); "
                           "start the run again with --overwrite") from None
-    # The name only labels the run's files: a renamed config resumes the same training.
-    changed = [k for k in _diff(saved, json.loads(_json(config))) if k != "name"]
+    # The name only labels the run's files: a renamed config resumes the same training. A setting
+    # added to SignStudio since the run started reads as its default (what the run trained with).
+    changed = [k for k in _diff(_with_defaults(saved), json.loads(_json(config))) if k != "name"]
     if changed:
         raise ConfigError(f"cannot resume: the config changed since the run started ({', '.join(changed[:5])}); "
                           "start a new run or restore the old config")
