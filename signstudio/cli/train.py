@@ -237,7 +237,8 @@ def register(add) -> None:
     sp.add_argument("--beam-size", type=int, help="beam size for the decoder (default: the model's)")
     sp.add_argument("--length-penalty", type=float, help="GNMT length-penalty alpha (default: the model's)")
     sp.add_argument("--record", action="store_true",
-                    help="store the WER in the checkpoint's metrics (shown by `signstudio models`)")
+                    help="store the scores (WER, top-1, BLEU-4...) in the checkpoint's metrics "
+                         "(shown by `signstudio models`)")
     sp.add_argument("--no-lm", action="store_true", help="decode CTC without the gloss language model")
     sp.add_argument("--videos", metavar="DIR", help="a video model: the folder of the split's VIDEO_ID.mp4 files "
                     "(default: the feature cache, then the config's videos, then the shared wlasl100/videos)")
