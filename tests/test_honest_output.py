@@ -165,7 +165,7 @@ def test_translate_glosses_warns_and_reports_reliability(capsys):
     payload = json.loads(captured.out)
     assert payload["reliability"]["in_domain"] is False
     assert payload["reliability"]["oov_tokens"] == ["JOHN", "WRITE", "HOMEWORK"]
-    assert payload["decoding"] == "sentence by phoenix14t-gloss2text, beam 4, alpha 1"
+    assert payload["decoding"] == "sentence by phoenix14t-gloss2text, beam 4, alpha 2"
     assert "signstudio: warning: 3 of 3 glosses are unknown to phoenix14t-gloss2text" in captured.err
     assert main(["translate", "--glosses", "MORGEN REGEN NORD", "--text-model", "phoenix14t-gloss2text"]) == 0
     captured = capsys.readouterr()
