@@ -31,6 +31,11 @@ class DecodingOptions:
     lm_weight: float = 0.5  # weight of the gloss LM in CTC prefix beam search
     insertion_bonus: float = 0.5  # added per gloss in CTC prefix beam search
 
+    def search(self) -> str:
+        """The decoder beam's settings in words, e.g. ``"beam 4, alpha 3, no repeated 2-gram"``."""
+        blocking = f", no repeated {self.no_repeat_ngram}-gram" if self.no_repeat_ngram else ""
+        return f"beam {self.beam_size}, alpha {self.length_penalty:g}{blocking}"
+
 
 class StepDecoder(Protocol):
     """A translation decoder bound to the encoder output of a batch of ``B`` sentences.

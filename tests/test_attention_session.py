@@ -180,6 +180,27 @@ def test_a_text_models_record_has_source_tokens_for_columns(text_record):
     assert s.default_name("view") == s.default_name() + f"_cross_layer{last}_mean"
 
 
+@pytest.mark.parametrize("block", [None, 1])
+def test_a_text_record_searches_as_the_translator_does(block):
+    """The Attention tab shows the output Produce writes: same beam, length penalty and n-gram blocking."""
+    from dataclasses import replace
+
+    from signstudio.interpret.record import record_text
+    from signstudio.runtime.installed import load_installed
+    from signstudio.runtime.text import TextTranslator
+
+    require_model(TEXT_MODEL)
+    loaded = load_installed(TEXT_MODEL, backend="torch")
+    if block is not None:
+        loaded = replace(loaded, decoding=replace(loaded.decoding, no_repeat_ngram=block))
+    record = record_text(loaded, SENTENCE)
+    glosses = TextTranslator(loaded).translate_text(SENTENCE)
+    assert record.tokens[:-1] == glosses and record.tokens[-1] == "</s>"
+    assert record.decoding.endswith(loaded.decoding.search())
+    if block == 1:
+        assert len(set(glosses)) == len(glosses) and "no repeated 1-gram" in record.decoding
+
+
 def test_default_file_names(session):
     session.set_view(head=2)
     assert session.default_name() == "mediapipe"

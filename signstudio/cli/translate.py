@@ -92,8 +92,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         result.text, reliability = checked_sentence(result.glosses, sentence_model)
         result.seconds["sentence"] = time.perf_counter() - t0
-        beam = sentence_model.decoding
-        how = f"sentence by {sentence_model.loaded.name}, beam {beam.beam_size}, alpha {beam.length_penalty:g}"
+        how = f"sentence by {sentence_model.loaded.name}, {sentence_model.decoding.search()}"
         result.decoding = f"{result.decoding}; {how}" if result.decoding else how
         if args.strict and reliability is not None and not reliability.in_domain:
             raise OutOfDomainError("not translated: " + "; ".join(reliability.warnings), reliability.warnings,

@@ -337,9 +337,10 @@ def _teacher_forced(model, memory: torch.Tensor, mask: torch.Tensor, ids: list[i
             [np32(values[(i, "self")]) for i in range(n)], [np32(values[(i, "cross")]) for i in range(n)])
 
 
-def _decode_and_record(model, memory, mask, bos: int, max_length: int, beam_size: int, alpha: float,
-                       tgt_vocab, target: Sequence[str] | None):
-    """Search (or force) the output, then record it; returns (tokens, decoder_inputs, arrays, how)."""
+def _decode_and_record(model, memory, mask, bos: int, max_length: int, options, tgt_vocab,
+                       target: Sequence[str] | None):
+    """Search (or force) the output with the model's :class:`~signstudio.decoding.DecodingOptions`
+    (beam, length penalty, n-gram blocking), then record it; returns (tokens, decoder_inputs, arrays, how)."""
     from signstudio.decoding import beam_search
     from signstudio.models.incremental import TorchPrefixDecoder
 
@@ -347,8 +348,9 @@ def _decode_and_record(model, memory, mask, bos: int, max_length: int, beam_size
         ids = tgt_vocab.encode(list(target))
         how = "forced"
     else:
-        ids = beam_search(TorchPrefixDecoder(model, memory, mask), 1, max_length, beam_size, alpha, bos=bos)[0]
-        how = f"attention decoder over the whole input at once, beam {beam_size}, alpha {alpha:g}"
+        ids = beam_search(TorchPrefixDecoder(model, memory, mask), 1, max_length, options.beam_size,
+                          options.length_penalty, bos=bos, no_repeat_ngram=options.no_repeat_ngram)[0]
+        how = f"attention decoder over the whole input at once, {options.search()}"
     # Beam search always ends its hypotheses with </s> (forced at max_length), so every record
     # has a last row: the step that produced </s>.
     inputs = [bos] + list(ids)
@@ -395,10 +397,9 @@ def record_attention(loaded, inputs, target: Sequence[str] | None = None, input_
             raise InputError(f"features must have shape (T>0, {want}), got {feats.shape}")
         x = torch.from_numpy(feats)[None]
         memory, mask, enc = model.encode(x, torch.tensor([len(feats)]), return_attention=True)
-        opts = loaded.decoding
         tokens, dec_in, arrays, how = _decode_and_record(
             model, memory, mask, loaded.text_vocab.bos_index, model.config.max_output_length,
-            getattr(opts, "beam_size", 4), getattr(opts, "length_penalty", 1.0), loaded.text_vocab, target)
+            loaded.decoding, loaded.text_vocab, target)
         t = feats.shape[0]
         frame_times, fps, source = np.arange(t, dtype=np.float64) / FEATURE_FPS, FEATURE_FPS, []
     elif loaded.model_type == "text-transformer":
@@ -412,8 +413,7 @@ def record_attention(loaded, inputs, target: Sequence[str] | None = None, input_
         memory, mask, enc = model.encode(src, torch.tensor([len(source)]), return_attention=True)
         max_len = min(model.config.max_output_length, len(source) * 2 + 10)  # as translate_tokens
         tokens, dec_in, arrays, how = _decode_and_record(
-            model, memory, mask, tr.bos, max_len, tr.decoding.beam_size, tr.decoding.length_penalty,
-            tr.tgt_vocab, target)
+            model, memory, mask, tr.bos, max_len, tr.decoding, tr.tgt_vocab, target)
         frame_times, fps = None, 0.0
     else:
         raise ModelError(f"model {loaded.name!r} is a {loaded.model_type} model; attention can be recorded for "

@@ -94,7 +94,7 @@ def decode_features(model, features: Sequence[np.ndarray], gloss_vocab, text_voc
             ]
     if net.has_decoder and text_vocab is not None:
         ids = beam_search(net.decoder(encoded), len(features), net.max_output_length, options.beam_size,
-                          options.length_penalty)
+                          options.length_penalty, no_repeat_ngram=options.no_repeat_ngram)
         out["decoder"] = [text_vocab.decode(s) for s in ids]
     return out
 
@@ -137,7 +137,7 @@ def decode_long(model, features: np.ndarray, gloss_vocab, text_vocab, options: D
         for a in range(0, t, MAX_WINDOW):
             encoded = encode(a, min(t, a + MAX_WINDOW))
             ids = beam_search(net.decoder(encoded), 1, net.max_output_length, options.beam_size,
-                              options.length_penalty)[0]
+                              options.length_penalty, no_repeat_ngram=options.no_repeat_ngram)[0]
             tokens += text_vocab.decode(ids)
         out["decoder"] = [tokens]
     return out
@@ -150,7 +150,7 @@ def describe_decoding(key: str, options: DecodingOptions) -> str:
                 f"(weight {options.lm_weight:g})")
     if key == "ctc":
         return "CTC best path (greedy)"
-    return f"the attention decoder (beam {options.beam_size}, alpha {options.length_penalty:g})"
+    return f"the attention decoder ({options.search()})"
 
 
 def decoding_summary(decoded: dict[str, list[list[str]]], frames: int, options: DecodingOptions,
