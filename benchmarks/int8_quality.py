@@ -3,7 +3,7 @@
     python benchmarks/int8_quality.py [--models NAME ...] [--export-to DIR]
 
 Every installed model is exported (fp32 and INT8, onnxruntime's dynamic quantisation: MatMul and
-Gemm weights per channel in int8) into a scratch folder, and both are evaluated on the test split
+Gemm weights per channel in uint8, U8U8) into a scratch folder, and both are evaluated on the test split
 of the data it was trained on (``signstudio evaluate``'s numbers). A model's INT8 export may be
 its default only where its card metric drops by at most 0.5 points (0.005 for WER and DTW-MJE).
 """

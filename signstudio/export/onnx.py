@@ -6,8 +6,8 @@ time axes, then checked: each graph is run by onnxruntime on an input of another
 one it was exported with and compared with PyTorch (largest absolute difference ≤
 :data:`TOLERANCE`), so an export that baked a length into a reshape (DESIGN.md's pitfall) is
 refused instead of written. INT8 is onnxruntime's dynamic quantisation (weights of MatMul/Gemm
-per channel in int8, activations quantised at run time); its graphs are compared too, and the
-largest difference is recorded in the sidecar, not enforced.
+per channel in uint8, activations quantised to uint8 at run time: U8U8, see :func:`_quantize`);
+its graphs are compared too, and the largest difference is recorded in the sidecar, not enforced.
 
 Families (every registered one; the graphs are described in :mod:`signstudio.runtime.onnx`):
 landmark recognisers (``recognizer.onnx``); Signformer and SignAttention, and the text-to-gloss /
@@ -257,14 +257,22 @@ def _compare(module: torch.nn.Module, path: Path, spec: dict[str, Any]) -> float
 
 
 def _quantize(source: Path, target: Path) -> None:
-    """onnxruntime's dynamic INT8 quantisation of ``source`` into ``target``."""
+    """onnxruntime's dynamic INT8 quantisation of ``source`` into ``target``: weights per channel
+    in uint8, activations in uint8 (U8U8).
+
+    Not onnxruntime's default U8S8 (int8 weights): on x86 CPUs with AVX2 but no VNNI, U8S8 runs
+    on ``VPMADDUBSW``, whose 16-bit sums saturate (onnxruntime's quantisation guide, "When to use
+    reduce_range and different data formats"), and the same file then scores differently from
+    machine to machine. boston104-signformer's U8S8 export scored test WER 0.421 on an AVX2-only
+    CPU and 0.348 on the machine it was exported on; U8U8 scores PyTorch's 0.348 on the AVX2 one.
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     sink = io.StringIO()
     with warnings.catch_warnings(), redirect_stdout(sink), redirect_stderr(sink):
         warnings.simplefilter("ignore")
         logging.getLogger().setLevel(logging.ERROR)
-        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QUInt8, per_channel=True)
 
 
 def _sidecar(loaded: LoadedModel, checkpoint: Path, graphs: dict[str, dict[str, Any]], precision: str,
