@@ -95,6 +95,10 @@ def test_average_weights_is_the_elementwise_mean():
 
 
 def test_gloss_to_text_with_subwords_and_averaging_trains_and_writes_words(small_phoenix, tmp_path):
+    from dataclasses import replace
+
+    import torch
+
     from signstudio.runtime.checkpoint import load_model
     from signstudio.runtime.text import TextTranslator, evaluate_text_model
     from signstudio.tasks import RecordingTask
@@ -122,3 +126,13 @@ def test_gloss_to_text_with_subwords_and_averaging_trains_and_writes_words(small
     assert not any("▁" in w for w in translator.translate_text("MORGEN REGEN NORD"))
     res = evaluate_text_model(loaded, "dev")
     assert res["n"] == 24 and not any("▁" in e["output"] for e in res["examples"])
+
+    # Resumed after its last epoch under a new name (how the shipped models got theirs): the
+    # weights and what the first finish chose (averaging or not, the search) stay as they were.
+    renamed = replace(cfg, name="g2t-renamed")
+    again = load_model(fit(renamed, RecordingTask(), resume=True, output=tmp_path / "run").output)
+    assert again.name == "g2t-renamed" and again.decoding == loaded.decoding
+    for key in ("averaged", "dev_greedy", "dev_greedy_averaged_bleu4", "dev"):
+        assert again.metrics[key] == loaded.metrics[key], key
+    state = loaded.model.state_dict()
+    assert all(torch.equal(v, state[k]) for k, v in again.model.state_dict().items())

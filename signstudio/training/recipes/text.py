@@ -10,7 +10,8 @@ the weights of the last N dev evaluations are averaged (checkpoint averaging, Va
 Sec. 6.1) and replace the best checkpoint if their greedy dev BLEU-4 is higher; then the beam
 search is tuned on dev (beam ``train.beam_size``; the GNMT length penalty, and n-gram blocking
 ``train.no_repeat_ngram`` against none) and stored with the model. The
-averaged snapshots live in memory: after a resume, only evaluations since the resume count.
+averaged snapshots live in memory: after a resume, only evaluations since the resume count, and a
+resume after the last epoch keeps the weights (averaged or not) that the first finish chose.
 """
 
 from __future__ import annotations
@@ -161,7 +162,11 @@ class TextRecipe(Recipe):
         loaded = load_model(out_dir / "model.pt")
         model.load_state_dict(loaded.model.state_dict())
         dev_greedy, averaged, averaged_dev = best[2]["dev_greedy"], 0, None
-        if len(self.snapshots) > 1:
+        if not self.snapshots and "averaged" in loaded.metrics:
+            # resumed after the end: model.pt already holds the weights the first finish chose (averaged or not)
+            m = loaded.metrics
+            dev_greedy, averaged, averaged_dev = m["dev_greedy"], m["averaged"], m["dev_greedy_averaged_bleu4"]
+        elif len(self.snapshots) > 1:
             check_cancelled(task)
             task.set_status(f"averaging the last {len(self.snapshots)} evaluations' weights")
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
