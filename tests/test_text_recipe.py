@@ -136,3 +136,9 @@ def test_gloss_to_text_with_subwords_and_averaging_trains_and_writes_words(small
         assert again.metrics[key] == loaded.metrics[key], key
     state = loaded.model.state_dict()
     assert all(torch.equal(v, state[k]) for k, v in again.model.state_dict().items())
+    # Blocking is read only by the end-of-training search, so a finished run can be re-tuned with it.
+    train = {**cfg.to_dict()["train"], "no_repeat_ngram": 1}
+    retuned = load_model(fit(config_from_dict({**cfg.to_dict(), "train": train}), RecordingTask(), resume=True,
+                             output=tmp_path / "run").output)
+    assert retuned.decoding.no_repeat_ngram in (0, 1) and retuned.metrics["averaged"] == loaded.metrics["averaged"]
+    assert all(torch.equal(v, state[k]) for k, v in retuned.model.state_dict().items())

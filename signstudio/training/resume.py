@@ -101,6 +101,11 @@ def has_train_state(out_dir: str | Path) -> bool:
     return (Path(out_dir) / STATE_FILE).is_file()
 
 
+#: Config keys a resume may change: the run's name, and settings read only after the last epoch
+#: (the text recipe's n-gram blocking, tried when the search is tuned on dev).
+RELABELS = frozenset({"name", "train.no_repeat_ngram"})
+
+
 def _diff(a: Any, b: Any, where: str = "") -> list[str]:
     if isinstance(a, dict) and isinstance(b, dict):
         out = []
@@ -129,7 +134,7 @@ def restore_train_state(out_dir: str | Path, *, config: dict[str, Any], model: t
 
     Raises:
         ConfigError: no state file, an unreadable or foreign file, or a config that differs from
-            the one the run started with in anything but its ``name`` (the message names the
+            the one the run started with in anything but :data:`RELABELS` (the message names the
             differing keys).
     """
     path = Path(out_dir) / STATE_FILE
@@ -153,7 +158,8 @@ def restore_train_state(out_dir: str | Path, *, config: dict[str, Any], model: t
                           "start the run again with --overwrite") from None
     # The name only labels the run's files: a renamed config resumes the same training. A setting
     # added to SignStudio since the run started reads as its default (what the run trained with).
-    changed = [k for k in _diff(_with_defaults(saved), json.loads(_json(config))) if k != "name"]
+    # Settings that only the end-of-training search tuning reads may change: they train nothing.
+    changed = [k for k in _diff(_with_defaults(saved), json.loads(_json(config))) if k not in RELABELS]
     if changed:
         raise ConfigError(f"cannot resume: the config changed since the run started ({', '.join(changed[:5])}); "
                           "start a new run or restore the old config")
