@@ -128,7 +128,7 @@ def test_attention_tab_says_how_it_decoded(shown_widgets, qtbot):
     from signstudio.runtime.installed import load_installed
 
     record = record_text(load_installed(str(T2G)), "morgen regnet es im norden")
-    assert record.decoding == "attention decoder over the whole input at once, beam 4, alpha 3"
+    assert record.decoding == "attention decoder over the whole input at once, beam 4, alpha 3, no repeated 2-gram"
     tab = shown_widgets(AttentionTab)
     assert tab.load_record_object(record)
     assert f"Decoded: {record.decoding}" in tab.summary_label.text()

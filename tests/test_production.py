@@ -200,7 +200,7 @@ def test_shipped_text_to_gloss_reproduces_its_model_card(data_dir, capsys):
     assert res["bleu4"] == pytest.approx(recorded, abs=0.01)
     assert res["bleu4"] > 19.0 and res["rouge_l"] > 54.0  # issue 15: 11.18 before the train glosses were cleaned
     # the model writes no "__ON__" any more, so slt's untokenised BLEU is within 0.1 of ours (the card)
-    assert res["bleu4_slt"] == pytest.approx(20.05, abs=0.01)
+    assert res["bleu4_slt"] == pytest.approx(20.20, abs=0.01)
     assert not any("__" in e["output"] for e in res["examples"])
 
 
