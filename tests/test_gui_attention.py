@@ -36,6 +36,40 @@ TEXT_MODEL = "phoenix14t-text2gloss"
 SENTENCE = "Morgen regnet es im Norden, im Süden scheint die Sonne."
 
 
+def _drawn_labels(axis) -> list[str]:
+    """The tick texts pyqtgraph would draw on ``axis`` now (it skips any that do not fit)."""
+    from PySide6.QtGui import QPainter, QPicture
+
+    picture = QPicture()
+    painter = QPainter(picture)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for _, _, text in (specs[2] if specs else [])]
+
+
+def test_every_row_label_is_drawn_and_long_ones_are_elided(shown_widgets, qtbot):
+    """The left axis is as wide as its longest label before the first paint (pyqtgraph widens it
+    only after drawing, and dropped the first row's label), and a very long label is elided."""
+    from signstudio.gui.attention.plots import AttentionHeatmap, LabelAxis
+    from signstudio.interpret.session import Axis
+
+    heatmap = shown_widgets(AttentionHeatmap)
+    tokens = ["MORGEN", "NORD", "REGEN", "SUED", "SONNE", "</s>"]
+    heatmap.set_matrix(np.random.default_rng(0).random((6, 5)), Axis(6, tokens, title="output"),
+                       Axis(5, ["morgen", "regnet", "es", "im", "norden"], title="source"))
+    qtbot.wait(20)  # the axes follow the view's range once events run
+    assert _drawn_labels(heatmap.left_axis) == tokens
+    long = "DONNERSTAG" * 12
+    heatmap.set_matrix(np.ones((2, 2)), Axis(2, [long, "</s>"]), Axis(2, ["a", "b"]))
+    qtbot.wait(20)
+    drawn = _drawn_labels(heatmap.left_axis)
+    assert len(drawn) == 2 and drawn[1] == "</s>"
+    assert drawn[0].startswith("DONNERSTAG") and drawn[0].endswith("…") and len(drawn[0]) < len(long)
+    assert heatmap.left_axis.width() < LabelAxis.MAX_TEXT_WIDTH + 60
+
+
 # --- fixtures ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def pose_path():
@@ -340,6 +374,7 @@ def test_a_german_sentence_with_the_text_model(make_tab, qtbot):
     # Columns are the source words; there is no clip, the source sentence is shown instead.
     assert tab.heatmap.bottom_axis.labels() == record.source_tokens
     assert tab.heatmap.left_axis.labels() == record.tokens
+    assert _drawn_labels(tab.heatmap.left_axis) == record.tokens  # the first row's too
     assert tab.clip_stack.currentWidget() is tab.source_view
     assert not tab.player.has_clip()
     assert tab.token_list.headerItem().text(3) == "From source"

@@ -32,7 +32,11 @@ TEXT_PEN = QColor("#1f2329")
 
 class LabelAxis(pg.AxisItem):
     """An axis with one text label per cell (centred at ``i + 0.5``), thinned so labels never
-    overlap; with no labels it is pyqtgraph's numeric axis (seconds)."""
+    overlap; with no labels it is pyqtgraph's numeric axis (seconds). A vertical axis is made as
+    wide as its longest label (up to :attr:`MAX_TEXT_WIDTH` pixels, longer ones are elided):
+    pyqtgraph only widens an axis after drawing it, and skips a label that does not fit."""
+
+    MAX_TEXT_WIDTH = 160  # pixels
 
     def __init__(self, orientation: str, **kwargs) -> None:
         super().__init__(orientation, **kwargs)
@@ -43,8 +47,19 @@ class LabelAxis(pg.AxisItem):
     def set_labels(self, labels: list[str] | None) -> None:
         """One label per cell, or None for numbers."""
         self._labels = None if labels is None else [str(s) for s in labels]
+        if self.orientation in ("left", "right"):
+            if self._labels:
+                metrics = self._metrics()
+                widest = max(metrics.horizontalAdvance(s) for s in self._labels)
+                width = int(math.ceil(min(widest, self.MAX_TEXT_WIDTH))) + 4
+                self.setStyle(autoExpandTextSpace=False, tickTextWidth=width)
+            else:
+                self.setStyle(autoExpandTextSpace=True)
         self.picture = None
         self.update()
+
+    def _metrics(self) -> QFontMetricsF:
+        return QFontMetricsF(self.style.get("tickFont") or QFont())
 
     def labels(self) -> list[str] | None:
         """The labels shown (None: numbers)."""
@@ -62,7 +77,7 @@ class LabelAxis(pg.AxisItem):
         hi = min(len(labels) - 1, int(math.ceil(maxVal)) - 1)
         if hi < lo:
             return []
-        metrics = QFontMetricsF(self.style.get("tickFont") or QFont())
+        metrics = self._metrics()
         if self.orientation in ("left", "right"):
             need = metrics.height() + 1
         else:
@@ -77,10 +92,15 @@ class LabelAxis(pg.AxisItem):
         labels = self._labels
         if labels is None:
             return super().tickStrings(values, scale, spacing)
+        vertical = self.orientation in ("left", "right")
+        metrics = self._metrics()
         out = []
         for v in values:
             i = int(math.floor(v))
-            out.append(labels[i] if 0 <= i < len(labels) else "")
+            text = labels[i] if 0 <= i < len(labels) else ""
+            if vertical:
+                text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, self.MAX_TEXT_WIDTH)
+            out.append(text)
         return out
 
 
