@@ -90,7 +90,9 @@ def xvfb_screenshot(tmp_path: Path, *extra: str, name: str = "window.png",
     env["QT_QPA_PLATFORM"] = "xcb"
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH"))
                                         if p)
-    cmd = [XVFB_RUN, "-a", "-s", "-screen 0 1600x1000x24", sys.executable, "-m",
+    # xvfb-run -a takes the first free display from -n on; two pytest-xdist workers start apart.
+    first = 99 + 20 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    cmd = [XVFB_RUN, "-a", "-n", str(first), "-s", "-screen 0 1600x1000x24", sys.executable, "-m",
            "signstudio.gui.screenshot", str(out), "--size", "1280x800", *extra]
     proc = subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True,
                           timeout=timeout)

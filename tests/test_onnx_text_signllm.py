@@ -78,20 +78,20 @@ def test_text_export_steps_like_torch(text_copies, name):
 
 @pytest.mark.parametrize("name", TEXT)
 def test_text_models_translate_every_test_sentence_as_torch(text_copies, name):
-    """Beam search in onnxruntime (key/value cache) writes the same 642 test outputs as PyTorch
-    (whole prefix), hence the card's BLEU-4 and ROUGE-L."""
+    """Beam search in onnxruntime (key/value cache) writes PyTorch's (whole prefix) outputs on the
+    first 160 test sentences, and the card's BLEU-4 and ROUGE-L on all 642 (which
+    ``test_production`` checks PyTorch reproduces: one full PyTorch decode per suite is enough)."""
     from signstudio.runtime.installed import load_installed
     from signstudio.runtime.text import TextTranslator, score
 
     folder = text_copies[name]
-    outputs = {}
-    for backend in ("torch", "onnx-fp32"):
-        translator = TextTranslator(load_installed(str(folder), backend=backend))
-        pairs = _phoenix_test(translator.loaded)
-        outputs[backend] = translator.translate([p.source for p in pairs])
+    onnx = TextTranslator(load_installed(str(folder), backend="onnx-fp32"))
+    pairs = _phoenix_test(onnx.loaded)
     assert len(pairs) == 642
-    assert outputs["onnx-fp32"] == outputs["torch"]
-    scores = score([p.target for p in pairs], outputs["onnx-fp32"])
+    outputs = onnx.translate([p.source for p in pairs])
+    torch_ = TextTranslator(load_installed(str(folder), backend="torch"))
+    assert outputs[:160] == torch_.translate([p.source for p in pairs[:160]])
+    scores = score([p.target for p in pairs], outputs)
     assert (round(scores["bleu4"], 2), round(scores["rouge_l"], 2)) == CARD[name]
 
 
