@@ -142,3 +142,37 @@ def test_gloss_to_text_with_subwords_and_averaging_trains_and_writes_words(small
                              output=tmp_path / "run").output)
     assert retuned.decoding.no_repeat_ngram in (0, 1) and retuned.metrics["averaged"] == loaded.metrics["averaged"]
     assert all(torch.equal(v, state[k]) for k, v in retuned.model.state_dict().items())
+
+
+@pytest.mark.parametrize("direction", ["text2gloss", "gloss2text"])
+def test_word_dropout_hides_source_words_at_its_rate_and_never_padding_or_the_tag(small_phoenix, direction):
+    """``train.word_dropout`` 0.3 turns about 30% of the real source tokens of real PHOENIX-2014-T
+    training batches into ``<unk>``; padding stays, gloss2text keeps its language tag, and the
+    same generator state gives the same batch (resume)."""
+    from signstudio.data.vocabulary import Vocabulary
+    from signstudio.runtime.text import batch_pairs
+    from signstudio.tasks import RecordingTask
+    from signstudio.training.config import config_from_dict
+    from signstudio.training.recipes.text import TextRecipe
+
+    def recipe(p):
+        cfg = config_from_dict({
+            "name": "wd", "model": {"type": "text-transformer", "d_model": 32, "num_heads": 2},
+            "data": {"dataset": "phoenix14t", "direction": direction, "language": "gsg",
+                     "path": str(small_phoenix)},
+            "train": {"word_dropout": p}})
+        r = TextRecipe(cfg)
+        r.cfg = r.prepare(RecordingTask())
+        return r
+
+    r = recipe(0.3)
+    src, lengths, _, _ = batch_pairs(r.train_set, r.src_vocab, r.tgt_vocab, r.bos)
+    dropped = r.drop_words(src, np.random.default_rng(0))
+    real = src > Vocabulary.eos_index
+    changed = dropped != src
+    assert bool((dropped[changed] == Vocabulary.unk_index).all()) and not bool(changed[~real].any())
+    assert int(real.sum()) > 500 and 0.25 < changed.sum().item() / real.sum().item() < 0.35
+    if direction == "gloss2text":
+        assert (dropped[:, 0] == src[:, 0]).all() and (src[:, 0] == r.src_vocab.stoi["<gsg>"]).all()
+    assert (r.drop_words(src, np.random.default_rng(0)) == dropped).all()
+    assert (recipe(0.0).drop_words(src, np.random.default_rng(0)) == src).all()

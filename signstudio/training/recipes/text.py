@@ -3,7 +3,9 @@
 One recipe serves both directions (``data.direction``); the sign language enters as a
 Prompt2LangGloss tag (SignLLM, Sec. 3): in ``text2gloss`` the decoder starts from ``<gsg>``
 instead of ``<s>``, in ``gloss2text`` the tag is the first source token. Loss: label-smoothed
-cross-entropy. With ``data.subwords`` the spoken-language side is sentencepiece pieces
+cross-entropy. With ``train.word_dropout`` p, each source token of a training batch is replaced
+by ``<unk>`` with probability p (source word dropout, a regulariser for low-resource NMT: Sennrich
+& Zhang 2019, Sec. 3.2, after Gal & Ghahramani 2016; the gloss2text language tag is kept). With ``data.subwords`` the spoken-language side is sentencepiece pieces
 (:mod:`signstudio.runtime.subwords`), scored after joining them back into words. Batches: length-bucketed (shuffled buckets of 20 batches sorted by source length).
 Dev: greedy BLEU-4 selects the checkpoint. After the last epoch, with ``train.average_last`` N > 1,
 the weights of the last N dev evaluations are averaged (checkpoint averaging, Vaswani et al. 2017,
@@ -67,10 +69,11 @@ class TextTrain(TrainConfig):
     length_penalty: float = 1.0  # GNMT alpha (tuned on dev at the end; this value is one candidate)
     average_last: int = 1  # average the weights of the last N dev evaluations at the end (1: off)
     no_repeat_ngram: int = 0  # n-gram blocking tried against none when the search is tuned on dev (0: only none)
+    word_dropout: float = 0.0  # probability that a source token reads as <unk> in a training batch
 
     LIMITS = {**TrainConfig.LIMITS, "label_smoothing": (0.0, 0.99), "beam_size": (1, 64),
               "length_penalty": (0.0, None), "average_last": (1, 100),
-              "no_repeat_ngram": (0, 10)}
+              "no_repeat_ngram": (0, 10), "word_dropout": (0.0, 0.9)}
 
 
 def text_vocabularies(train: list[Pair], direction: str, tag: str) -> tuple[Vocabulary, Vocabulary]:
@@ -132,8 +135,20 @@ class TextRecipe(Recipe):
         src, lengths, tin, tout = (t.to(self.device) for t in
                                    batch_pairs([self.train_set[i] for i in batch], self.src_vocab, self.tgt_vocab,
                                                self.bos))
+        src = self.drop_words(src, rng)
         loss = smoothed_nll(net(src, lengths, tin), tout, self.cfg.train.label_smoothing)
         return StepLoss(loss, {"loss": loss.item()})
+
+    def drop_words(self, src: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+        """``src`` (B, S) token ids with each real token (not padding, not the gloss2text language
+        tag at position 0) replaced by ``<unk>`` with probability ``train.word_dropout``."""
+        p = self.cfg.train.word_dropout
+        if p <= 0:
+            return src
+        drop = torch.from_numpy(rng.random(tuple(src.shape)) < p).to(src.device) & (src > Vocabulary.eos_index)
+        if self.cfg.data.direction == "gloss2text":
+            drop[:, 0] = False
+        return src.masked_fill(drop, Vocabulary.unk_index)
 
     def _dev(self, model, beam_size: int = 1, alpha: float = 1.0, block: int = 0) -> dict[str, float]:
         pieces = self.subwords and self.cfg.data.direction == "text2gloss"
