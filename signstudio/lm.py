@@ -119,7 +119,10 @@ def ctc_prefix_beam_search(log_probs, itos: Sequence[str], lm: GlossLM | None = 
     """CTC prefix beam search with a gloss LM (Hannun et al. 2014, "First-pass LVCSR", alg. 1).
 
     A prefix is scored ``log p_ctc(prefix) + lm_weight * log p_lm(prefix) + insertion_bonus *
-    len(prefix)``; at the end ``</s>`` is scored by the LM too.
+    len(prefix)``; at the end ``</s>`` is scored by the LM too. Per frame, the extensions of each
+    beam by a new gloss are scored with NumPy (the LM's log-probabilities of every next gloss are
+    kept per n-gram context); only the ``beam_size`` best of each beam can survive, so only those
+    are ranked with the rest. Ties keep the order in which the prefixes were first reached.
 
     Args:
         log_probs: ``(T, G)`` CTC log-probabilities of one clip's real frames (NumPy, or a tensor).
@@ -134,51 +137,76 @@ def ctc_prefix_beam_search(log_probs, itos: Sequence[str], lm: GlossLM | None = 
         log_probs = log_probs.detach().cpu().numpy()
     lp = np.asarray(log_probs, dtype=np.float64)
     ninf = -math.inf
-    # prefix -> (log p ending in blank, log p ending in non-blank)
+    # prefix -> (log p ending in blank, log p ending in non-blank), and the LM log-prob of each live prefix
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, ninf)}
-    lm_cache: dict[tuple[int, ...], float] = {(): 0.0}
+    lm_total: dict[tuple[int, ...], float] = {(): 0.0}
+    next_lm: dict[tuple[int, ...], np.ndarray] = {}  # n-gram context -> (G,) log p_lm of each next gloss
 
-    def lm_score(prefix: tuple[int, ...]) -> float:
-        if prefix not in lm_cache:
-            last = itos[prefix[-1]]
-            context = prefix[max(0, len(prefix) - lm.order) : -1] if lm is not None else ()
-            lm_cache[prefix] = lm_cache[prefix[:-1]] + (
-                lm.log_prob([itos[i] for i in context], last) if lm is not None else 0.0)
-        return lm_cache[prefix]
-
-    def total(prefix, pb, pnb):
-        return _logsumexp(pb, pnb) + lm_weight * lm_score(prefix) + insertion_bonus * len(prefix)
+    def lm_next(prefix: tuple[int, ...]) -> np.ndarray:
+        if lm is None:
+            return np.zeros(lp.shape[1])
+        context = prefix[max(0, len(prefix) - lm.order + 1):]
+        if context not in next_lm:
+            words = [itos[i] for i in context]
+            next_lm[context] = np.array([lm.log_prob(words, itos[k]) if k >= 4 else ninf
+                                         for k in range(lp.shape[1])])
+        return next_lm[context]
 
     for t in range(lp.shape[0]):
         row = lp[t]
-        candidates = [k for k in np.nonzero(row > prune)[0].tolist() if k != blank and k >= 4]
-        nxt: dict[tuple[int, ...], list[float]] = {}
+        candidates = np.array([k for k in np.nonzero(row > prune)[0].tolist() if k != blank and k >= 4],
+                              dtype=np.int64)
+        column = {k: j for j, k in enumerate(candidates.tolist())}
+        # Prefixes reached along an exact path (blank, repeat, or an extension that is itself a
+        # live beam): prefix -> [pb, pnb, first-reached order].
+        nxt: dict[tuple[int, ...], list] = {}
+        children: dict[tuple[int, ...], set[int]] = {}
+        for prefix in beams:
+            if prefix:
+                children.setdefault(prefix[:-1], set()).add(prefix[-1])
 
-        def add(prefix, pb=ninf, pnb=ninf):
-            cur = nxt.setdefault(prefix, [ninf, ninf])
+        def add(prefix, order, pb=ninf, pnb=ninf):
+            cur = nxt.setdefault(prefix, [ninf, ninf, order])
             cur[0] = _logsumexp(cur[0], pb)
             cur[1] = _logsumexp(cur[1], pnb)
 
-        for prefix, (pb, pnb) in beams.items():
+        ranked: list[tuple[float, tuple[int, int], tuple[int, ...], float, float, float]] = []
+        for b, (prefix, (pb, pnb)) in enumerate(beams.items()):
             p_all = _logsumexp(pb, pnb)
-            add(prefix, pb=p_all + row[blank])
+            add(prefix, (b, 0), pb=p_all + row[blank])
             if prefix:
-                add(prefix, pnb=pnb + row[prefix[-1]])  # repeat collapses
-            for k in candidates:
-                new = prefix + (k,)
-                if prefix and k == prefix[-1]:
-                    add(new, pnb=pb + row[k])  # a repeat needs a blank in between
-                else:
-                    add(new, pnb=p_all + row[k])
-        ranked = sorted(nxt.items(), key=lambda kv: -total(kv[0], *kv[1]))[:beam_size]
-        beams = {p: (v[0], v[1]) for p, v in ranked}
-        # Keep the LM scores of the live beams only (the next step extends them): over an hour of
+                add(prefix, (b, 1), pnb=pnb + row[prefix[-1]])  # repeat collapses
+            if not candidates.size:
+                continue
+            # A repeat needs a blank in between: it extends from pb only.
+            base = np.where(candidates == prefix[-1], pb, p_all) if prefix else np.full(candidates.size, p_all)
+            new_pnb = base + row[candidates]
+            new_lm = lm_total[prefix] + lm_next(prefix)[candidates]
+            free = np.ones(candidates.size, dtype=bool)
+            for j in sorted(column[k] for k in children.get(prefix, ()) if k in column):
+                free[j] = False  # also a live beam, reached from itself too: summed exactly
+                add(prefix + (int(candidates[j]),), (b, 2 + j), pnb=float(new_pnb[j]))
+            scores = new_pnb + lm_weight * new_lm + insertion_bonus * (len(prefix) + 1)
+            idx = np.nonzero(free)[0]
+            if idx.size > beam_size:  # the beam_size best (and any tied with the last) can survive
+                kth = -np.partition(-scores[idx], beam_size - 1)[beam_size - 1]
+                idx = idx[scores[idx] >= kth]
+            for j in idx.tolist():
+                ranked.append((float(scores[j]), (b, 2 + j), prefix + (int(candidates[j]),), ninf,
+                               float(new_pnb[j]), float(new_lm[j])))
+        for prefix, (pb, pnb, order) in nxt.items():  # all live beams
+            lm_p = lm_total[prefix]
+            ranked.append((_logsumexp(pb, pnb) + lm_weight * lm_p + insertion_bonus * len(prefix), order, prefix,
+                           pb, pnb, lm_p))
+        ranked.sort(key=lambda r: (-r[0], r[1]))
+        # Only the live beams keep their LM log-probs (the next frame extends them): over an hour of
         # input every prefix ever scored would otherwise stay, each as long as the transcript.
-        lm_cache = {p: lm_score(p) for p in beams}
+        beams = {r[2]: (r[3], r[4]) for r in ranked[:beam_size]}
+        lm_total = {r[2]: r[5] for r in ranked[:beam_size]}
 
     def final(prefix, v):
         end = lm.log_prob([itos[i] for i in prefix], EOS) if lm is not None else 0.0
-        return total(prefix, *v) + lm_weight * end
+        return _logsumexp(*v) + lm_weight * lm_total[prefix] + insertion_bonus * len(prefix) + lm_weight * end
 
     best = max(beams.items(), key=lambda kv: final(*kv))[0]
     return [itos[i] for i in best]

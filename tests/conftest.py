@@ -21,6 +21,18 @@ import pytest  # noqa: E402
 from signstudio.paths import data_dir as _data_dir  # noqa: E402
 
 
+#: Test files that take two minutes or more on 2 cores (fresh-clone runs): collected first, so that
+#: pytest-xdist's workers (``scripts/test.sh``) start them early instead of ending on one alone.
+HEAVY_FIRST = ("test_training.py", "test_onnx_text_signllm.py", "test_wlasl_model.py", "test_resume.py",
+               "test_production.py")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Put the :data:`HEAVY_FIRST` files first (a stable sort: each file's tests keep their order)."""
+    rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.fixture
 def data_dir():
     """The shared real-data folder (``signstudio.paths.data_dir()``); skips the test if absent."""
