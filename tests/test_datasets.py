@@ -8,7 +8,6 @@ import json
 import pickle
 import shutil
 import struct
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -322,10 +321,7 @@ def test_manifest_errors_are_one_line_and_name_the_line(tmp_path):
 
 
 def test_catalog_finds_every_shared_dataset_with_real_counts(data_dir):
-    start = time.perf_counter()
-    infos = find_datasets(data_dir)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 5.0, f"the scan took {elapsed:.1f} s (meant to be < 2 s; the CPU may be busy)"
+    infos = find_datasets(data_dir)  # its speed (meant: under 2 s): benchmarks/catalog_scan.py
     by_kind: dict[str, list[DatasetInfo]] = {}
     for info in infos:
         by_kind.setdefault(info.kind, []).append(info)
