@@ -58,13 +58,7 @@ def test_the_lm_resolves_an_ambiguous_frame():
 def _reference_prefix_search(lp, itos, lm, lm_weight, bonus, beam_size, prune=-12.0):
     """Hannun et al. 2014, alg. 1, written plainly (every prefix scored in Python, ties kept in the
     order first reached): the oracle for the vectorised search."""
-    def lse(a, b):
-        if a == -math.inf:
-            return b
-        if b == -math.inf:
-            return a
-        m = max(a, b)
-        return m + math.log(math.exp(a - m) + math.exp(b - m))
+    from signstudio.lm import _logsumexp as lse
 
     def lm_of(prefix):
         if lm is None:
