@@ -176,3 +176,27 @@ def test_word_dropout_hides_source_words_at_its_rate_and_never_padding_or_the_ta
         assert (dropped[:, 0] == src[:, 0]).all() and (src[:, 0] == r.src_vocab.stoi["<gsg>"]).all()
     assert (r.drop_words(src, np.random.default_rng(0)) == dropped).all()
     assert (recipe(0.0).drop_words(src, np.random.default_rng(0)) == src).all()
+
+
+def test_back_translation_adds_tagged_synthetic_german_for_real_train_glosses(data_dir):
+    from signstudio.errors import ConfigError
+    from signstudio.tasks import NullTask
+    from signstudio.training.recipes.text import BT_TAG, TextData, back_translate
+    from signstudio.runtime.text import load_text_splits
+
+    if not (data_dir / "phoenix14t" / "annotations").is_dir():
+        pytest.skip("PHOENIX-2014-T annotations not found")
+    real = load_text_splits("phoenix14t", "text2gloss", "gsg", markers=False, repeats=False)["train"][:48]
+    data = TextData(direction="text2gloss", language="gsg", back_translation="phoenix14t-gloss2text")
+    synthetic = back_translate("phoenix14t-gloss2text", real, data, NullTask(), batch=20)
+    assert len(synthetic) == len(real)  # the model writes something for every real gloss sequence
+    assert [s.target for s in synthetic] == [p.target for p in real]  # glosses are the real ones
+    assert all(s.source and BT_TAG not in s.source for s in synthetic)  # tagged later, after subwords
+    # Greedy back-translation is deterministic (a resumed run sees the same data) ...
+    assert back_translate("phoenix14t-gloss2text", real[:8], data, NullTask()) == synthetic[:8]
+    # ... and is not a copy of the real German: most sentences differ, but it is German about weather
+    # ("LIEB ZUSCHAUER ABEND" comes back as "liebe zuschauer guten abend .").
+    assert synthetic[0].source == ["liebe", "zuschauer", "guten", "abend", "."]
+    assert sum(s.source != p.source for s, p in zip(synthetic, real)) > len(real) // 2
+    with pytest.raises(ConfigError, match="text2gloss"):
+        back_translate("phoenix14t-gloss2text", real, TextData(direction="gloss2text"), NullTask())

@@ -6,7 +6,10 @@ instead of ``<s>``, in ``gloss2text`` the tag is the first source token. Loss: l
 cross-entropy. With ``train.word_dropout`` p, each source token of a training batch is replaced
 by ``<unk>`` with probability p (source word dropout, a regulariser for low-resource NMT: Sennrich
 & Zhang 2019, Sec. 3.2, after Gal & Ghahramani 2016; the gloss2text language tag is kept). With ``data.subwords`` the spoken-language side is sentencepiece pieces
-(:mod:`signstudio.runtime.subwords`), scored after joining them back into words. Batches: length-bucketed (shuffled buckets of 20 batches sorted by source length).
+(:mod:`signstudio.runtime.subwords`), scored after joining them back into words. With
+``data.back_translation`` (text2gloss only) a gloss2text model translates every training gloss
+sequence back into text (greedy), and these synthetic pairs join the real ones, their source
+starting with ``<bt>`` (tagged back-translation: Sennrich et al. 2016; Caswell et al. 2019). Batches: length-bucketed (shuffled buckets of 20 batches sorted by source length).
 Dev: greedy BLEU-4 selects the checkpoint. After the last epoch, with ``train.average_last`` N > 1,
 the weights of the last N dev evaluations are averaged (checkpoint averaging, Vaswani et al. 2017,
 Sec. 6.1) and replace the best checkpoint if their greedy dev BLEU-4 is higher; then the beam
@@ -28,11 +31,12 @@ import torch
 
 from signstudio.data.phoenix import PHOENIX_LANGUAGE
 from signstudio.data.vocabulary import Vocabulary
+from signstudio.errors import ConfigError
 from signstudio.models.registry import count_parameters
 from signstudio.runtime.checkpoint import DecodingOptions, load_model, save_model
 from signstudio.runtime.subwords import Subwords
-from signstudio.runtime.text import (DIRECTIONS, TEXT_DATASETS, Pair, batch_pairs, language_tag, load_text_splits,
-                                     score, translate_tokens)
+from signstudio.runtime.text import (DIRECTIONS, TEXT_DATASETS, Pair, batch_pairs, language_tag, load_sentence_model,
+                                     load_text_splits, score, translate_tokens)
 from signstudio.tasks import TaskHandle, check_cancelled
 from signstudio.training.config import DataConfig, TrainConfig
 from signstudio.training.recipe import Evaluation, Recipe, StepLoss, smoothed_nll
@@ -55,6 +59,7 @@ class TextData(DataConfig):
     markers: bool = True  # keep annotation markers (__ON__, __OFF__, __PU__...) in the glosses; false drops them
     repeats: bool = True  # keep runs of one gloss (REGEN REGEN); false merges them into one
     subwords: int = 0  # spoken-language side as about N sentencepiece unigram pieces (0: whole words)
+    back_translation: str = ""  # text2gloss: a gloss2text model (name or folder) whose back-translations are added
 
     LIMITS = {"subwords": (0, 100_000)}
     CHOICES = {"direction": DIRECTIONS, "dataset": TEXT_DATASETS}
@@ -99,17 +104,20 @@ class TextRecipe(Recipe):
         d = self.cfg.data
         splits = load_text_splits(d.dataset, d.direction, d.language, d.path, d.markers, d.repeats)
         self.train_set, self.dev_set = splits["train"], splits["dev"]
+        synthetic = back_translate(d.back_translation, self.train_set, d, task) if d.back_translation else []
         self.subwords = None
         if d.subwords:
             text_side = "source" if d.direction == "text2gloss" else "target"
             self.subwords = Subwords.train((getattr(p, text_side) for p in self.train_set), d.subwords)
-            self.train_set = [replace(p, **{text_side: self.subwords.encode(getattr(p, text_side))})
-                              for p in self.train_set]
+            self.train_set, synthetic = ([replace(p, **{text_side: self.subwords.encode(getattr(p, text_side))})
+                                          for p in pairs] for pairs in (self.train_set, synthetic))
+        self.train_set += [replace(p, source=[BT_TAG] + p.source) for p in synthetic]
         self.train_size = len(self.train_set)
         self.language = d.language or PHOENIX_LANGUAGE
         tag = language_tag(self.language)
         self.src_vocab, self.tgt_vocab = text_vocabularies(self.train_set, d.direction, tag)
         self.bos = self.tgt_vocab.stoi[tag] if d.direction == "text2gloss" else Vocabulary.bos_index
+        self.kept = self.src_vocab.stoi.get(BT_TAG, Vocabulary.eos_index)  # a tag word dropout never hides
         src_key, tgt_key = ("text", "gloss") if d.direction == "text2gloss" else ("gloss", "text")
         self.features = {"kind": "tokens", "direction": d.direction, "language": self.language,
                          "source": src_key, "target": tgt_key, "bos": self.tgt_vocab.itos[self.bos]}
@@ -141,11 +149,12 @@ class TextRecipe(Recipe):
 
     def drop_words(self, src: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
         """``src`` (B, S) token ids with each real token (not padding, not the gloss2text language
-        tag at position 0) replaced by ``<unk>`` with probability ``train.word_dropout``."""
+        tag at position 0, not ``<bt>``) replaced by ``<unk>`` with probability ``train.word_dropout``."""
         p = self.cfg.train.word_dropout
         if p <= 0:
             return src
         drop = torch.from_numpy(rng.random(tuple(src.shape)) < p).to(src.device) & (src > Vocabulary.eos_index)
+        drop &= src != self.kept
         if self.cfg.data.direction == "gloss2text":
             drop[:, 0] = False
         return src.masked_fill(drop, Vocabulary.unk_index)
@@ -205,6 +214,37 @@ class TextRecipe(Recipe):
         decoding = DecodingOptions(beam_size=tc.beam_size, length_penalty=tuned[1][0], no_repeat_ngram=tuned[1][1])
         self.save(out_dir / "model.pt", model, metrics, decoding)
         return metrics
+
+
+#: First source token of a back-translated text2gloss pair (tagged back-translation, Caswell et al.
+#: 2019): the model learns which sources are synthetic; real input never starts with it.
+BT_TAG = "<bt>"
+
+
+def back_translate(model: str, pairs: list[Pair], data: TextData, task: TaskHandle,
+                   batch: int = 256) -> list[Pair]:
+    """Synthetic text2gloss pairs (back-translation, Sennrich et al. 2016): each pair's glosses
+    with the text that gloss2text ``model`` writes for them (greedy search; deterministic, so a
+    resumed run gets the same pairs). Empty outputs are dropped; the ``<bt>`` tag is added later.
+
+    Raises:
+        ConfigError: a gloss2text run, or a model of another sign language.
+        ModelError: ``model`` is unknown or does not translate glosses to text.
+    """
+    if data.direction != "text2gloss":
+        raise ConfigError("data.back_translation adds synthetic sources to text2gloss; this run is gloss2text")
+    translator = load_sentence_model(model)
+    if data.language and translator.language != data.language:
+        raise ConfigError(f"data.back_translation: {translator.name} writes {translator.language} glosses "
+                          f"as text, this run learns {data.language}")
+    out: list[Pair] = []
+    for i in range(0, len(pairs), batch):
+        check_cancelled(task)
+        task.set_status(f"back-translating the training glosses with {translator.name}: {i}/{len(pairs)}")
+        chunk = pairs[i : i + batch]
+        texts = translator.translate([p.target for p in chunk], beam_size=1)
+        out += [Pair(f"{p.id}/bt", text, p.target) for p, text in zip(chunk, texts) if text]
+    return out
 
 
 def average_weights(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
