@@ -118,6 +118,10 @@ def test_gloss_to_text_with_subwords_and_averaging_trains_and_writes_words(small
     loaded = load_model(result.output)
     assert loaded.features["subwords"] and "averaged" in loaded.metrics
     assert loaded.decoding.no_repeat_ngram in (0, 2)
+    # The stored search is the best on dev, greedy included (a beam can score below greedy).
+    assert loaded.metrics["dev"]["bleu4"] >= loaded.metrics["dev_greedy"]["bleu4"]
+    if loaded.decoding.beam_size == 1:
+        assert loaded.metrics["dev"] == loaded.metrics["dev_greedy"]
     translator = TextTranslator(loaded)
     assert translator.subwords is not None
     assert any(p.startswith("▁") for p in translator.tgt_vocab.itos)  # the decoder writes pieces...

@@ -5,17 +5,18 @@ Prompt2LangGloss tag (SignLLM, Sec. 3): in ``text2gloss`` the decoder starts fro
 instead of ``<s>``, in ``gloss2text`` the tag is the first source token. Loss: label-smoothed
 cross-entropy. With ``train.word_dropout`` p, each source token of a training batch is replaced
 by ``<unk>`` with probability p (source word dropout, a regulariser for low-resource NMT: Sennrich
-& Zhang 2019, Sec. 3.2, after Gal & Ghahramani 2016; the gloss2text language tag is kept). With ``data.subwords`` the spoken-language side is sentencepiece pieces
-(:mod:`signstudio.runtime.subwords`), scored after joining them back into words. With
-``data.back_translation`` (text2gloss only) a gloss2text model translates every training gloss
+& Zhang 2019, Sec. 3.2, after Gal & Ghahramani 2016; the gloss2text language tag is kept). With
+``data.subwords`` the spoken-language side is sentencepiece pieces (:mod:`signstudio.runtime.subwords`),
+scored after joining them back into words. With ``data.back_translation`` (text2gloss only) a gloss2text model translates every training gloss
 sequence back into text (greedy), and these synthetic pairs join the real ones, their source
-starting with ``<bt>`` (tagged back-translation: Sennrich et al. 2016; Caswell et al. 2019). Batches: length-bucketed (shuffled buckets of 20 batches sorted by source length).
+starting with ``<bt>`` (tagged back-translation: Sennrich et al. 2016; Caswell et al. 2019).
+Batches: length-bucketed (shuffled buckets of 20 batches sorted by source length).
 Dev: greedy BLEU-4 selects the checkpoint. After the last epoch, with ``train.average_last`` N > 1,
 the weights of the last N dev evaluations are averaged (checkpoint averaging, Vaswani et al. 2017,
 Sec. 6.1) and replace the best checkpoint if their greedy dev BLEU-4 is higher; then the beam
 search is tuned on dev (beam ``train.beam_size``; the GNMT length penalty, and n-gram blocking
-``train.no_repeat_ngram`` against none) and stored with the model. The
-averaged snapshots live in memory: after a resume, only evaluations since the resume count, and a
+``train.no_repeat_ngram`` against none) and stored with the model; if no beam setting beats greedy
+search on dev, the model keeps greedy search. The averaged snapshots live in memory: after a resume, only evaluations since the resume count, and a
 resume after the last epoch keeps the weights (averaged or not) that the first finish chose.
 """
 
@@ -209,9 +210,12 @@ class TextRecipe(Recipe):
                 dev = self._dev(model, tc.beam_size, alpha, block)
                 if dev["bleu4"] > tuned[0]:
                     tuned = (dev["bleu4"], (alpha, block), dev)
+        beam = tc.beam_size
+        if dev_greedy["bleu4"] > tuned[0]:  # no beam setting beats greedy on dev: the model decodes greedily
+            tuned, beam = (dev_greedy["bleu4"], (tc.length_penalty, 0), dev_greedy), 1
         metrics = {"dev": tuned[2], "dev_greedy": dev_greedy, "epoch": best[1], "averaged": averaged,
                    "dev_greedy_averaged_bleu4": averaged_dev, "parameters": count_parameters(model)}
-        decoding = DecodingOptions(beam_size=tc.beam_size, length_penalty=tuned[1][0], no_repeat_ngram=tuned[1][1])
+        decoding = DecodingOptions(beam_size=beam, length_penalty=tuned[1][0], no_repeat_ngram=tuned[1][1])
         self.save(out_dir / "model.pt", model, metrics, decoding)
         return metrics
 
