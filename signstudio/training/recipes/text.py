@@ -9,7 +9,8 @@ by ``<unk>`` with probability p (source word dropout, a regulariser for low-reso
 ``data.subwords`` the spoken-language side is sentencepiece pieces (:mod:`signstudio.runtime.subwords`),
 scored after joining them back into words. With ``data.back_translation`` (text2gloss only) a
 gloss2text model translates every training gloss sequence back into text (greedy), and these
-synthetic pairs join the real ones, their source starting with ``<bt>`` (tagged back-translation: Sennrich et al. 2016; Caswell et al. 2019).
+synthetic pairs join the real ones, their source starting with ``<bt>`` (tagged back-translation:
+Sennrich et al. 2016; Caswell et al. 2019).
 Batches: length-bucketed (shuffled buckets of 20 batches sorted by source length).
 Dev: greedy BLEU-4 selects the checkpoint. After the last epoch, with ``train.average_last`` N > 1,
 the weights of the last N dev evaluations are averaged (checkpoint averaging, Vaswani et al. 2017,
@@ -17,7 +18,8 @@ Sec. 6.1) and replace the best checkpoint if their greedy dev BLEU-4 is higher; 
 search is tuned on dev (beam ``train.beam_size``; the GNMT length penalty, and n-gram blocking
 ``train.no_repeat_ngram`` against none) and stored with the model; if no beam setting beats greedy
 search on dev, the model keeps greedy search. The averaged snapshots live in memory: after a
-resume, only evaluations since the resume count, and a resume after the last epoch keeps the weights (averaged or not) that the first finish chose.
+resume, only evaluations since the resume count, and a resume after the last epoch keeps the
+weights (averaged or not) that the first finish chose.
 """
 
 from __future__ import annotations
